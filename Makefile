@@ -1,0 +1,55 @@
+# Consult: `make run` serves the app with the shipped consultations; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app consult
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install assets db run test test-fast chromium bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) assets ## Create the virtualenv, install Python packages and front-end assets
+
+assets: consult/static/vendor/.installed ## Install GOV.UK Frontend from npm into consult/static/vendor
+
+consult/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf consult/static/vendor && mkdir -p consult/static/vendor
+	cp -r node_modules/govuk-frontend/dist/govuk consult/static/vendor/govuk-frontend
+	touch $@
+
+db: install ## Create or upgrade the database and load the shipped consultations (with a demo open from today)
+	$(FLASK) db upgrade
+	$(FLASK) consultations load
+	$(FLASK) consultations demo police-and-crime-plan-2021
+
+run: db ## Install everything and serve the app on http://$(HOST):$(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+chromium: ## Install Debian's Chromium for the browser tests, when missing
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium ## Install what the tests need and run the whole suite
+	$(PY) -m pytest
+
+test-fast: install ## Run the suite without the browser tests
+	$(PY) -m pytest -m "not browser"
+
+bench: install ## Run the benchmarks (see benchmarks/README.md)
+	$(PY) -m pip install --quiet -e '.[benchmarks]'
+	$(PY) benchmarks/run_all.py
+
+clean: ## Remove the virtualenv, node_modules and built assets (keeps the database)
+	rm -rf $(VENV) node_modules consult/static/vendor
