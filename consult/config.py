@@ -1,0 +1,81 @@
+"""Settings from environment variables, one class per environment.
+
+The default database is SQLite in ``instance/consult.db`` so that ``make run`` needs nothing
+else; production sets ``DATABASE_URL`` to PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def database_url(url: str | None, instance_dir: Path = INSTANCE_DIR) -> str:
+    """The SQLAlchemy URL for ``DATABASE_URL``: psycopg 3 for PostgreSQL, SQLite by default."""
+    if not url:
+        return f"sqlite:///{instance_dir / 'consult.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """``SECRET_KEY`` from the environment, else one kept in ``instance/secret_key``."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Requests over 64 KiB are refused with a 413 page before any form code runs.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    STAFF_IDLE_TIMEOUT_MINUTES = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30"))
+    CONSULTATIONS_DIR = os.environ.get("CONSULTATIONS_DIR", str(INSTANCE_DIR / "consultations"))
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+        self.SECRET_KEY = secret_key()
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    TESTING = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+        self.SECRET_KEY = "test-secret-key"
+
+
+config_by_name = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}

@@ -1,0 +1,230 @@
+"""The database: consultations built from their definitions, drafts, responses, staff, audit.
+
+Table and column names of ``consultation``, ``theme`` and ``response`` are part of the export
+contract (docs/export-format.md): ``analysis.load`` reads them with plain SQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+# Moderation statuses of a response; only "valid" responses are counted (the counting rule).
+RESPONSE_STATUSES = ("valid", "duplicate", "campaign", "invalid")
+CHANNELS = ("online", "paper", "event", "email", "letter")
+ROLES = ("admin", "engagement", "analyst", "viewer")
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    retention_days: Mapped[int] = mapped_column(Integer, default=730)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    demo_of: Mapped[str | None] = mapped_column(String(100))
+    # The validated definition as loaded, and the hash of its source, so loading is idempotent.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    definition_sha256: Mapped[str] = mapped_column(String(64))
+    source_path: Mapped[str] = mapped_column(String(500), default="")
+    # Usual residents per district (Census 2021), for representativeness on the dashboard.
+    population: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="consultation", order_by="Theme.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
+
+    def status(self, now: dt.datetime | None = None) -> str:
+        now = now or utcnow()
+        if now < self.opens_at:
+            return "not open yet"
+        if now >= self.closes_at:
+            return "closed"
+        return "open"
+
+
+class Theme(db.Model):
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("consultation_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    what_we_will_do: Mapped[str] = mapped_column(Text, default="")
+
+    consultation: Mapped[Consultation] = relationship(back_populates="themes")
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("consultation_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    page: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="questions")
+
+
+class Draft(db.Model):
+    """Answers being given, kept server side; resumable with a code whose hash is stored."""
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    resume_code_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current_page: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20), default="online")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Response(db.Model):
+    """One submitted response. ``draft_token`` and ``import_key`` make submits idempotent."""
+
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    draft_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20), default="online")
+    respondent_type: Mapped[str | None] = mapped_column(String(50), index=True)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="valid", index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    hidden_comments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    consultation: Mapped[Consultation] = relationship()
+
+
+class StaffUser(db.Model):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Changed at every login and logout; the session carries it, so old sessions stop working.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModerationEvent(db.Model):
+    """What a moderator did; moderation changes a status or hides a comment, never deletes."""
+
+    __tablename__ = "moderation_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    question_key: Mapped[str | None] = mapped_column(String(100))
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    new_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEvent(db.Model):
+    """Who did what and when: exports, imports, erasures, purges, account changes, logins."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    rows: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ImportBatch(db.Model):
+    """One all-or-nothing import of responses from a file."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (UniqueConstraint("consultation_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    rows: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
