@@ -23,6 +23,7 @@ REASON_MESSAGE = "Give a reason, so that others can see why."
 
 class StatusForm(FlaskForm):
     status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
+                        validate_choice=False,
                         validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
     reason = StringField("Reason", validators=[
         DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
