@@ -62,9 +62,14 @@ def responses(slug: str) -> Any:
     if filters["q"]:
         term = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{term}%"
+        # The free-text answers (comments and other text) and the reference, each searched
+        # as a value, so that a column name never matches.
+        text_columns = [c.column for c in columns(consultation) if c.type in ("text", "comment")
+                        and c.question]
         query = query.where(sa.or_(
-            sa.cast(Response.answers, sa.Text).ilike(pattern, escape="\\"),
             Response.reference.ilike(pattern, escape="\\"),
+            *(Response.answers[name].as_string().ilike(pattern, escape="\\")
+              for name in text_columns),
         ))
     query = query.order_by(Response.submitted_at.desc(), Response.id.desc())
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
