@@ -24,6 +24,7 @@ from .exports import FORMAT_VERSION, FORMULA_STARTS, Column, columns
 from .extensions import db
 from .models import CHANNELS, RESPONSE_STATUSES, Consultation, ImportBatch, Response, StaffUser
 from .survey.forms import validate_answers
+from .survey.handlers import clean_text
 from .survey.journey import shown_answers
 from .survey.submission import new_reference
 
@@ -98,7 +99,8 @@ def _text(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).strip()
+    # Line breaks as \n, control characters (NUL included: PostgreSQL refuses it) removed.
+    text = clean_text(value)
     # Exports neutralise formula-like cells with a leading '; take it off again.
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         text = text[1:]

@@ -14,6 +14,7 @@ from .. import audit
 from ..exports import STATUS_CODES, columns
 from ..extensions import db
 from ..models import RESPONSE_STATUSES, ModerationEvent
+from ..survey.handlers import clean_text
 from . import bp
 from .responses import response_or_404
 from .roles import requires
@@ -25,13 +26,13 @@ class StatusForm(FlaskForm):
     status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
                         validate_choice=False,
                         validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
-    reason = StringField("Reason", validators=[
+    reason = StringField("Reason", filters=[clean_text], validators=[
         DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
 
 
 class HideForm(FlaskForm):
     column = HiddenField(validators=[DataRequired("Choose the comment to hide or show.")])
-    reason = StringField("Reason", validators=[
+    reason = StringField("Reason", filters=[clean_text], validators=[
         DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
 
 

@@ -14,6 +14,7 @@ from .. import retention
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES, columns, question_options
 from ..extensions import db
 from ..models import ModerationEvent, Response, StaffUser
+from ..survey.handlers import clean_text
 from . import bp, consultation_or_404
 from .roles import requires
 from .stats import COUNTING_RULE
@@ -86,7 +87,7 @@ def response_or_404(reference: str) -> Response:
 
 
 class EraseForm(FlaskForm):
-    reason = StringField("Why is this response being erased?", validators=[
+    reason = StringField("Why is this response being erased?", filters=[clean_text], validators=[
         DataRequired("Say why the response is being erased (for example, the respondent asked)."),
         Length(max=500, message="Keep the reason under 500 characters.")])
 

@@ -116,30 +116,34 @@ def test_throttle_counts_are_kept_in_redis_when_configured(database_url):
         redis.Redis.from_url("redis://127.0.0.1:6379/0").ping()
     except redis.ConnectionError:
         pytest.fail("Redis at 127.0.0.1:6379 is not reachable")
-    prefix = f"consult-test-{uuid.uuid4().hex}"
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                 "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
-                                 "RATELIMIT_KEY_PREFIX": prefix})
+    email = f"r-{uuid.uuid4().hex}@example.org"  # names this run's counters in Redis
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url,
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    app = create_app("testing", settings)
     server = redis.Redis.from_url("redis://127.0.0.1:6379/0")
     try:
         with app.app_context():
             db.create_all()
-            if db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "r@example.org")):
-                db.session.execute(sa.delete(StaffUser).where(StaffUser.email == "r@example.org"))
-            create_user("r@example.org", "", "viewer", PASSWORD)
+            create_user(email, "", "viewer", PASSWORD)
             client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = "10.9.9.9"
             for _ in range(5):
-                login(client, "r@example.org", "wrong password!!")
-            assert server.keys(f"*{prefix}*"), "no throttle counter was written to Redis"
+                assert login(client, email, "wrong password!!").status_code == 200
+            assert server.keys(f"*login-account:{email}*"), "no counter was written to Redis"
             # a second app process sharing the Redis sees the same counts
-            other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                           "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
-                                           "RATELIMIT_KEY_PREFIX": prefix})
+            other = create_app("testing", settings)
             with other.app_context():
-                assert login(other.test_client(), "r@example.org", PASSWORD).status_code == 429
+                second = other.test_client()
+                second.environ_base["REMOTE_ADDR"] = "10.9.9.10"
+                assert login(second, email, PASSWORD).status_code == 429
+                db.session.remove()
+                db.engine.dispose()
             db.session.execute(sa.delete(AuditEvent))
             db.session.execute(sa.delete(StaffUser))
             db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
     finally:
-        for key in server.scan_iter(f"*{prefix}*"):
-            server.delete(key)
+        for pattern in (f"*{email}*", "*10.9.9.9*", "*10.9.9.10*"):
+            for key in server.scan_iter(pattern):
+                server.delete(key)

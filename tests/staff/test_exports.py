@@ -59,11 +59,13 @@ def test_csv_row_carries_answers_with_the_contract_types(consultation):
 
 @pytest.mark.parametrize("text", DANGEROUS)
 def test_csv_cells_that_start_like_a_formula_are_prefixed(consultation, text):
+    # PostgreSQL text columns cannot hold NUL (JSON answers can), so the reason goes without it
+    reason = text.replace("\0", "")
     add_response(consultation, {"comment__roads": text, "missing_from_plan": "fine " + text},
-                 status="invalid", status_reason=text)
+                 status="invalid", status_reason=reason)
     [row] = read_csv(consultation)
     assert row["comment__roads"] == "'" + text
-    assert row["status_reason"] == "'" + text
+    assert row["status_reason"] == neutralise(reason)
     assert row["missing_from_plan"] == "fine " + text  # only a leading character is a risk
 
 

@@ -82,3 +82,14 @@ def test_hidden_comments_are_listed_in_exports(consultation):
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["hidden_comments"] == "comment__roads" and row["comment__roads"] == "x"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+
+
+def test_control_characters_in_a_reason_are_dropped(consultation, signed_in):
+    response = add_response(consultation)
+    client = signed_in("engagement")
+    token = csrf_token(client, detail(response))
+    answer = client.post(detail(response) + "/status", data={
+        "csrf_token": token, "status": "invalid", "reason": "test\x00 entry\x07"})
+    assert answer.status_code == 302
+    db.session.refresh(response)
+    assert (response.status, response.status_reason) == ("invalid", "test entry")
