@@ -29,7 +29,9 @@ the ``python -m analysis campaigns`` command (:func:`cli_arguments`, :func:`cli_
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from analysis.text import FIRST_NAMES, STOP_WORDS, normalise, tokenise
+from analysis.text import _FAST_TOKENS, FIRST_NAMES, STOP_WORDS, normalise
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -54,6 +56,7 @@ DEFAULT_THRESHOLD = 0.6
 SHINGLE_SIZE = 3
 _FIRST_NAMES_FOLDED = frozenset(name.casefold() for name in FIRST_NAMES)
 _BLOCK_ROWS = 2048
+_DIGIT = re.compile(r"\d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ def _as_series(texts: Iterable[str] | pd.Series) -> pd.Series:
 def _words(text: object) -> list[str]:
     if not isinstance(text, str):
         return []
-    return tokenise(normalise(text, links=True))
+    return _FAST_TOKENS.findall(normalise(text, links=True))
 
 
 def _key(text: object, words: list[str]) -> str:
@@ -84,22 +87,25 @@ def _key(text: object, words: list[str]) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=500_000)
+def _masked(word: str) -> str:
+    if _DIGIT.search(word):
+        return "0"
+    if word in _FIRST_NAMES_FOLDED:
+        return "[name]"
+    return word
+
+
 def _shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[str]:
-    masked = [
-        "0" if any(ch.isdigit() for ch in word)
-        else "[name]" if word in _FIRST_NAMES_FOLDED
-        else word
-        for word in words
-    ]
+    masked = [_masked(word) for word in words]
     if len(masked) < size:
         return {" ".join(masked)} if masked and not set(masked) <= STOP_WORDS else set()
-    found = set()
-    for i in range(len(masked) - size + 1):
-        gram = masked[i : i + size]
-        if all(word in STOP_WORDS for word in gram):
-            continue
-        found.add(" ".join(gram))
-    return found
+    content = [word not in STOP_WORDS for word in masked]
+    return {
+        " ".join(masked[i : i + size])
+        for i in range(len(masked) - size + 1)
+        if any(content[i : i + size])
+    }
 
 
 @dataclass
@@ -113,14 +119,19 @@ class _Distinct:
 
 
 def _distinct(series: pd.Series) -> _Distinct:
-    keys = []
+    # Work once per different raw text: campaigns repeat the same string many times.
+    raw_codes, raw_texts = pd.factorize(
+        pd.Series(series.array, dtype=object).where(series.notna().to_numpy(), ""), sort=False
+    )
     words_of_key: dict[str, list[str]] = {}
-    for text in series.array:
+    raw_keys = []
+    for text in raw_texts:
         words = _words(text)
         key = _key(text, words)
-        keys.append(key)
+        raw_keys.append(key)
         if key and key not in words_of_key:
             words_of_key[key] = words
+    keys = np.asarray(raw_keys, dtype=object)[raw_codes] if len(raw_keys) else np.asarray([], dtype=object)
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     blank = [i for i, key in enumerate(uniques) if key == ""]
@@ -158,51 +169,76 @@ def _shingle_matrix(words: list[list[str]]) -> sp.csr_matrix:
 # ---------------------------------------------------------------------------------------------
 
 
-def _cover_edges(
-    matrix: sp.csr_matrix, threshold: float, min_shingles: int, progress: bool
-) -> sp.csr_matrix:
-    """Directed edges i -> j where distinct text i covers distinct text j (i != j)."""
+_BATCH = 256
+MIN_SHARE = 0.25
+
+
+def _star_groups(
+    matrix: sp.csr_matrix,
+    copies: np.ndarray,
+    threshold: float,
+    min_shingles: int,
+    progress: bool,
+) -> tuple[np.ndarray, list[int]]:
+    """Group id per distinct text (-1 for none) and the leader (template) of each group.
+
+    Distinct texts are taken as leaders in order of how widely their shingles are shared
+    (the mean, over a text's shingles, of the number of responses holding that shingle: the
+    template of a campaign has the highest, a text with added lines or edits less). A leader
+    not yet in a group starts one with every text not yet in a group that it covers: holding at
+    least ``threshold`` of the leader's shingles, and with the leader making up at least
+    MIN_SHARE of the text (a sentence quoted inside long letters does not lead them).
+
+    Each leader's shared counts with every text come from one sparse product, in batches of
+    leaders; texts taken into a group are never leaders themselves, so a campaign of thousands
+    of letters costs one product per leader, not one per letter.
+    """
     n = matrix.shape[0]
     sizes = np.diff(matrix.indptr).astype(np.int64)
     transpose = matrix.T.tocsr()
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    starts = range(0, n, _BLOCK_ROWS)
+    responses_per_shingle = transpose @ copies
+    spread = (matrix @ responses_per_shingle) / np.maximum(sizes, 1)
+    needed = np.maximum(np.ceil(threshold * sizes - 1e-9), 1).astype(np.int64)
+    can_lead = sizes >= min_shingles
+    group = np.full(n, -1, dtype=np.int64)
+    leaders: list[int] = []
+
+    # Copies of a text too short to lead near copies are a group by themselves.
+    for i in np.flatnonzero(~can_lead & (copies >= 2)):
+        group[i] = len(leaders)
+        leaders.append(int(i))
+
+    order = np.flatnonzero(can_lead)
+    order = order[np.lexsort((order, sizes[order], -copies[order], -spread[order]))]
+    batches = range(0, len(order), _BATCH)
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc="comparing texts", unit="block", file=sys.stderr)
-    for start in starts:
-        stop = min(start + _BLOCK_ROWS, n)
-        shared = (matrix[start:stop] @ transpose).tocoo()
-        i = shared.row.astype(np.int64) + start
-        j = shared.col.astype(np.int64)
-        count = shared.data.astype(np.int64)
-        keep = (i != j) & (sizes[i] >= min_shingles) & (count >= threshold * sizes[i])
-        rows.append(i[keep])
-        cols.append(j[keep])
-    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    return sp.csr_matrix((np.ones(len(row), dtype=np.int8), (row, col)), shape=(n, n))
-
-
-def _star_groups(edges: sp.csr_matrix, copies: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Group id per distinct text (-1 for none): leaders in order of responses covered."""
-    n = len(copies)
-    covered = copies + edges @ copies
-    order = np.lexsort((np.arange(n), sizes, -covered))
-    group = np.full(n, -1, dtype=np.int64)
-    out_degree = np.diff(edges.indptr)
-    next_id = 0
-    for i in order:
-        if group[i] >= 0 or (out_degree[i] == 0 and copies[i] < 2):
+        batches = tqdm(batches, desc="finding campaigns", unit="batch", file=sys.stderr)
+    for start in batches:
+        batch = order[start : start + _BATCH]
+        batch = batch[group[batch] < 0]
+        if len(batch) == 0:
             continue
-        members = edges.indices[edges.indptr[i] : edges.indptr[i + 1]]
-        members = members[group[members] < 0]
-        group[i] = next_id
-        group[members] = next_id
-        next_id += 1
-    return group
+        shared = (matrix[batch] @ transpose).tocsr()
+        for row, i in enumerate(batch):
+            if group[i] >= 0:
+                continue
+            cols = shared.indices[shared.indptr[row] : shared.indptr[row + 1]]
+            counts = shared.data[shared.indptr[row] : shared.indptr[row + 1]]
+            taken = (
+                (counts >= needed[i])
+                & (counts >= MIN_SHARE * sizes[cols])
+                & (group[cols] < 0)
+                & (cols != i)
+            )
+            members = cols[taken]
+            if len(members) == 0 and copies[i] < 2:
+                continue
+            group[i] = len(leaders)
+            group[members] = len(leaders)
+            leaders.append(int(i))
+    return group, leaders
 
 
 @dataclass
@@ -232,9 +268,7 @@ def _detect(
     if n == 0:
         return _Result(labels, {})
     matrix = _shingle_matrix(distinct.words)
-    sizes = np.diff(matrix.indptr).astype(np.int64)
-    edges = _cover_edges(matrix, threshold, min_shingles, progress)
-    group = _star_groups(edges, distinct.copies, sizes)
+    group, group_leaders = _star_groups(matrix, distinct.copies, threshold, min_shingles, progress)
 
     in_group = group >= 0
     group_size = np.bincount(group[in_group], weights=distinct.copies[in_group]).astype(np.int64)
@@ -251,14 +285,9 @@ def _detect(
     labels = labels.mask(per_text <= 0)
     labels.name = "campaign"
 
-    # The leader of each group is its first distinct text in leader order: recover it as the
-    # member that covers the most responses.
-    covered = distinct.copies + edges @ distinct.copies
-    leaders: dict[int, int] = {}
-    for g in ranked:
-        members = np.flatnonzero(group == g)
-        best = members[np.lexsort((members, sizes[members], -covered[members]))[0]]
-        leaders[int(campaign_of_group[g])] = int(distinct.first[best])
+    leaders = {
+        int(campaign_of_group[g]): int(distinct.first[group_leaders[g]]) for g in ranked
+    }
     return _Result(labels, leaders)
 
 
