@@ -271,6 +271,8 @@ def _detect(
     group, group_leaders = _star_groups(matrix, distinct.copies, threshold, min_shingles, progress)
 
     in_group = group >= 0
+    if not in_group.any():
+        return _Result(labels, {})
     group_size = np.bincount(group[in_group], weights=distinct.copies[in_group]).astype(np.int64)
     group_first = np.full(len(group_size), np.iinfo(np.int64).max)
     np.minimum.at(group_first, group[in_group], distinct.first[in_group])
@@ -647,8 +649,8 @@ def cli_main(args: argparse.Namespace) -> int:
         table = pd.DataFrame(
             {
                 id_column: [_quote_cell(v) for v in texts.index],
-                "campaign": labels.to_numpy(),
-                "campaign_size": sizes.to_numpy(),
+                "campaign": labels.array,
+                "campaign_size": sizes.array,
             }
         )
         table.to_csv(out, index=False)
