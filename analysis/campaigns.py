@@ -556,7 +556,7 @@ def _texts_for(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
 
 def _summary_text(
     source: str, what: str, texts: pd.Series, labels: pd.Series, summary: pd.DataFrame,
-    threshold: float,
+    threshold: float, limit: int | None = None,
 ) -> str:
     answered = int(texts.map(lambda t: isinstance(t, str) and bool(t.strip())).sum())
     in_campaigns = int(labels.notna().sum())
@@ -569,11 +569,12 @@ def _summary_text(
         return "\n".join(lines) + "\n"
     share = in_campaigns / answered if answered else 0
     lines.append(
-        f"{len(summary):,} campaigns hold {in_campaigns:,} responses ({share:.0%} of those with a "
-        f"comment); each campaign counts once in a tally that counts campaigns separately."
+        f"{len(summary):,} campaign{'s' if len(summary) != 1 else ''} hold{'' if len(summary) != 1 else 's'} "
+        f"{in_campaigns:,} responses ({share:.0%} of those with a comment)."
     )
     lines.append(f"(near copies: at least {threshold:.0%} of a template's word triples)")
-    for row in summary.itertuples(index=False):
+    shown = summary if limit is None else summary.head(limit)
+    for row in shown.itertuples(index=False):
         template = " ".join(str(row.template).split())
         if len(template) > 160:
             template = template[:157] + "..."
@@ -584,6 +585,10 @@ def _summary_text(
         )
         lines.append(f"  template: \"{template}\"")
         lines.append(f"  e.g. {row.example_references}")
+    if len(shown) < len(summary):
+        lines.append("")
+        lines.append(f"... and {len(summary) - len(shown):,} smaller campaigns: --summary FILE "
+                     "writes them all.")
     return "\n".join(lines) + "\n"
 
 
@@ -654,12 +659,14 @@ def cli_main(args: argparse.Namespace) -> int:
             }
         )
         table.to_csv(out, index=False)
-        report = _summary_text(args.source, what, texts, labels, summary, args.threshold)
         if args.summary:
+            report = _summary_text(args.source, what, texts, labels, summary, args.threshold)
             Path(args.summary).write_text(report, encoding="utf-8")
             print(f"Wrote {out} and the summary {args.summary}.")
         else:
-            sys.stdout.write(report)
+            sys.stdout.write(
+                _summary_text(args.source, what, texts, labels, summary, args.threshold, limit=20)
+            )
             print(f"\nWrote {out}: one row per response with its campaign id.")
         return 0
     except _InputError as error:
