@@ -376,3 +376,12 @@ def test_redaction_is_idempotent_and_never_raises(text):
 def test_redaction_never_raises_on_any_text(text):
     assert isinstance(redact_pii(text), str)
     assert isinstance(redact_pii(text, names=False), str)
+
+
+@PROPERTY
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F, exclude_categories=["Cs"])))
+def test_bulk_tokeniser_gives_what_tokenise_gives_on_normalised_text(text):
+    from analysis.text import _FAST_TOKENS
+
+    text = normalise(text)
+    assert _FAST_TOKENS.findall(text) == tokenise(text)
