@@ -54,27 +54,12 @@ __all__ = [
 def default_analyzer() -> Callable[[str], list[str]]:
     """The analyser used for TF-IDF: stemmed words without stop words, plus adjacent word pairs.
 
-    Uses ``analysis.text.analyse`` when that module is present; otherwise scikit-learn's own word
-    analyser (English stop words). Word pairs are added when the analyser gives single words.
+    ``analysis.text.Analyser(ngram_range=(1, 2))``: normalised, Snowball stop words removed,
+    Snowball-stemmed words and adjacent word pairs.
     """
-    try:
-        from analysis.text import analyse as base  # type: ignore[attr-defined]
-    except ImportError:
-        base = TfidfVectorizer(stop_words="english", lowercase=True).build_analyzer()
-    return _WithBigrams(base)
+    from analysis.text import Analyser
 
-
-class _WithBigrams:
-    """Picklable analyser adding "a b" pairs to a list of single tokens."""
-
-    def __init__(self, base: Callable[[str], list[str]]):
-        self.base = base
-
-    def __call__(self, text: str) -> list[str]:
-        tokens = list(self.base(text if isinstance(text, str) else ""))
-        if any(" " in token for token in tokens):
-            return tokens
-        return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return Analyser(ngram_range=(1, 2))
 
 
 def _min_df(n_texts: int) -> int:
@@ -190,8 +175,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             if dims >= 2:
                 # The exact (ARPACK) SVD rather than the randomised one: Ward's tree reacts to
                 # small changes of the space, and the exact one does not change with the seed.
-                self.svd_ = TruncatedSVD(n_components=dims, algorithm="arpack",
-                                         random_state=self.random_state)
+                # Its start vector is fixed too: trailing components with near-equal singular
+                # values could otherwise come out rotated.
+                self.svd_ = TruncatedSVD(n_components=dims, algorithm="arpack", random_state=0)
                 sample = np.arange(n) if n <= self.sample_size else rng.choice(
                     n, self.sample_size, replace=False)
                 self.svd_.fit(tfidf[sample])
