@@ -256,19 +256,23 @@ class ThemeCoder(BaseEstimator):
         comment almost always has a code; 0 allows empty predictions.
     example_weight : float
         Weight of each codebook description or example phrase relative to a coded comment.
+    embedding_weight : float
+        Length of the sentence-embedding block relative to the word and the character TF-IDF
+        blocks (each of length 1) before the joined vector is normalised (embeddings only).
     random_state : int
         Seed of the inner cross-validation folds.
     """
 
     def __init__(self, codebook: Codebook | None = None, C: float = 10.0, backend: str = "tfidf",
-                 inner_cv: int = 3, min_codes: int = 1, example_weight: float = 0.5,
-                 random_state: int = 0):
+                 inner_cv: int = 3, min_codes: int = 1, example_weight: float = 2.0,
+                 embedding_weight: float = 2.0, random_state: int = 0):
         self.codebook = codebook
         self.C = C
         self.backend = backend
         self.inner_cv = inner_cv
         self.min_codes = min_codes
         self.example_weight = example_weight
+        self.embedding_weight = embedding_weight
         self.random_state = random_state
 
     # ---- features
@@ -290,7 +294,7 @@ class ThemeCoder(BaseEstimator):
         safe = [t if t.strip() else "(empty)" for t in texts]
         blocks = [self.word_vectorizer_.transform(safe), self.char_vectorizer_.transform(safe)]
         if self.backend_ == "embeddings":
-            blocks.append(sp.csr_matrix(encode_embeddings(safe)))
+            blocks.append(sp.csr_matrix(self.embedding_weight * encode_embeddings(safe)))
         return normalize(sp.hstack(blocks).tocsr())
 
     # ---- fitting
