@@ -631,7 +631,7 @@ class QualityReport:
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, row in self.per_code.iterrows():
-            lines.append(f"| {name} | {row.coder_a} | {row.coder_b} | {row.precision:.2f} | "
+            lines.append(f"| {name} | {int(row.coder_a)} | {int(row.coder_b)} | {row.precision:.2f} | "
                          f"{row.recall:.2f} | {row.f1:.2f} | {_fmt(row.kappa)} |")
         return "\n".join(lines)
 
@@ -663,3 +663,181 @@ def quality_report(texts: Sequence[str], codes: Sequence[Sequence[str]], cv: int
     report = agreement_report(codes, predictions, names, n_boot=n_boot)
     return QualityReport(report["samples_f1"], report["samples_f1_low"], report["samples_f1_high"],
                          report["micro_f1"], report["macro_f1"], report["per_code"], predictions, cv)
+
+
+# --------------------------------------------------------------------------- command line
+
+def _read_coded(path: str, id_col: str, codes_col: str, sep: str, what: str) -> pd.DataFrame:
+    """A coded CSV: one row per comment, the codes joined by ``sep`` (empty for none)."""
+    from analysis.cluster import _read_table
+
+    frame = _read_table(Path(path))
+    if codes_col not in frame.columns:
+        raise CommentSourceError(
+            f"{what} {path} has no column {codes_col!r} with the codes. Its columns are: "
+            f"{', '.join(map(str, frame.columns))}. Name it with --codes-col.")
+    if id_col not in frame.columns and "text" not in frame.columns:
+        raise CommentSourceError(
+            f"{what} {path} needs a {id_col!r} column (to find each comment in --source) or a "
+            "'text' column.")
+    out = pd.DataFrame({
+        "reference": frame[id_col].astype(str) if id_col in frame.columns else None,
+        "text": frame["text"].fillna("").astype(str) if "text" in frame.columns else None,
+        "codes": [[c.strip() for c in str(v).split(sep) if c.strip()]
+                  for v in frame[codes_col].fillna("")],
+    })
+    return out
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--codebook", required=True, help="the codebook (YAML)")
+    parser.add_argument("--train", required=True,
+                        help="CSV of comments an analyst coded: a reference (or text) column and a "
+                             "codes column")
+    parser.add_argument("--codes-col", default="codes",
+                        help="column of --train holding the codes (default: codes)")
+    parser.add_argument("--sep", default=";", help="separator between codes (default: ;)")
+    parser.add_argument("--second-coder",
+                        help="CSV of the same comments coded by a second analyst, for coder-vs-coder "
+                             "agreement (same columns as --train)")
+    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="tfidf",
+                        help="features of the coder (default: tfidf)")
+    parser.add_argument("--cv", type=int, default=5,
+                        help="folds of the cross-validated quality report (default: 5)")
+    parser.add_argument("--suggest", type=int, default=10,
+                        help="how many uncoded comments to suggest coding next (default: 10)")
+    parser.add_argument("--out", required=True, help="CSV to write: one row per comment")
+    parser.add_argument("--summary", help="also write the readable summary to this file (Markdown)")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    try:
+        codebook = Codebook.from_yaml(args.codebook)
+        comments = read_comments(args.source, args.text_col, args.question, args.id_col)
+        coded = _read_coded(args.train, args.id_col, args.codes_col, args.sep, "The coded file")
+        second = (_read_coded(args.second_coder, args.id_col, args.codes_col, args.sep,
+                              "The second coder's file") if args.second_coder else None)
+    except (CodebookError, CommentSourceError) as error:
+        return _fail(str(error))
+    if args.cv < 2:
+        return _fail("--cv must be at least 2.")
+    if args.backend == "embeddings" and not embeddings_available():
+        return _fail("The embeddings backend is not installed: pip install 'consult[embeddings]', "
+                     "or use --backend tfidf.")
+    by_ref = dict(zip(comments["reference"], comments["text"]))
+    if coded["text"].isna().all():
+        missing = [r for r in coded["reference"] if r not in by_ref]
+        if missing:
+            return _fail(f"{len(missing)} coded reference(s) are not comments in --source, e.g. "
+                         f"{', '.join(missing[:3])}. Check --id-col and --question.")
+        coded["text"] = [by_ref[r] for r in coded["reference"]]
+    unknown = sorted({c for row in coded["codes"] for c in row} - set(codebook.names))
+    if unknown:
+        return _fail(f"The coded file uses code(s) not in the codebook: {', '.join(unknown)}. "
+                     f"Codebook codes: {', '.join(codebook.names)}.")
+    coded = coded[coded["text"].str.strip() != ""]
+    if len(coded) < 2:
+        return _fail("The coded file needs at least 2 coded comments to learn from.")
+
+    steps = 3 + (args.cv if len(coded) >= 4 * args.cv else 0)
+    coder = ThemeCoder(codebook=codebook, backend=args.backend)
+    with tqdm(total=steps, desc="coding", file=sys.stderr, disable=None) as bar:
+        texts, codes = coded["text"].tolist(), coded["codes"].tolist()
+        report = None
+        if len(coded) >= 4 * args.cv:
+            predictions: list[list[str]] = [[] for _ in texts]
+            for train, test in KFold(args.cv, shuffle=True, random_state=0).split(texts):
+                fold = clone(coder).fit([texts[i] for i in train], [codes[i] for i in train])
+                for i, row in zip(test, fold.predict([texts[i] for i in test])):
+                    predictions[i] = row
+                bar.update(1)
+            agreement = agreement_report(codes, predictions, codebook.names)
+            report = QualityReport(agreement["samples_f1"], agreement["samples_f1_low"],
+                                   agreement["samples_f1_high"], agreement["micro_f1"],
+                                   agreement["macro_f1"], agreement["per_code"], predictions, args.cv)
+        coder.fit(texts, codes)
+        bar.update(1)
+        all_texts = comments["text"].tolist()
+        proba = coder.predict_proba(all_texts)
+        model_codes = [[coder.codes_[j] for j in np.flatnonzero(row)]
+                       for row in _decide(proba.to_numpy(), coder.thresholds_, coder.min_codes)]
+        bar.update(1)
+        coded_refs = dict(zip(coded["reference"], coded["codes"])) if coded["reference"].notna().all() else {}
+        uncoded = [i for i, r in enumerate(comments["reference"]) if r not in coded_refs]
+        suggestions = coder.suggest_next([all_texts[i] for i in uncoded], args.suggest) if uncoded else []
+        suggestions = [uncoded[i] for i in suggestions]
+        bar.update(1)
+
+    P, t = proba.to_numpy(), coder.thresholds_
+    certainty = (np.abs(P - t) / np.maximum(np.where(P >= t, 1 - t, t), 1e-9)).min(axis=1)
+    refs = comments["reference"].tolist()
+    out = pd.DataFrame({
+        "reference": refs,
+        "codes": [args.sep.join(coded_refs.get(r, m)) for r, m in zip(refs, model_codes)],
+        "coded_by": ["analyst" if r in coded_refs else "model" for r in refs],
+        "model_codes": [args.sep.join(m) for m in model_codes],
+        "certainty": np.round(certainty, 3),
+        "code_next": [False] * len(refs),
+    })
+    out.loc[suggestions, "code_next"] = True
+    for name in coder.codes_:
+        out[f"p_{name}"] = np.round(proba[name].to_numpy(), 3)
+    out["text"] = all_texts
+    try:
+        out.to_csv(args.out, index=False)
+    except OSError as error:
+        return _fail(f"Could not write {args.out} ({error.strerror or error}). Check the folder exists.")
+
+    lines = [f"# {len(out)} comments coded against {len(codebook)} codes", "",
+             f"Learnt from {len(coded)} comments coded by an analyst, and the codebook's "
+             "descriptions and examples.", ""]
+    counts = pd.Series([c for row in out["codes"] for c in row.split(args.sep) if c]).value_counts()
+    lines += ["| code | comments | share | description |", "| --- | ---: | ---: | --- |"]
+    for code in codebook.codes:
+        n = int(counts.get(code.name, 0))
+        lines.append(f"| {code.name} | {n} | {n / max(len(out), 1):.0%} | {code.description} |")
+    lines.append("")
+    if report is not None:
+        lines += ["## Agreement between the analyst and the model", "", report.to_markdown(), ""]
+    else:
+        lines += [f"(Code at least {4 * args.cv} comments to get a cross-validated agreement report.)", ""]
+    if second is not None:
+        a, b = _align_coders(coded, second)
+        if len(a) >= 2:
+            agreement = agreement_report(a, b, codebook.names)
+            lines += ["## Agreement between the two analysts", "",
+                      f"{len(a)} comments coded by both: samples-F1 {agreement['samples_f1']:.2f} "
+                      f"({agreement['samples_f1_low']:.2f} to {agreement['samples_f1_high']:.2f}), "
+                      f"Krippendorff's alpha {_fmt(agreement['alpha'])}.", "",
+                      "| code | kappa | alpha |", "| --- | ---: | ---: |"]
+            lines += [f"| {name} | {_fmt(row.kappa)} | {_fmt(row.alpha)} |"
+                      for name, row in agreement["per_code"].iterrows()]
+            lines.append("")
+        else:
+            lines += ["The second coder's file shares fewer than 2 comments with --train.", ""]
+    if suggestions:
+        lines += ["## Code these next (the model is least sure about them)", ""]
+        for i in suggestions:
+            short = " ".join(all_texts[i].split())
+            lines.append(f"- {refs[i]}: \"{short if len(short) <= 200 else short[:197] + '...'}\"")
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if args.summary:
+        Path(args.summary).write_text(text, encoding="utf-8")
+    print(f"Wrote {len(out)} coded comments to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _align_coders(first: pd.DataFrame, second: pd.DataFrame) -> tuple[list, list]:
+    key = "reference" if first["reference"].notna().all() and second["reference"].notna().all() else "text"
+    merged = first.merge(second, on=key, suffixes=("_a", "_b"))
+    return merged["codes_a"].tolist(), merged["codes_b"].tolist()
