@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,6 +62,37 @@ def default_analyzer() -> Callable[[str], list[str]]:
     from analysis.text import Analyser
 
     return Analyser(ngram_range=(1, 2))
+
+
+_PUNCTUATION = re.compile(r"[.,;:!?()\[\]\"\n]+(?:\s|$)|\s[-\u2013\u2014]\s")
+
+
+class PhraseAnalyzer:
+    """Readable phrases for top terms: words and runs of up to ``max_words`` words, as written
+    (lower case, not stemmed), that neither start nor end with a stop word.
+
+    ``"more bobbies on the beat"`` gives ``bobbies``, ``beat``, ``more bobbies`` ... but never
+    ``bobbies beat``, a pair that nobody wrote.
+    """
+
+    def __init__(self, max_words: int = 3):
+        self.max_words = max_words
+
+    def __call__(self, text: str) -> list[str]:
+        from analysis.text import STOP_WORDS, normalise, tokenise
+
+        out = []
+        # A phrase never runs across punctuation: "school. Youth" is not "school youth".
+        for part in _PUNCTUATION.split(normalise(text, links=True)):
+            tokens = tokenise(part)
+            ok = [len(t) > 1 and t not in STOP_WORDS and not t.startswith("[") for t in tokens]
+            for i in range(len(tokens)):
+                if not ok[i]:
+                    continue
+                for j in range(i, min(i + self.max_words, len(tokens))):
+                    if ok[j]:
+                        out.append(" ".join(tokens[i:j + 1]))
+        return out
 
 
 def _min_df(n_texts: int) -> int:
@@ -304,9 +336,13 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         return out
 
     def _top_terms(self, texts: list[str], labels: np.ndarray, k: int) -> dict[int, list[str]]:
-        """Readable words and word pairs per cluster by class-based TF-IDF (unstemmed)."""
-        counter = CountVectorizer(ngram_range=(1, 2), stop_words="english",
-                                  min_df=_min_df(len(texts)), max_features=50000)
+        """Readable words and phrases per cluster by class-based TF-IDF (unstemmed).
+
+        A phrase's score is its share of the cluster's words times ``log(1 + A / f)``, with A the
+        average number of words per cluster and f its count in all comments (as in BERTopic).
+        """
+        counter = CountVectorizer(analyzer=PhraseAnalyzer(), min_df=_min_df(len(texts)),
+                                  max_features=50000)
         try:
             counts = counter.fit_transform(texts)
         except ValueError:
@@ -326,11 +362,12 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
                 if scores[c, j] <= 0 or len(chosen) >= self.n_terms:
                     break
                 term = vocab[j]
-                # Skip a word already shown inside a chosen pair, and a pair adding nothing.
-                if any(term in other.split() for other in chosen if " " in other):
+                # Skip a word or phrase already shown inside a chosen phrase; a phrase
+                # replaces the words and shorter phrases it contains.
+                if any(f" {term} " in f" {other} " for other in chosen):
                     continue
                 if " " in term:
-                    chosen = [t for t in chosen if t not in term.split()]
+                    chosen = [t for t in chosen if f" {t} " not in f" {term} "]
                 chosen.append(term)
             terms[c] = chosen
         return terms
