@@ -1,0 +1,528 @@
+"""Text handling for free-text comments: normalising, tokenising, stop words, stemming and
+redaction of personal data.
+
+Everything here works offline: the tokeniser and the stemmer are NLTK classes that need no
+downloaded data, and the stop words and first names ship in ``analysis/data/``.
+
+Public API
+----------
+``normalise(text, *, links=False) -> str``
+    Unicode NFKC, case-folded, quotes / dashes / spaces unified; with ``links=True`` web
+    addresses become ``[link]`` and email addresses ``[email]``.
+``tokenise(text) -> list[str]``
+    Word tokens (inner apostrophes and hyphens kept, punctuation dropped, placeholders such as
+    ``[email]`` kept whole).
+``STOP_WORDS``, ``NEGATIONS``
+    frozensets of lower-case words (the Snowball English list; the negations in it).
+``stem(token)``, ``stem_tokens(tokens)``
+    Snowball (Porter 2) English stemmer.
+``analyse(text) -> list[str]`` and ``Analyser(...)``
+    normalise, tokenise, drop stop words, stem: usable as scikit-learn's ``analyzer``.
+``find_pii(text, *, names=True) -> list[PiiSpan]`` and ``redact_pii(text, *, names=True)``
+    emails, UK phone numbers, UK postcodes, UK vehicle registrations, web addresses and names.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Iterable
+
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
+
+__all__ = [
+    "PII_KINDS",
+    "PLACEHOLDERS",
+    "NEGATIONS",
+    "STOP_WORDS",
+    "FIRST_NAMES",
+    "Analyser",
+    "PiiSpan",
+    "analyse",
+    "find_pii",
+    "normalise",
+    "redact_pii",
+    "stem",
+    "stem_tokens",
+    "tokenise",
+]
+
+
+def _read_word_list(name: str) -> tuple[str, ...]:
+    """Lines of a shipped list in analysis/data/, without comments and blank lines."""
+    text = resources.files("analysis").joinpath("data", name).read_text(encoding="utf-8")
+    words = (line.strip() for line in text.splitlines())
+    return tuple(word for word in words if word and not word.startswith("#"))
+
+
+#: The Snowball English stop word list (BSD licence; see analysis/data/stopwords_en.txt).
+STOP_WORDS: frozenset[str] = frozenset(_read_word_list("stopwords_en.txt"))
+
+#: The words of STOP_WORDS that turn a statement round; keep them for stance or sentiment.
+NEGATIONS: frozenset[str] = frozenset(
+    word for word in STOP_WORDS if word in {"no", "nor", "not", "cannot"} or word.endswith("n't")
+)
+
+#: Common first names in the UK (see analysis/data/first_names_uk.txt for its source).
+FIRST_NAMES: frozenset[str] = frozenset(_read_word_list("first_names_uk.txt"))
+
+# ---------------------------------------------------------------------------------------------
+# Normalising
+# ---------------------------------------------------------------------------------------------
+
+_CHARACTER_MAP = str.maketrans(
+    {
+        # single quotes and apostrophes
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u00b4": "'", "\u0060": "'", "\u02bc": "'",
+        # double quotes
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        # hyphens and dashes
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-", "\ufe58": "-", "\ufe63": "-", "\uff0d": "-",
+        # invisible characters
+        "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None,
+        "\ufeff": None,
+    }
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def normalise(text: str, *, links: bool = False) -> str:
+    """Return ``text`` in a canonical form for comparing and counting words.
+
+    Applies Unicode NFKC (full-width letters, ligatures and non-breaking spaces become plain),
+    case-folds, turns curly quotes into ``'`` / ``"`` and every dash into ``-``, removes
+    invisible characters and collapses runs of white space (line breaks included) to one space.
+    With ``links=True``, web addresses become ``[link]`` and email addresses ``[email]``, so
+    that two comments that differ only in a link compare equal. ``None`` and NaN give ``""``.
+    """
+    if _is_missing(text):
+        return ""
+    if not isinstance(text, str):
+        raise TypeError(f"normalise() takes a str, not {type(text).__name__}")
+    text = unicodedata.normalize("NFKC", text).translate(_CHARACTER_MAP)
+    if links:
+        text = _EMAIL.sub("[email]", text)
+        text = _URL.sub(lambda m: "[link]" + m.group()[len(_trim_url(m.group())):], text)
+        text = _BARE_DOMAIN.sub("[link]", text)
+    text = text.casefold()
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenising, stop words, stemming
+# ---------------------------------------------------------------------------------------------
+
+#: The kinds of personal data that redaction replaces, each with its placeholder.
+PII_KINDS: tuple[str, ...] = ("email", "link", "phone", "postcode", "vehicle registration", "name")
+PLACEHOLDERS: dict[str, str] = {kind: f"[{kind}]" for kind in PII_KINDS}
+_PLACEHOLDER_PATTERN = r"\[(?:email|link|phone|postcode|vehicle registration|name)\]"
+_PLACEHOLDER = re.compile(_PLACEHOLDER_PATTERN)
+
+_TOKENISER = RegexpTokenizer(
+    _PLACEHOLDER_PATTERN + r"|\w+(?:['\u2019]\w+)*(?:-\w+(?:['\u2019]\w+)*)*"
+)
+
+
+def tokenise(text: str) -> list[str]:
+    """Split ``text`` into word tokens, in order.
+
+    A token is a run of letters or digits, with inner apostrophes and hyphens kept
+    (``don't``, ``O'Brien``, ``anti-social``) and redaction placeholders kept whole
+    (``[vehicle registration]``); punctuation and white space are dropped. Case is kept: call
+    :func:`normalise` first to compare words. Uses NLTK's ``RegexpTokenizer`` (no data needed).
+    """
+    if _is_missing(text):
+        return []
+    return _TOKENISER.tokenize(text)
+
+
+_STEMMER = SnowballStemmer("english")
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(token: str) -> str:
+    """The Snowball (Porter 2) English stem of one lower-case token: ``policing`` -> ``polic``.
+
+    Placeholders such as ``[name]`` are returned unchanged.
+    """
+    if token.startswith("["):
+        return token
+    return _STEMMER.stem(token)
+
+
+def stem_tokens(tokens: Iterable[str]) -> list[str]:
+    """:func:`stem` applied to each token."""
+    return [stem(token) for token in tokens]
+
+
+class Analyser:
+    """Turns a comment into the list of terms a vectoriser counts.
+
+    ``Analyser()(text)`` normalises (links collapsed), tokenises, drops stop words and tokens
+    shorter than ``min_length`` characters, stems, and adds word n-grams up to
+    ``ngram_range[1]`` (joined by a space). Picklable, so it can be given to scikit-learn as
+    ``TfidfVectorizer(analyzer=Analyser(ngram_range=(1, 2)))`` and used with ``n_jobs``.
+    """
+
+    def __init__(
+        self,
+        *,
+        stop_words: Iterable[str] | None = STOP_WORDS,
+        stemming: bool = True,
+        ngram_range: tuple[int, int] = (1, 1),
+        min_length: int = 2,
+    ) -> None:
+        self.stop_words = frozenset(stop_words or ())
+        self.stemming = stemming
+        self.ngram_range = ngram_range
+        self.min_length = min_length
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = [
+            token
+            for token in tokenise(normalise(text, links=True))
+            if len(token) >= self.min_length and token not in self.stop_words
+        ]
+        if self.stemming:
+            tokens = stem_tokens(tokens)
+        low, high = self.ngram_range
+        if (low, high) == (1, 1):
+            return tokens
+        terms: list[str] = []
+        for n in range(max(low, 1), high + 1):
+            terms.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return terms
+
+    def __repr__(self) -> str:
+        return (
+            f"Analyser(stemming={self.stemming}, ngram_range={self.ngram_range}, "
+            f"min_length={self.min_length}, stop_words={len(self.stop_words)} words)"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Analyser) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((self.stop_words, self.stemming, self.ngram_range, self.min_length))
+
+
+_DEFAULT_ANALYSER = Analyser()
+
+
+def analyse(text: str) -> list[str]:
+    """Stemmed content words of ``text``: ``Analyser()(text)``.
+
+    ``analyse("Policing the streets isn't enough!")`` -> ``['polic', 'street', 'enough']``.
+    A module-level function, so it pickles: ``TfidfVectorizer(analyzer=analyse)``.
+    """
+    return _DEFAULT_ANALYSER(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class PiiSpan:
+    """One piece of personal data found in a text: ``text[start:end]`` is of ``kind``."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+# Emails, including the "name at domain dot com" spellings people use to dodge spam.
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])"
+    r"|(?<![\w.%+-])[\w.%+-]+\s?[\[({]at[\])}]\s?[\w-]+(?:\s?(?:\.|[\[({]dot[\])}])\s?[\w-]+)+",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'\[\]{}]+")
+_BARE_DOMAIN = re.compile(
+    r"(?i)(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
+    r"(?:com|org|net|uk|info|io|gov|edu|biz|eu|me|ly)(?![\w-])(?:/[^\s<>\"'\[\]{}]*)?"
+)
+
+
+def _trim_url(url: str) -> str:
+    """A URL without the punctuation that ends the sentence around it."""
+    while url and url[-1] in ".,;:!?'\")]}":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+# UK phone numbers: +44 / 0044 / 0, then 9 or 10 more digits in groups.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)[ \t]?44[ \t]?(?:\([ \t]?0[ \t]?\)[ \t]?)?\(?|\(?0)"
+    r"\d(?:[ \t-]?\)?[ \t-]?\d)*"
+)
+
+
+def _is_uk_phone(candidate: str) -> bool:
+    digits = re.sub(r"\D", "", candidate)
+    stripped = candidate.lstrip("( \t")
+    if stripped.startswith("+"):
+        national = digits[2:]
+    elif stripped.startswith("00"):
+        national = digits[4:]
+    else:
+        national = digits[1:]
+    if national.startswith("0") and "(" in candidate and not stripped.startswith("0"):
+        national = national[1:]  # +44 (0)20 ...
+    if not national or national[0] not in "1235789":
+        return False
+    if national[0] in "2357":
+        return len(national) == 10
+    return len(national) in (9, 10)
+
+
+def _phone_spans(text: str) -> Iterable[tuple[int, int]]:
+    for match in _PHONE_CANDIDATE.finditer(text):
+        candidate = match.group()
+        # Cut only between digit groups, longest first, so "01223 123456 2019" finds the phone.
+        cuts = [i + 1 for i, ch in enumerate(candidate) if ch.isdigit()
+                and (i + 1 == len(candidate) or not candidate[i + 1].isdigit())]
+        for cut in reversed(cuts):
+            end = match.start() + cut
+            if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+                continue
+            if _is_uk_phone(candidate[:cut]):
+                yield match.start(), end
+                break
+
+
+# UK postcodes (the Royal Mail format rules), case-insensitive but of one case throughout.
+_OUTWARD = (
+    r"(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
+)
+_INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
+_FULL_POSTCODE = re.compile(rf"(?i)(?<![\w-])(?:{_OUTWARD}[ \t]?{_INWARD}|GIR[ \t]?0AA)(?![\w-])")
+_POSTCODE_CONTEXT = re.compile(
+    rf"(?i)\b(?:post[ \t]?code|postal[ \t]code)(?:[ \t]+(?:is|was|of))?[ \t]*[:\-]?[ \t]*"
+    rf"({_OUTWARD})(?![\w-])"
+)
+_ORDINAL = re.compile(r"(?i)(?:1st|2nd|3rd|[04-9]th)")
+
+# UK vehicle registrations: current (AB12 CDE), prefix (A123 BCD), suffix (ABC 123D), and
+# after words such as "reg" or "number plate" also dateless ones (ABC 123, 1234 AB).
+_COMMON_SHORT_WORDS = frozenset(
+    "and the for but not are was all any can may now new old yes see get one two six ten bus "
+    "car van off our out too via per etc bad big far fix set use due let put run say try ask "
+    "way day own his her its who why how she you has had did got yet".split()
+)
+_CURRENT_REG = re.compile(r"(?<![\w-])([A-Z]{2}[0-9]{2})[ \t]?([A-Z]{3})(?![\w-])")
+_PREFIX_REG = re.compile(r"(?<![\w-])([A-HJ-NPR-Y][0-9]{1,3})[ \t]?([A-Z]{3})(?![\w-])")
+_SUFFIX_REG = re.compile(r"(?<![\w-])([A-Z]{3})[ \t]?([0-9]{1,3}[A-HJ-NPR-Y])(?![\w-])")
+_REG_CONTEXT = re.compile(
+    r"(?i)\b(?:(?:vehicle[ \t]+)?reg(?:istration)?(?:[ \t]+(?:no|number|mark|plate))?\.?"
+    r"|(?:number|licen[cs]e|registration)[ \t]+plate|vrm)"
+    r"(?:[ \t]+(?:is|was|of))?[ \t]*[:#\-]?[ \t]*"
+    r"([A-Za-z0-9]{1,7}(?:[ \t][A-Za-z0-9]{1,4})?)(?![\w-])"
+)
+_ANY_REG = re.compile(
+    r"(?i)[A-Z]{2}[0-9]{2}[ \t]?[A-Z]{3}|[A-Z][0-9]{1,3}[ \t]?[A-Z]{3}|[A-Z]{3}[ \t]?[0-9]{1,3}[A-Z]"
+    r"|[A-Z]{1,3}[ \t]?[0-9]{1,4}|[0-9]{1,4}[ \t]?[A-Z]{1,3}"
+)
+
+# Names.
+_NOT_NAME_WORDS = frozenset(
+    """police constabulary station office council road street lane avenue close drive way park
+    school college university hospital centre center team department service services court
+    house church community county city town village district area government commissioner crime
+    plan mayor officer officers hall market bridge square gardens green hill crescent terrace
+    place grove row walk estate ward bay beach river forest island valley football club united
+    rovers academy trust society association group partnership board authority network
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december christmas easter england britain
+    scotland wales ireland london cambridge peterborough fenland huntingdon ely uk british
+    english welsh scottish irish european the madam sir dear thanks thank regards yours
+    everyone all team""".split()
+)
+_NAME_WORD = r"(?:[A-Z][a-z]*(?:[A-Z][a-z]+)?(?:['\u2019-][A-Z][a-z]+)*)"
+_INITIAL = r"(?:[A-Z]\.?[ \t]?)"
+_NAME_RUN = rf"((?:{_INITIAL}{{0,2}}){_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
+_TITLES = (
+    "Mr|MR|Mrs|MRS|Ms|Miss|Mx|Dr|DR|Prof|Professor|PC|PCSO|Sgt|SGT|Sergeant|Insp|Inspector|"
+    "DC|DS|DI|DCI|DSI|Det|Detective|Constable|Cllr|Councillor|Rev|Revd|Reverend|Sir|Dame"
+)
+_TITLE_NAME = re.compile(rf"(?<![\w-])(?:(?:{_TITLES})\.?[ \t]+)+{_NAME_RUN}(?![\w-])")
+_NAME_IS = re.compile(
+    r"(?i)\b(?:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called|i'm[ \t]+called"
+    r"|name[ \t]*:)[ \t]*([a-z][a-z'\u2019-]*(?:[ \t]+[a-z][a-z'\u2019-]*){0,2})"
+)
+_I_AM = re.compile(rf"\b(?:I[ \t]+am|I['\u2019]m|Im)[ \t]+{_NAME_RUN}(?![\w-])")
+_SIGN_OFF = re.compile(
+    r"(?im)\b(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
+    r"(?:regards|thanks|thank[ \t]+you|wishes|yours[ \t]+sincerely|yours[ \t]+faithfully"
+    r"|yours[ \t]+truly|sincerely|cheers)"
+    r"[ \t]*[,.!\-]*[ \t]*(?:\r?\n[ \t]*)*"
+    rf"{_NAME_RUN}[ \t]*[.,]?[ \t]*(?=\r?\n|$)"
+)
+_FULL_NAME = re.compile(rf"(?<![\w-])([A-Z][a-z]+)[ \t]+({_NAME_WORD})(?![\w-])")
+
+
+def _is_name_word(word: str) -> bool:
+    bare = word.rstrip(".").lower()
+    return bare not in STOP_WORDS and bare not in _NOT_NAME_WORDS and bare not in _COMMON_SHORT_WORDS
+
+
+def _name_words_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The leading words of text[start:end] that can be a name (stops at the first that cannot)."""
+    last_end = None
+    for word in re.finditer(r"[^\s]+", text[start:end]):
+        if not _is_name_word(word.group()):
+            break
+        last_end = start + word.end()
+    if last_end is None:
+        return None
+    return start, last_end
+
+
+def _name_spans(text: str) -> Iterable[tuple[int, int]]:
+    for pattern in (_TITLE_NAME, _I_AM, _SIGN_OFF):
+        for match in pattern.finditer(text):
+            if pattern is _I_AM:
+                first = match.group(1).split()[0]
+                if first not in FIRST_NAMES:
+                    continue
+            span = _name_words_span(text, match.start(1), match.end(1))
+            if span:
+                yield span
+    for match in _NAME_IS.finditer(text):
+        span = _name_words_span(text, match.start(1), match.end(1))
+        if span:
+            yield span
+    for match in _FULL_NAME.finditer(text):
+        if match.group(1) in FIRST_NAMES and _is_name_word(match.group(2)) \
+                and match.group(2) not in FIRST_NAMES | {"I"}:
+            yield match.start(), match.end()
+        elif match.group(1) in FIRST_NAMES and match.group(2) in FIRST_NAMES:
+            yield match.start(), match.end()  # "John Paul", "Mary Ann"
+
+
+def _vehicle_spans(text: str) -> Iterable[tuple[int, int]]:
+    for pattern in (_CURRENT_REG, _PREFIX_REG, _SUFFIX_REG):
+        for match in pattern.finditer(text):
+            letters = match.group(2) if pattern is not _SUFFIX_REG else match.group(1)
+            if letters.lower() in _COMMON_SHORT_WORDS or letters.lower() in STOP_WORDS:
+                continue
+            yield match.start(), match.end()
+    for match in _REG_CONTEXT.finditer(text):
+        value = match.group(1)
+        for candidate in (value, value.split()[0]):
+            if re.search(r"\d", candidate) and re.search(r"[A-Za-z]", candidate) \
+                    and _ANY_REG.fullmatch(candidate):
+                yield match.start(1), match.start(1) + len(candidate)
+                break
+
+
+def _postcode_spans(text: str) -> Iterable[tuple[int, int]]:
+    for match in _FULL_POSTCODE.finditer(text):
+        value = match.group()
+        if not (value.isupper() or value.islower()):
+            continue  # "A14 2nd": mixed case is ordinary text, not a postcode
+        inward = value.replace(" ", "").replace("\t", "")[-3:]
+        if _ORDINAL.fullmatch(inward):
+            continue  # "M11 2nd", "A10 3RD": a road and an ordinal
+        yield match.start(), match.end()
+    for match in _POSTCODE_CONTEXT.finditer(text):
+        yield match.start(1), match.end(1)
+
+
+def _candidate_spans(text: str, names: bool) -> Iterable[tuple[int, int, str]]:
+    for match in _EMAIL.finditer(text):
+        yield match.start(), match.end(), "email"
+    for match in _URL.finditer(text):
+        yield match.start(), match.start() + len(_trim_url(match.group())), "link"
+    for match in _BARE_DOMAIN.finditer(text):
+        yield match.start(), match.start() + len(_trim_url(match.group())), "link"
+    for start, end in _phone_spans(text):
+        yield start, end, "phone"
+    for start, end in _postcode_spans(text):
+        yield start, end, "postcode"
+    for start, end in _vehicle_spans(text):
+        yield start, end, "vehicle registration"
+    if names:
+        for start, end in _name_spans(text):
+            yield start, end, "name"
+
+
+def find_pii(text: str, *, names: bool = True) -> list[PiiSpan]:
+    """Personal data in ``text``: non-overlapping spans in order of position.
+
+    Kinds (see :data:`PII_KINDS`): ``email``; ``link`` (http(s)://, www., bare domains such as
+    ``example.co.uk/page``); ``phone`` (UK numbers: 0 or +44 / 0044, with spaces, dashes or
+    brackets, 10 or 11 digits as dialled in the UK; 999, 101 and years are not phones);
+    ``postcode`` (full UK postcodes in one case, e.g. ``CB1 2AB`` or ``cb12ab``; an outward code
+    alone, e.g. ``CB1``, only where the writer gives it as their postcode: "postcode CB1"; in
+    "the CB1 area" it names a district of thousands of addresses and is kept); ``vehicle
+    registration`` (current ``AB12 CDE``, prefix ``A123 BCD`` and suffix ``ABC 123D`` formats
+    in capitals, and any format, dateless ones included, after "reg", "registration" or "number
+    plate"); ``name`` (with ``names=True``: capitalised words after a title such as Mr, Mrs,
+    Dr, PC, Sgt, Cllr; after "my name is", or "I am" / "I'm" followed by a known first name;
+    on the line after a sign-off such as "Regards," or "Yours sincerely,"; and "Firstname
+    Surname" pairs whose first word is in :data:`FIRST_NAMES`). Where two findings overlap,
+    the earlier kind in that list wins, then the longer. Existing placeholders are left alone.
+    """
+    if _is_missing(text):
+        return []
+    if not isinstance(text, str):
+        raise TypeError(f"find_pii() takes a str, not {type(text).__name__}")
+    taken = [(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
+    rank = {kind: i for i, kind in enumerate(PII_KINDS)}
+    candidates = sorted(
+        {c for c in _candidate_spans(text, names) if c[1] > c[0]},
+        key=lambda c: (rank[c[2]], c[0] - c[1], c[0]),
+    )
+    found: list[PiiSpan] = []
+    for start, end, kind in candidates:
+        if any(start < t_end and t_start < end for t_start, t_end in taken):
+            continue
+        taken.append((start, end))
+        found.append(PiiSpan(start, end, kind, text[start:end]))
+    return sorted(found)
+
+
+def _redact_once(text: str, names: bool) -> str:
+    pieces: list[str] = []
+    position = 0
+    for span in find_pii(text, names=names):
+        pieces.append(text[position : span.start])
+        pieces.append(PLACEHOLDERS[span.kind])
+        position = span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def redact_pii(text: str, *, names: bool = True) -> str:
+    """``text`` with each piece of personal data replaced by a placeholder.
+
+    Placeholders: ``[email]``, ``[phone]``, ``[postcode]``, ``[vehicle registration]``,
+    ``[link]``, ``[name]`` (see :func:`find_pii` for what each covers). Titles are kept
+    ("PC [name]"). Redacting twice gives the same text as redacting once. ``None`` and NaN
+    are returned unchanged, so ``series.map(redact_pii)`` keeps missing values missing.
+    """
+    if _is_missing(text):
+        return text
+    for _ in range(8):  # replacing can join text into a new finding: repeat until stable
+        redacted = _redact_once(text, names)
+        if redacted == text:
+            break
+        text = redacted
+    return text
