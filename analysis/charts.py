@@ -73,7 +73,7 @@ def support_chart(table: pd.DataFrame, title: str = "Support for each theme") ->
                 left += width
             ax.text(1.02, i, f"net {100 * row['net_support']:+.0f}\nn={int(row['n_view']):,}",
                     va="center", fontsize=8, transform=ax.get_yaxis_transform())
-        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.axvline(0, color=INK, linewidth=0.8, zorder=0)
         ax.set_yticks(y, [_wrap(table.loc[t, "title"]) for t in themes])
         ax.set_xlim(-1, 1)
         ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["100%", "50%", "0", "50%", "100%"])
@@ -257,7 +257,8 @@ def representativeness_chart(data: ConsultationData, population: dict[str, int],
         colours = [OKABE_ITO[5] if v < overall else OKABE_ITO[0] for v in rate]
         ax.barh(y, rate.to_numpy(), color=colours, height=0.6)
         for yi, d, v in zip(y, districts, rate):
-            ax.text(v, yi, f" {v:.2f} ({counts.get(d, 0):,} of {population[d]:,})", va="center", fontsize=8)
+            ax.text(v, yi, f" {v:.2f} ({counts.get(d, 0):,} of {population[d]:,})", va="center", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.85})
         ax.axvline(overall, color=INK, linestyle="--", linewidth=1, label=f"whole area: {overall:.2f}")
         ax.legend(loc="lower right", frameon=False, fontsize=8)
         ax.set_yticks(y, names)
