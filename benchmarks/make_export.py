@@ -442,7 +442,7 @@ def write_csv(wide: pd.DataFrame, path: Path) -> None:
     for col in out.columns:
         if col.startswith("rank__"):
             out[col] = out[col].map(_rank_text)
-        elif out[col].dtype == object:
+        elif not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(_guard)
     out.to_csv(path, index=False, lineterminator="\n")
     dictionary().to_csv(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
@@ -473,7 +473,7 @@ def write_xlsx(wide: pd.DataFrame, path: Path) -> None:
     for col in out.columns:
         if col.startswith("rank__"):
             out[col] = out[col].map(_rank_text)
-        elif out[col].dtype == object:
+        elif not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(_guard)
     with pd.ExcelWriter(path, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False,
