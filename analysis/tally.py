@@ -228,6 +228,23 @@ class Breakdown:
         return out
 
 
+def _selected_support(data: ConsultationData, status: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the counted responses in ``data.support`` and their ``theme * n_levels + level``
+    codes, computed once per frame and status (breakdowns by many fields reuse them)."""
+    cache = data.__dict__.setdefault("_tally_cache", {})
+    key = (id(data.support), len(data.support), id(data.responses), status)
+    if key not in cache:
+        keep = _status_mask(data, status)
+        rows = data.support["row"].to_numpy()
+        sel = keep[rows]
+        t = data.support["theme"].cat.codes.to_numpy()[sel].astype(np.int64)
+        lv = data.support["level"].cat.codes.to_numpy()[sel].astype(np.int64)
+        cache.clear()
+        cache[key] = (rows[sel], t * len(LEVELS) + lv)
+    rows_sel, tl = cache[key]
+    return rows_sel, tl
+
+
 def breakdown(data: ConsultationData, field: str, status: str = "valid",
               min_cell: int = MIN_CELL) -> Breakdown:
     """Support per theme by the groups of ``field`` (a coded column of ``responses``), with a
@@ -237,7 +254,6 @@ def breakdown(data: ConsultationData, field: str, status: str = "valid",
     if field not in data.responses.columns:
         raise LoadError(f"There is no question '{field}' in this consultation to break the figures "
                         f"down by. Fields available: {', '.join(available_breakdowns(data))}.")
-    keep = _status_mask(data, status)
     groups = data.responses[field]
     if not isinstance(groups.dtype, pd.CategoricalDtype):
         groups = groups.astype("category")
@@ -246,15 +262,11 @@ def breakdown(data: ConsultationData, field: str, status: str = "valid",
     if (g_codes_resp < 0).any():  # missing values -> an explicit "not given" group
         categories.append(NOT_GIVEN)
         g_codes_resp = np.where(g_codes_resp < 0, len(categories) - 1, g_codes_resp)
-    support = data.support
-    rows = support["row"].to_numpy()
-    sel = keep[rows]
-    t_codes = support["theme"].cat.codes.to_numpy()[sel].astype(np.int64)
-    l_codes = support["level"].cat.codes.to_numpy()[sel].astype(np.int64)
-    g_codes = g_codes_resp[rows[sel]]
+    rows_sel, theme_level = _selected_support(data, status)
     n_t, n_g, n_l = len(data.themes), len(categories), len(LEVELS)
-    cube = np.bincount((t_codes * n_g + g_codes) * n_l + l_codes, minlength=n_t * n_g * n_l)
-    cube = cube.reshape(n_t, n_g, n_l)
+    # theme_level = theme * n_l + level, so this counts (theme, level, group) cells
+    key = theme_level * n_g + g_codes_resp[rows_sel]
+    cube = np.bincount(key, minlength=n_t * n_g * n_l).reshape(n_t, n_l, n_g).transpose(0, 2, 1)
     labels = data.labels(field)
     frames, tests = [], []
     idx = {level: i for i, level in enumerate(LEVELS)}
@@ -356,10 +368,11 @@ def ranking_table(data: ConsultationData, status: str = "valid", n_boot: int = 2
     values = ranks["rank"].to_numpy()[sel].astype(np.int64)
     if len(rows) == 0:
         return pd.DataFrame(columns=["title", "n", "mean_rank", "borda", "first_share"])
-    # one integer per person: their ranks in base k+1 (0 = theme not ranked)
-    people, inverse = np.unique(rows, return_inverse=True)
-    key = np.zeros(len(people), dtype=np.int64)
-    np.add.at(key, inverse, values * (k + 1) ** t_codes)
+    # one integer per person: their ranks in base k+1 (0 = theme not ranked); exact in float64
+    n_rows = len(data.responses)
+    ranked_any = np.bincount(rows, minlength=n_rows) > 0
+    key = np.bincount(rows, weights=(values * (k + 1) ** t_codes).astype(float), minlength=n_rows)
+    key = key[ranked_any].astype(np.int64)
     patterns, counts = np.unique(key, return_counts=True)
     matrix = (patterns[:, None] // (k + 1) ** np.arange(k)[None, :]) % (k + 1)  # patterns x themes
     ranked = (matrix > 0).astype(float)
