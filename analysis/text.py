@@ -306,9 +306,10 @@ def _phone_spans(text: str) -> Iterable[tuple[int, int]]:
                 break
 
 
-# UK postcodes (the Royal Mail format rules), case-insensitive but of one case throughout.
+# UK postcodes (the Royal Mail format rules: one-letter areas are B E G L M N S W), in either
+# case but one case throughout.
 _OUTWARD = (
-    r"(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+    r"(?:[BEGLMNSW][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}|[BEGLMNSW][0-9][A-HJKPSTUW]"
     r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
 )
 _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
@@ -378,7 +379,9 @@ _FULL_NAME = re.compile(rf"(?<![\w-])([A-Z][a-z]+)[ \t]+({_NAME_WORD})(?![\w-])"
 
 
 def _is_name_word(word: str) -> bool:
-    bare = word.rstrip(".").lower()
+    if re.fullmatch(r"[A-Z]\.", word):
+        return True  # an initial
+    bare = word.rstrip(".,").lower()
     return bare not in STOP_WORDS and bare not in _NOT_NAME_WORDS and bare not in _COMMON_SHORT_WORDS
 
 
@@ -437,9 +440,9 @@ def _postcode_spans(text: str) -> Iterable[tuple[int, int]]:
         value = match.group()
         if not (value.isupper() or value.islower()):
             continue  # "A14 2nd": mixed case is ordinary text, not a postcode
-        inward = value.replace(" ", "").replace("\t", "")[-3:]
-        if _ORDINAL.fullmatch(inward):
-            continue  # "M11 2nd", "A10 3RD": a road and an ordinal
+        compact = value.replace(" ", "").replace("\t", "")
+        if re.fullmatch(r"(?i)M[0-9]+", compact[:-3]) and _ORDINAL.fullmatch(compact[-3:]):
+            continue  # "M11 2ND": a motorway and an ordinal
         yield match.start(), match.end()
     for match in _POSTCODE_CONTEXT.finditer(text):
         yield match.start(1), match.end(1)
