@@ -128,6 +128,33 @@ def representative_comments(data: ConsultationData, theme: str, per_stance: dict
     return quotes, len(part)
 
 
+def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> list[dict[str, Any]]:
+    """Groups of similar comments on ``theme`` (valid responses, not hidden), largest first:
+    ``size``, ``share`` (of the theme's comments), ``terms`` (the words that mark the group)
+    and its most typical comment with its ``reference``. Uses :class:`analysis.cluster.CommentClusterer`
+    (seeded); an empty list when it is not installed or there are too few comments."""
+    try:
+        from analysis.cluster import CommentClusterer
+    except ImportError:
+        return []
+    c = data.comments
+    valid = (data.responses["status"] == "valid").to_numpy()
+    part = c[(c["question"] == f"comment__{theme}") & ~c["hidden"].astype(bool)]
+    part = part[valid[part["row"].to_numpy()]].sort_values("reference", kind="stable")
+    if len(part) < 20:
+        return []
+    texts, refs = part["text"].tolist(), part["reference"].tolist()
+    model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
+    groups = []
+    for cluster in range(model.n_clusters_)[:max_groups]:
+        reps = model.representative_[cluster]
+        if not reps:
+            continue
+        groups.append({"size": int(model.sizes_[cluster]), "share": float(model.sizes_[cluster] / len(texts)),
+                       "terms": list(model.top_terms_[cluster])[:5], "text": texts[reps[0]], "reference": refs[reps[0]]})
+    return groups
+
+
 # ---------------------------------------------------------------------------------------------
 # building the report
 
@@ -310,8 +337,11 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     quote_sections = []
     for theme in data.themes:
         quotes, n_comments = representative_comments(data, theme)
+        groups = comment_groups(data, theme) if redact is not None else []
         quote_sections.append({
             "title": titles[theme], "n_comments": f"{n_comments:,}",
+            "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
+                        "text": redact(g["text"]), "reference": g["reference"]} for g in groups],
             "quotes": [] if redact is None else [
                 {"text": redact(q.text), "reference": q.reference, "level": LEVEL_LABELS.get(q.level, q.level),
                  "stance": STANCE_TITLE[q.stance], "group_size": f"{q.group_size:,}"} for q in quotes],
