@@ -88,6 +88,8 @@ class ConsultationData:
     source: str = ""
     format_version: int = 1
     notes: list[str] = field(default_factory=list)
+    # results that analysis.tally reuses between calls on the same frames
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def themes(self) -> list[str]:

@@ -231,7 +231,7 @@ class Breakdown:
 def _selected_support(data: ConsultationData, status: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the counted responses in ``data.support`` and their ``theme * n_levels + level``
     codes, computed once per frame and status (breakdowns by many fields reuse them)."""
-    cache = data.__dict__.setdefault("_tally_cache", {})
+    cache = data.cache
     key = (id(data.support), len(data.support), id(data.responses), status)
     if key not in cache:
         keep = _status_mask(data, status)

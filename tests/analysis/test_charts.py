@@ -1,6 +1,8 @@
 """Charts return figures with alt text, save as PNG and SVG, the same bytes every time."""
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
@@ -44,7 +46,7 @@ def test_population_can_be_overridden_and_defaults_to_census_2021(demo, tmp_path
     path.write_text("district,population\ncambridge,1000\nfenland,2000\n", encoding="utf-8")
     override = charts.read_population_csv(path)
     assert charts.population_figures(demo, override) == (override, "the population file given")
-    bare = type(demo)(**{**demo.__dict__, "consultation": {**demo.consultation, "population": {}}})
+    bare = dataclasses.replace(demo, consultation={**demo.consultation, "population": {}})
     figures, note = charts.population_figures(bare)
     assert figures["huntingdonshire"] == 180800 and "Census 2021" in note
 

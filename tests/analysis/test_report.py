@@ -59,12 +59,6 @@ def test_quotes_carry_references_are_redacted_and_never_hidden(reports, demo):
     assert any("@example.com" in (r.get("comment__crime_prevention") or "") for r in doc["responses"])
 
 
-def test_report_from_csv_without_population_uses_census_figures(tmp_path):
-    assert main(["report", "--source", str(DEMO / "demo.csv"), "--out", str(tmp_path), "--quiet"]) == 0
-    md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "Census 2021" in md
-
-
 @pytest.mark.parametrize("args, words", [
     (["--source", "/nowhere/x.csv"], "There is no file at /nowhere/x.csv"),
     (["--source", "sqlite:////nowhere/at/all.db"], "Could not read the database"),
