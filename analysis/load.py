@@ -295,6 +295,11 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
     try:
         parsed = sa.engine.make_url(url)
         safe_url = parsed.render_as_string(hide_password=True)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).exists():
+            # SQLite would quietly create an empty database file there
+            raise LoadError(f"There is no database file at {parsed.database}. Check the path in the URL "
+                            "(sqlite:///relative/path.db, or sqlite:////absolute/path.db).")
         engine = sa.create_engine(parsed)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise LoadError(f"'{url}' is not a database URL this can open ({error}). Use a URL such as "

@@ -326,7 +326,7 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
                       "weighted": pct(r["support_share"]), "interval": interval(r["support_low"], r["support_high"]),
                       "oppose": pct(r["oppose_share"]), "n_eff": f"{r['n_effective']:,.0f}"}
                      for theme, r in result.table.iterrows()],
-            "achieved": [{"variable": r.variable, "category": data.label(r.variable, r.category),
+            "achieved": [{"variable": FIELD_LABELS.get(r.variable, r.variable).capitalize(), "category": data.label(r.variable, r.category),
                           "target": pct(r.target, 1), "unweighted": pct(r.unweighted, 1),
                           "weighted": pct(r.weighted, 1)} for r in result.achieved.itertuples()],
         }

@@ -86,7 +86,7 @@ def test_an_unknown_format_version_is_refused_with_both_versions_named(tmp_path,
     ("notebooks", "is a folder"),
     ("setup.cfg", "not an export file"),
     ("nosuchdb://x", "not a database URL"),
-    ("sqlite:////nowhere/at/all/consult.db", "Could not read the database"),
+    ("sqlite:////nowhere/at/all/consult.db", "There is no database file at /nowhere"),
 ])
 def test_bad_sources_give_plain_messages(source, words):
     with pytest.raises(LoadError, match=words):
@@ -165,3 +165,10 @@ def test_database_with_several_consultations_asks_which(app):
         load(app.config["SQLALCHEMY_DATABASE_URI"])
     with pytest.raises(LoadError, match="no consultation 'nope'"):
         load(app.config["SQLALCHEMY_DATABASE_URI"], consultation="nope")
+
+
+def test_a_database_without_the_apps_tables_says_how_to_make_them(tmp_path):
+    import sqlite3
+    sqlite3.connect(tmp_path / "empty.db").close()
+    with pytest.raises(LoadError, match="db upgrade"):
+        load(f"sqlite:///{tmp_path / 'empty.db'}")

@@ -61,7 +61,7 @@ def test_quotes_carry_references_are_redacted_and_never_hidden(reports, demo):
 
 @pytest.mark.parametrize("args, words", [
     (["--source", "/nowhere/x.csv"], "There is no file at /nowhere/x.csv"),
-    (["--source", "sqlite:////nowhere/at/all.db"], "Could not read the database"),
+    (["--source", "sqlite:////nowhere/at/all.db"], "There is no database file"),
     (["--source", "postgres+nodriver://u@h/db"], "not a database URL"),
     (["--source", str(DEMO / "demo.json"), "--weights", "/nowhere/m.csv"], "no population margins file"),
 ])
