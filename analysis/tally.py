@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.load import EQUALITY_FIELDS, LEVELS, LEVEL_LABELS, ConsultationData, LoadError, load
+from analysis.load import EQUALITY_FIELDS, LEVELS, ConsultationData, LoadError, load
 
 VIEW_LEVELS = LEVELS[:5]
 SUPPORT_LEVELS = ["strongly_support", "support"]

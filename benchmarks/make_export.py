@@ -14,7 +14,6 @@ speed benchmark uses it to make 1,000,000 responses without writing them.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 

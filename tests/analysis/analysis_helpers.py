@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.load import ConsultationData, load
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "notebooks" / "data"
