@@ -131,7 +131,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
         fig.suptitle(f"Support by {field_label}", x=0.01, ha="left", fontweight="bold")
     described = []
     for theme in themes:
-        part = shown[shown["theme"] == theme]
+        part = shown[(shown["theme"] == theme) & ~shown["group"].isin(["not_given", "prefer_not_to_say"])]
         if len(part):
             hi = part.loc[part["support_share"].idxmax()]
             lo = part.loc[part["support_share"].idxmin()]

@@ -296,7 +296,8 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
 
     step(steps[3])
     sections = []
-    for field in tally.available_breakdowns(data):
+    for field in tqdm(tally.available_breakdowns(data), desc="breakdowns", unit="field", file=sys.stderr,
+                      leave=False, disable=not progress):
         section = _breakdown_section(data, field)
         section["chart"] = _image(charts.breakdown_chart(section["breakdown"], titles, section["label"]), out,
                                   f"by_{field}")
@@ -335,7 +336,7 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     step(steps[5])
     redact = _redactor()
     quote_sections = []
-    for theme in data.themes:
+    for theme in tqdm(data.themes, desc="quotes", unit="theme", file=sys.stderr, leave=False, disable=not progress):
         quotes, n_comments = representative_comments(data, theme)
         groups = comment_groups(data, theme) if redact is not None else []
         quote_sections.append({
