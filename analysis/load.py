@@ -156,7 +156,15 @@ def load(source: str | Path, consultation: str | None = None) -> ConsultationDat
 
 
 def _check_version(found: Any, where: str) -> int:
-    values = {str(v).strip() for v in (found if isinstance(found, (list, set, tuple)) else [found])}
+    def whole(v: Any) -> str:
+        text = str(v).strip()
+        try:  # a spreadsheet may store the version as the number 1.0
+            number = float(text)
+        except ValueError:
+            return text
+        return str(int(number)) if number.is_integer() else text
+
+    values = {whole(v) for v in (found if isinstance(found, (list, set, tuple)) else [found])}
     values.discard("")
     supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
     if not values:

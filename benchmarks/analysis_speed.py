@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import resource
 import statistics
@@ -123,7 +124,8 @@ def main() -> int:
         f"analysis speed: {args.responses:,} responses ({valid:,} valid), 5 themes, "
         f"{len(data.support):,} support rows, {len(data.ranks):,} rank rows, {len(data.comments):,} comments",
         f"python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}, "
-        f"{platform.machine()}, repeats {args.repeats}",
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        f"(the machine is shared), repeats {args.repeats}",
         f"made the frames in {made:.1f} s (synthetic data, not timed below)",
         "",
         f"{'step':<44}{'median s':>10}{'min s':>9}{'max s':>9}",

@@ -172,3 +172,13 @@ def test_a_database_without_the_apps_tables_says_how_to_make_them(tmp_path):
     sqlite3.connect(tmp_path / "empty.db").close()
     with pytest.raises(LoadError, match="db upgrade"):
         load(f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+def test_a_version_stored_as_a_number_in_a_spreadsheet_is_read(tmp_path):
+    wide = pd.read_csv(DEMO / "demo.csv", dtype=str, keep_default_na=False).head(30)
+    wide["format_version"] = 1.0
+    wide["rank__crime_prevention"] = pd.to_numeric(wide["rank__crime_prevention"]).astype(float)
+    wide.to_excel(tmp_path / "numbers.xlsx", sheet_name="responses", index=False)
+    data = load(tmp_path / "numbers.xlsx")
+    assert data.format_version == 1
+    assert set(data.ranks["rank"]) <= {1, 2, 3, 4, 5}

@@ -16,10 +16,6 @@ from analysis.load import LEVELS, load
 
 from analysis_helpers import POLIS_BOWLING_GREEN, POLIS_LONDON, polis_votes, write_polis_export
 
-settings.register_profile("ci", max_examples=60, deadline=None)
-settings.load_profile("ci")
-
-
 def test_wilson_interval_matches_statsmodels_on_real_agree_disagree_counts():
     comments = pd.read_csv(POLIS_BOWLING_GREEN / "comments.csv")
     comments = comments[comments["agrees"] + comments["disagrees"] > 0]
@@ -124,6 +120,7 @@ def _check_suppression(cells, hide):
             assert col.sum() != 1
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 60), min_size=3, max_size=3), min_size=1, max_size=8))
 def test_secondary_suppression_leaves_no_hidden_cell_recoverable(rows):
     parts = np.array(rows)
