@@ -1,9 +1,13 @@
-"""Fixtures for the comment clustering and coding tests: small comment sets made here."""
+"""Fixtures for the analysis tests: the demo export, and small comment sets made here
+(helpers that build data live in analysis_helpers.py)."""
 from __future__ import annotations
 
 import random
 
 import pytest
+from analysis_helpers import DEMO
+
+from analysis.load import ConsultationData, load
 
 TOPICS = {
     "roads": ["pothole", "speeding", "traffic", "junction", "roadworks", "speed cameras",
@@ -70,3 +74,8 @@ def coded_comments() -> tuple[list[str], list[list[str]]]:
 def comment_maker():
     """``make_comments(n_per_topic, seed)`` for tests that need their own sizes."""
     return make_comments
+
+
+@pytest.fixture(scope="session")
+def demo() -> ConsultationData:
+    return load(DEMO / "demo.json")
