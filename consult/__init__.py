@@ -35,7 +35,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from . import cli
+    from . import cli, security, staff
 
+    security.init_app(app)
+    staff.init_app(app)
     cli.init_app(app)
     return app

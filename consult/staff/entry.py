@@ -1,0 +1,1 @@
+"""Paper and event entry: staff key in a response through the same questions."""
