@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import render_template, send_file
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField
+from wtforms import BooleanField, RadioField, SelectChoice
 from wtforms.validators import AnyOf
 
 from .. import audit
@@ -32,7 +32,8 @@ MIMETYPES = {
 
 
 class ExportForm(FlaskForm):
-    format = RadioField("Format", choices=FORMAT_CHOICES, default="csv",
+    format = RadioField("Format", choices=[SelectChoice(c, label) for c, label in FORMAT_CHOICES],
+                        default="csv",
                         validators=[AnyOf([c for c, _ in FORMAT_CHOICES], message="Choose a format.")])
     redacted = BooleanField("Redact email addresses, phone numbers and postcodes in free text "
                             "(for sharing with partners)")

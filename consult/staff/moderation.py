@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField
+from wtforms import HiddenField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from .. import audit
@@ -22,7 +22,7 @@ REASON_MESSAGE = "Give a reason, so that others can see why."
 
 
 class StatusForm(FlaskForm):
-    status = RadioField("Status", choices=STATUS_CODES,
+    status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
                         validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
     reason = StringField("Reason", validators=[
         DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])

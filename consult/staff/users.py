@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
@@ -16,7 +16,7 @@ from . import bp
 from .accounts import AccountError, create_user, set_active, set_role
 from .roles import PERMISSIONS, ROLES, requires
 
-ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 class NewUserForm(FlaskForm):

@@ -173,3 +173,18 @@ def signed_in(client, staff):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(app):
+    """The ``app`` fixture holds one app context for the whole test, and Flask reuses it for
+    every request, so ``g`` (where Flask-WTF caches the CSRF token) would leak from one request
+    to the next. In production each request has its own ``g``; make it so here too."""
+    from flask import g
+
+    def clear_g() -> None:
+        for name in list(g):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
+    yield
