@@ -38,8 +38,11 @@ def _download(client, slug: str, fmt: str) -> bytes:
     token = csrf_token(client, f"/staff/consultations/{slug}/export")
     answer = client.post(f"/staff/consultations/{slug}/export",
                          data={"format": fmt, "csrf_token": token})
-    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
-    return answer.get_data()
+    try:
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+        return answer.get_data()
+    finally:
+        answer.close()  # closes the file being sent
 
 
 def test_csv_cells_never_start_like_a_formula(client, poisoned, signed_in):
