@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 import sqlalchemy as sa
 import xlsxwriter
@@ -270,15 +270,52 @@ def flat_cell(value: Any) -> str | int:
 
 # --- writers ---------------------------------------------------------------------------------
 
+def csv_cells(consultation: Consultation, cols: list[Column],
+              redacted: bool = False) -> Callable[[Any], list[str | int]]:
+    """A function from a streamed row to its CSV cells: the same cells as ``flat_cell`` over
+    ``record_values``, without building a dict per response. Question columns are answered by
+    one dictionary look-up each, text taking the common path inline (exports of a million
+    responses spend most of their time here)."""
+    fixed = len(fixed_columns())
+    answer_columns = [(c.column, redacted and c.type in ("text", "comment")) for c in cols[fixed:]]
+
+    slug = neutralise(consultation.slug)
+
+    def cells(row: Any) -> list[str | int]:
+        hidden = row.hidden_comments
+        out: list[str | int] = [
+            FORMAT_VERSION, slug, neutralise(row.reference), iso_utc(row.submitted_at),
+            row.received_on.isoformat(), neutralise(row.channel), neutralise(row.status),
+            neutralise(row.status_reason or ""), flat_cell(list(hidden)) if hidden else "",
+        ]
+        get = (row.answers or {}).get
+        append = out.append
+        for column, redact_text in answer_columns:
+            value = get(column)
+            if value is None:
+                append("")
+            elif type(value) is str:
+                if redact_text:
+                    value = redact(value)
+                append("'" + value if value.startswith(FORMULA_STARTS) else value)
+            elif type(value) is int:
+                append(value)
+            else:
+                append(flat_cell(value))
+        return out
+
+    return cells
+
+
 def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False) -> int:
     """Write the responses CSV to ``out`` (opened with newline=""); return the row count."""
     cols = columns(consultation)
     writer = csv.writer(out)
     writer.writerow([c.column for c in cols])
+    cells = csv_cells(consultation, cols, redacted)
     count = 0
     for row in stream_responses(consultation):
-        values = record_values(consultation, cols, row, redacted)
-        writer.writerow([flat_cell(values[c.column]) for c in cols])
+        writer.writerow(cells(row))
         count += 1
     return count
 

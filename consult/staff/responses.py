@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import retention
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES, columns, question_options
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import ModerationEvent, Response, StaffUser
 from ..survey.handlers import clean_text
 from . import bp, consultation_or_404
@@ -20,6 +20,21 @@ from .roles import requires
 from .stats import COUNTING_RULE
 
 PER_PAGE = 50
+# Looking up references that do not exist is how someone would guess them: a few dozen wrong
+# ones a minute per account is far more than a person mistyping, far less than a guesser needs.
+REFERENCE_GUESS_LIMIT = "30 per minute"
+
+
+def _guesser_key() -> str:
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"reference-guess:user:{current_user.id}"
+    return f"reference-guess:ip:{request.remote_addr}"
+
+
+def _not_found(response: Any) -> bool:
+    return response.status_code == 404
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -93,6 +108,9 @@ class EraseForm(FlaskForm):
 
 
 @bp.route("/responses/<reference>")
+@limiter.limit(REFERENCE_GUESS_LIMIT, key_func=_guesser_key, deduct_when=_not_found,
+               error_message="Too many references that do not exist were looked up. Wait a "
+                             "minute, then try again.")
 @requires("view_responses")
 def response_detail(reference: str) -> Any:
     from .moderation import HideForm, StatusForm
