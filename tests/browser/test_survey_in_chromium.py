@@ -331,3 +331,34 @@ def test_error_pages_are_accessible(chromium, live_server):
         audit(page)
     finally:
         context.close()
+
+
+def test_database_down_page_is_accessible_and_try_again_sends_the_answers(page, live_server):
+    import sqlalchemy as sa
+
+    from consult.extensions import db
+
+    with live_server.app.app_context():
+        engine = db.engine
+    state = {"down": False}
+
+    def fail_writes(conn, cursor, statement, parameters, context, executemany):
+        if state["down"] and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise sa.exc.OperationalError(statement, parameters, Exception("database unavailable"))
+
+    sa.event.listen(engine, "before_cursor_execute", fail_writes)
+    try:
+        start(page, live_server, f"/c/{SLUG}/q/about_you")
+        page.get_by_label("A resident of Cambridgeshire or Peterborough").check()
+        state["down"] = True
+        continue_(page)
+        assert page.get_by_role("heading", name="Sorry, your answers have not been saved yet").is_visible()
+        audit(page)
+        state["down"] = False
+        with page.expect_navigation():
+            page.get_by_role("button", name="Try again").click()
+        assert page.get_by_role("heading", name="Where you live or work").is_visible()
+        page.get_by_role("link", name="Back").click()
+        assert page.get_by_label("A resident of Cambridgeshire or Peterborough").is_checked()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail_writes)
