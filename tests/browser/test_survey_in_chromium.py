@@ -87,8 +87,10 @@ def test_resident_journey_with_axe_on_every_page_and_error_state(page, live_serv
         answer_theme(page, theme)
     audit(page, audited)
     page.locator("#rank__communities_first").select_option("1")
-    page.locator("#rank__crime_prevention").select_option("1")
-    continue_(page)
+    page.locator("#rank__crime_prevention").select_option("1")  # with JavaScript: the clash is swapped
+    assert page.locator("#rank__communities_first").input_value() == ""
+    page.locator("#rank__victims_and_witnesses").select_option("2")
+    continue_(page)  # not every theme ranked: errors
     audit(page, audited)
     rank_all(page)
     audit(page, audited)
@@ -221,6 +223,10 @@ def test_javascript_off_at_320px_works_and_fits(chromium, live_server):
             assert page.evaluate("document.documentElement.scrollWidth") <= 320, page.url
             answer_theme(page, theme, "dont_know")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.locator("#rank__communities_first").select_option("1")
+        page.locator("#rank__crime_prevention").select_option("1")  # no JavaScript: the server says so
+        continue_(page)
+        assert "You gave 1 to more than one theme" in page.locator(".govuk-error-summary").inner_text()
         rank_all(page)
         continue_(page)
         continue_(page)
