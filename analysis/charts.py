@@ -122,6 +122,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
             ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "25%", "50%", "75%", "100%"])
             ax.set_yticks(list(y_of.values()), [_wrap(g, 24) for g in y_of])
             ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+            ax.tick_params(labelbottom=True)
         for k in range(n, rows * cols):
             axes[k // cols][k % cols].set_visible(False)
         hidden = sorted(set(table["label"]) - set(shown["label"]))
