@@ -131,7 +131,7 @@ def _distinct(series: pd.Series) -> _Distinct:
         raw_keys.append(key)
         if key and key not in words_of_key:
             words_of_key[key] = words
-    keys = np.asarray(raw_keys, dtype=object)[raw_codes] if len(raw_keys) else np.asarray([], dtype=object)
+    keys = np.asarray(raw_keys + [""], dtype=object)[raw_codes]
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     blank = [i for i, key in enumerate(uniques) if key == ""]
@@ -257,7 +257,9 @@ def _detect(
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be above 0 and at most 1, not {threshold}")
     if min_size < 2:
-        raise ValueError(f"min_size must be at least 2 (a campaign has two responses), not {min_size}")
+        raise ValueError(
+            f"min_size must be at least 2 (a campaign has two responses), not {min_size}"
+        )
     if min_shingles < 1:
         raise ValueError(f"min_shingles must be at least 1, not {min_shingles}")
     series = _as_series(texts)
@@ -282,7 +284,9 @@ def _detect(
     campaign_of_group[ranked] = np.arange(1, len(ranked) + 1)
 
     campaign_of_distinct = np.where(in_group, campaign_of_group[np.maximum(group, 0)], -1)
-    per_text = np.where(distinct.codes >= 0, campaign_of_distinct[np.maximum(distinct.codes, 0)], -1)
+    per_text = np.where(
+        distinct.codes >= 0, campaign_of_distinct[np.maximum(distinct.codes, 0)], -1
+    )
     labels[:] = pd.array(np.where(per_text > 0, per_text, 0), dtype="Int64")
     labels = labels.mask(per_text <= 0)
     labels.name = "campaign"
@@ -390,7 +394,9 @@ def collapse_campaigns(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     each campaign as one voice, and report ``campaign_size`` beside it.
     """
     if len(frame) != len(labels):
-        raise ValueError(f"frame ({len(frame)} rows) and labels ({len(labels)}) must be the same length")
+        raise ValueError(
+            f"frame ({len(frame)} rows) and labels ({len(labels)}) must be the same length"
+        )
     ids = pd.array(pd.Series(labels).to_numpy(), dtype="Int64")
     result = frame.copy()
     result["campaign"] = ids
@@ -418,7 +424,8 @@ class _InputError(Exception):
 
 def _unquote_cell(value: object) -> object:
     # Exports prefix "'" to cells that a spreadsheet would run as formulas (export-format.md).
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_STARTS:
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in _FORMULA_STARTS \
+            and len(value) > 1:
         return value[1:]
     return value
 
@@ -537,7 +544,8 @@ def _texts_for(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
         ids = rows[id_column].astype(str)
     elif args.id_col is not None:
         raise _InputError(
-            f"{path} has no column '{args.id_col}' for --id-col. Its columns are: {', '.join(columns)}."
+            f"{path} has no column '{args.id_col}' for --id-col. Its columns are: "
+            f"{', '.join(columns)}."
         )
     else:
         id_column, ids = "row", pd.Series(np.arange(1, len(rows) + 1).astype(str))
@@ -550,7 +558,10 @@ def _texts_for(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
             lambda row: "\n\n".join(str(v) for v in row if isinstance(v, str) and v.strip()), axis=1
         )
     texts = pd.Series(texts.to_numpy(dtype=object), index=pd.Index(ids.to_numpy(), name=id_column))
-    what = text_columns[0] if len(text_columns) == 1 else f"{len(text_columns)} comment columns, joined per response"
+    what = (
+        text_columns[0] if len(text_columns) == 1
+        else f"{len(text_columns)} comment columns, joined per response"
+    )
     return texts, id_column, what
 
 
@@ -569,7 +580,7 @@ def _summary_text(
         return "\n".join(lines) + "\n"
     share = in_campaigns / answered if answered else 0
     lines.append(
-        f"{len(summary):,} campaign{'s' if len(summary) != 1 else ''} hold{'' if len(summary) != 1 else 's'} "
+        f"{len(summary):,} {'campaigns hold' if len(summary) != 1 else 'campaign holds'} "
         f"{in_campaigns:,} responses ({share:.0%} of those with a comment)."
     )
     lines.append(f"(near copies: at least {threshold:.0%} of a template's word triples)")
@@ -598,7 +609,9 @@ def _fraction(value: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{value}' is not a number; give a share such as 0.6")
     if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1; give a share such as 0.6")
+        raise argparse.ArgumentTypeError(
+            f"{value} is not between 0 and 1; give a share such as 0.6"
+        )
     return number
 
 
@@ -608,7 +621,9 @@ def _campaign_size(value: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{value}' is not a whole number; give 2 or more")
     if number < 2:
-        raise argparse.ArgumentTypeError(f"{value} is too small: a campaign has at least 2 responses")
+        raise argparse.ArgumentTypeError(
+            f"{value} is too small: a campaign has at least 2 responses"
+        )
     return number
 
 
@@ -623,12 +638,14 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="where to write the CSV of response id, campaign and campaign_size")
     parser.add_argument("--text-col", metavar="COLUMN",
-                        help="the column holding the texts (needed for a CSV that is not an export)")
+                        help="the column holding the texts (needed for a CSV that is not an "
+                             "export)")
     parser.add_argument("--question", metavar="KEY",
                         help="in an export, look at one comment question (e.g. crime_prevention or "
                              "comment__crime_prevention) instead of all comments of a response")
     parser.add_argument("--id-col", metavar="COLUMN",
-                        help="the column of response ids (default: reference; row numbers if absent)")
+                        help="the column of response ids (default: reference; row numbers if "
+                             "absent)")
     parser.add_argument("--summary", metavar="FILE",
                         help="write the readable summary to FILE instead of the screen")
     parser.add_argument("--threshold", type=_fraction, default=DEFAULT_THRESHOLD, metavar="SHARE",

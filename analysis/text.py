@@ -349,7 +349,8 @@ _REG_CONTEXT = re.compile(
     r"([A-Za-z0-9]{1,7}(?:[ \t][A-Za-z0-9]{1,4})?)(?![\w-])"
 )
 _ANY_REG = re.compile(
-    r"(?i)[A-Z]{2}[0-9]{2}[ \t]?[A-Z]{3}|[A-Z][0-9]{1,3}[ \t]?[A-Z]{3}|[A-Z]{3}[ \t]?[0-9]{1,3}[A-Z]"
+    r"(?i)[A-Z]{2}[0-9]{2}[ \t]?[A-Z]{3}|[A-Z][0-9]{1,3}[ \t]?[A-Z]{3}"
+    r"|[A-Z]{3}[ \t]?[0-9]{1,3}[A-Z]"
     r"|[A-Z]{1,3}[ \t]?[0-9]{1,4}|[0-9]{1,4}[ \t]?[A-Z]{1,3}"
 )
 
@@ -394,7 +395,7 @@ def _is_name_word(word: str) -> bool:
     if re.fullmatch(r"[A-Z]\.", word):
         return True  # an initial
     bare = word.rstrip(".,").lower()
-    return bare not in STOP_WORDS and bare not in _NOT_NAME_WORDS and bare not in _COMMON_SHORT_WORDS
+    return not (bare in STOP_WORDS or bare in _NOT_NAME_WORDS or bare in _COMMON_SHORT_WORDS)
 
 
 def _name_words_span(text: str, start: int, end: int) -> tuple[int, int] | None:
