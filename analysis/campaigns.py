@@ -118,13 +118,18 @@ class _Distinct:
     words: list[list[str]]  # per distinct text
 
 
-def _distinct(series: pd.Series) -> _Distinct:
+def _distinct(series: pd.Series, progress: bool = False) -> _Distinct:
     # Work once per different raw text: campaigns repeat the same string many times.
     raw_codes, raw_texts = pd.factorize(
         pd.Series(series.array, dtype=object).where(series.notna().to_numpy(), ""), sort=False
     )
     words_of_key: dict[str, list[str]] = {}
     raw_keys = []
+    if progress:
+        from tqdm.auto import tqdm
+
+        raw_texts = tqdm(raw_texts, desc="reading texts", unit="text", file=sys.stderr,
+                         miniters=1000)
     for text in raw_texts:
         words = _words(text)
         key = _key(text, words)
@@ -263,7 +268,7 @@ def _detect(
     if min_shingles < 1:
         raise ValueError(f"min_shingles must be at least 1, not {min_shingles}")
     series = _as_series(texts)
-    distinct = _distinct(series)
+    distinct = _distinct(series, progress)
     n = len(distinct.copies)
     labels = pd.Series(pd.array([pd.NA] * len(series), dtype="Int64"), index=series.index,
                        name="campaign")
@@ -465,6 +470,11 @@ def _read_source(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, bool]:
         raise _InputError(f"There is no file at {path}. Check the path given to --source.")
     if path.is_dir():
         raise _InputError(f"{path} is a folder. Give --source the export file itself.")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        try:
+            return pd.read_json(path, lines=True, dtype=False), None, False
+        except ValueError as error:
+            raise _InputError(f"{path} is not JSON Lines (one JSON object a line): {error}")
     if path.suffix.lower() == ".json":
         try:
             document = json.loads(path.read_text(encoding="utf-8-sig"))

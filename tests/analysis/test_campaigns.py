@@ -385,6 +385,19 @@ def test_command_on_any_csv_of_texts_uses_row_numbers_without_an_id_column(tmp_p
     assert list(result["campaign"]) == ["1", "1", ""]
 
 
+def test_command_reads_json_lines_and_shows_progress_on_long_runs(tmp_path, capsys):
+    source = tmp_path / "responses.jsonl"
+    lines = [{"id": f"R{i}", "text": TEMPLATE_B if i % 2 else f"Comment number {i} about crime"}
+             for i in range(2100)]
+    source.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["campaigns", "--source", str(source), "--text-col", "text", "--id-col", "id",
+                 "--out", str(out)]) == 0
+    result = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert (result["campaign"] == "1").sum() == 1050
+    assert "finding campaigns" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
