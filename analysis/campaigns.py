@@ -33,6 +33,7 @@ import functools
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -79,9 +80,16 @@ def _words(text: object) -> list[str]:
 
 
 def _key(text: object, words: list[str]) -> str:
-    """What two texts must share to be 'identical after normalising'."""
+    """What two texts must share to be 'identical after normalising'.
+
+    Deliberately coarse, so that it is at least as coarse as any usual normalisation: the
+    letters and digits of the normalised text (links and emails collapsed), accents removed,
+    with nothing between them: case, spacing, punctuation, apostrophes, hyphens and accents
+    never tell two copies apart. A text with no letters or digits is compared as normalised.
+    """
     if words:
-        return " ".join(words)
+        joined = unicodedata.normalize("NFKD", "".join(words))
+        return "".join(ch for ch in joined if ch.isalnum())
     if isinstance(text, str):
         return normalise(text)  # only punctuation or symbols: compare them as written
     return ""

@@ -57,6 +57,8 @@ def test_texts_identical_after_normalising_share_a_campaign_even_when_short():
         "Don\u2019t cut PCSOs", "don't cut pcsos",
         "see https://example.org/petition", "See http://example.com/other",
         "Something only one person said",
+        "Anti-social behaviour: don't ignore it", "antisocial behaviour dont ignore it",
+        "Caf\u00e9 closures", "cafe closures",
     ]
     labels = find_campaigns(texts)
     assert pairs_together(labels, [0, 1, 2])
@@ -65,6 +67,8 @@ def test_texts_identical_after_normalising_share_a_campaign_even_when_short():
     assert pairs_together(labels, [7, 8])  # links collapse to [link]
     assert len({labels[0], labels[3], labels[5], labels[7]}) == 4
     assert pd.isna(labels[9])
+    assert pairs_together(labels, [10, 11])  # hyphens and apostrophes do not count
+    assert pairs_together(labels, [12, 13])  # nor do accents
 
 
 words = st.sampled_from(["keep", "the", "station", "open", "police", "more", "PCSOs", "now"])
@@ -83,7 +87,7 @@ def test_every_pair_identical_after_normalising_shares_a_campaign(bases, rng):
             variant = variant.replace(" ", rng.choice([" ", "  ", "\n", " , "]))
             texts.append(variant + rng.choice(["", ".", "!", " "]))
     labels = find_campaigns(texts)
-    keys = [" ".join(tokenise(normalise(t))) for t in texts]
+    keys = [" ".join(tokenise(normalise(t))) for t in texts]  # a usual normalisation
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             if keys[i] == keys[j]:
