@@ -382,9 +382,9 @@ _NAME_IS = re.compile(
 )
 _I_AM = re.compile(rf"\b(?:I[ \t]+am|I['\u2019]m|Im)[ \t]+{_NAME_RUN}(?![\w-])")
 _SIGN_OFF = re.compile(
-    r"(?im)\b(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
+    r"(?m)\b(?i:(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
     r"(?:regards|thanks|thank[ \t]+you|wishes|yours[ \t]+sincerely|yours[ \t]+faithfully"
-    r"|yours[ \t]+truly|sincerely|cheers)"
+    r"|yours[ \t]+truly|sincerely|cheers))"  # the sign-off in any case, the name capitalised
     r"[ \t]*[,.!\-]*[ \t]*(?:\r?\n[ \t]*)*"
     rf"{_NAME_RUN}[ \t]*[.,]?[ \t]*(?=\r?\n|$)"
 )

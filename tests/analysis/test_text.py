@@ -312,6 +312,8 @@ def test_names_are_found_in_context(text, found):
         "Victoria Station and Alexandra Road are dark",
         "Will Police ever answer?",
         "Thanks, I think this is good",
+        "Cheers mate",
+        "Many thanks\nall of us",
         "Thank you Police for listening",
         "Dear Sir or Madam",
         "my name is not important",
