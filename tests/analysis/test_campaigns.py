@@ -450,3 +450,14 @@ def test_command_rejects_bad_options_with_usage(capsys, arguments, message):
         main(["campaigns", *arguments] + (["--source", "x.csv", "--out", "y.csv"] if arguments else []))
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.none(), st.sampled_from([TEMPLATE_A, TEMPLATE_B])),
+                max_size=12))
+def test_any_list_of_texts_gives_one_label_each(texts):
+    labels = find_campaigns(texts)
+    assert len(labels) == len(texts) and labels.dtype == "Int64"
+    assert labels.dropna().ge(1).all()
+    summary = campaign_summary(texts, labels)
+    assert summary["size"].sum() == labels.notna().sum()
