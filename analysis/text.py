@@ -362,6 +362,7 @@ _NOT_NAME_WORDS = frozenset(
     plan mayor officer officers hall market bridge square gardens green hill crescent terrace
     place grove row walk estate ward bay beach river forest island valley football club united
     rovers academy trust society association group partnership board authority network
+    farm farms blvd boulevard rd st ave way drive memorial institute foundation fund
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december christmas easter england britain
     scotland wales ireland london cambridge peterborough fenland huntingdon ely uk british
@@ -388,6 +389,7 @@ _SIGN_OFF = re.compile(
     r"[ \t]*[,.!\-]*[ \t]*(?:\r?\n[ \t]*)*"
     rf"{_NAME_RUN}[ \t]*[.,]?[ \t]*(?=\r?\n|$)"
 )
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
 _FULL_NAME = re.compile(rf"(?<![\w-])([A-Z][a-z]+)[ \t]+({_NAME_WORD})(?![\w-])")
 
 
@@ -425,6 +427,9 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         if span:
             yield span
     for match in _FULL_NAME.finditer(text):
+        following = _NEXT_WORD.match(text, match.end())
+        if following and following.group(1).lower() in _NOT_NAME_WORDS:
+            continue  # "Gary Farms Blvd", "Paul Walker Drive": a place named after someone
         if match.group(1) in FIRST_NAMES and _is_name_word(match.group(2)) \
                 and match.group(2) not in FIRST_NAMES | {"I"}:
             yield match.start(), match.end()

@@ -310,6 +310,8 @@ def test_names_are_found_in_context(text, found):
         "I am British and I am Disabled",
         "Dr Who is on tonight",
         "Victoria Station and Alexandra Road are dark",
+        "Sidewalks are needed along Gary Farms Blvd",
+        "Paul Walker Drive floods",
         "Will Police ever answer?",
         "Thanks, I think this is good",
         "Cheers mate",
