@@ -5,6 +5,8 @@ import os
 from typing import Any
 
 from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from .config import INSTANCE_DIR, config_by_name
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -33,9 +35,27 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    if login_manager._user_callback is None and login_manager._request_callback is None:
+        # Public pages are anonymous; the staff blueprint sets the real user_loader.
+        login_manager.request_loader(lambda request: None)
     limiter.init_app(app)
 
-    from . import cli
+    # Our templates first, then GOV.UK Frontend's macros under their package names.
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(os.path.join(os.path.dirname(__file__), "..", "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    WTFormsHelpers(app)
 
+    from . import cli, errors, security, staff
+    from .survey import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+    errors.init_app(app)
+    security.init_app(app)
+    staff.init_app(app)
     cli.init_app(app)
     return app

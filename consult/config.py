@@ -50,6 +50,9 @@ class Config:
     STAFF_IDLE_TIMEOUT_MINUTES = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30"))
     CONSULTATIONS_DIR = os.environ.get("CONSULTATIONS_DIR", str(INSTANCE_DIR / "consultations"))
     TESTING = False
+    # The body running consultations, shown in the header of every page.
+    ORGANISATION_NAME = os.environ.get(
+        "ORGANISATION_NAME", "Cambridgeshire and Peterborough Police and Crime Commissioner")
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))

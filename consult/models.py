@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -169,7 +170,7 @@ class Response(db.Model):
     consultation: Mapped[Consultation] = relationship()
 
 
-class StaffUser(db.Model):
+class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +183,15 @@ class StaffUser(db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses deactivated accounts
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        # The session names the account and its current session token: a new token at each
+        # sign-in and sign-out ends every older session of the account.
+        return f"{self.id}:{self.session_token}"
 
 
 class ModerationEvent(db.Model):

@@ -1,0 +1,533 @@
+"""Responses from an export file or a database URL, as tidy pandas frames.
+
+``load(source, consultation=None)`` reads one of
+
+* a CSV export (``NAME.csv``, with ``NAME.dictionary.csv`` beside it when there is one),
+* a JSON export (``{"format": "consult-export", "format_version": 1, ...}``),
+* an XLSX export (sheets ``responses`` and ``data dictionary``),
+* a database URL (``sqlite:///instance/consult.db``, ``postgresql+psycopg://...``), read with
+  plain SQL from the tables ``consultation``, ``theme`` and ``response``,
+
+and returns a :class:`ConsultationData` holding four frames (see docs/export-format.md for the
+columns they come from):
+
+``responses``
+    one row per response: ``reference``, ``submitted_at`` (UTC timestamp), ``received_on``,
+    ``channel``, ``status``, ``status_reason``, ``hidden_comments`` (``;``-separated column
+    names) and every question that is not expanded per theme (coded questions as pandas
+    categoricals in the order of the data dictionary, multiple choice as ``;``-joined codes).
+``support``
+    one row per response and theme: ``row`` (the response's position in ``responses``),
+    ``reference``, ``theme`` and ``level`` (a categorical of :data:`LEVELS`; an unanswered
+    question is ``not_answered``).
+``comments``
+    one row per non-empty comment: ``row``, ``reference``, ``question`` (the column, e.g.
+    ``comment__crime_prevention`` or ``missing_from_plan``), ``theme`` (empty for questions that
+    are not about a theme), ``text`` and ``hidden`` (True when a moderator hid it).
+``ranks``
+    one row per response that ranked the themes and theme: ``row``, ``reference``, ``theme``,
+    ``rank`` (1 = most important).
+
+Problems with the source raise :class:`LoadError` with a message for the person running the
+analysis (never a traceback on the command line).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SUPPORTED_VERSIONS = (1,)
+FORMAT_NAME = "consult-export"
+
+LEVELS = ["strongly_support", "support", "neither", "oppose", "strongly_oppose", "dont_know",
+          "not_answered"]
+LEVEL_LABELS = {
+    "strongly_support": "Strongly support", "support": "Support",
+    "neither": "Neither support nor oppose", "oppose": "Oppose",
+    "strongly_oppose": "Strongly oppose", "dont_know": "Don't know", "not_answered": "Not answered",
+}
+STATUSES = ["valid", "duplicate", "campaign", "invalid"]
+FIXED_COLUMNS = ["format_version", "consultation", "reference", "submitted_at", "received_on",
+                 "channel", "status", "status_reason", "hidden_comments"]
+EQUALITY_FIELDS = ["age_band", "sex", "gender_identity", "ethnicity", "disability", "religion"]
+MULTIPLE_CHOICE_TYPES = {"codes"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+THEME_PREFIXES = ("support__", "comment__", "rank__")
+# Census 2021 usual residents of the districts of Cambridgeshire and Peterborough; used when a
+# source does not carry the consultation's population figures (CSV and XLSX exports).
+CENSUS_2021_POPULATION = {
+    "cambridge": 145700, "east_cambridgeshire": 87700, "fenland": 102500,
+    "huntingdonshire": 180800, "south_cambridgeshire": 162000, "peterborough": 215700,
+}
+
+
+class LoadError(Exception):
+    """The source could not be read; the message says why and what to do."""
+
+
+@dataclass
+class ConsultationData:
+    """One consultation's responses as tidy frames, with its metadata.
+
+    ``consultation`` holds ``slug``, ``title``, ``opens_at``, ``closes_at``, ``is_demo``,
+    ``themes`` (a list of ``{"key", "title", "what_we_will_do"}`` in the definition's order) and
+    ``population`` (residents per district, possibly empty).
+    """
+
+    consultation: dict[str, Any]
+    responses: pd.DataFrame
+    support: pd.DataFrame
+    comments: pd.DataFrame
+    ranks: pd.DataFrame
+    dictionary: pd.DataFrame
+    source: str = ""
+    format_version: int = 1
+    notes: list[str] = field(default_factory=list)
+    # results that analysis.tally reuses between calls on the same frames
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def themes(self) -> list[str]:
+        """Theme keys in the definition's order."""
+        return [t["key"] for t in self.consultation["themes"]]
+
+    @property
+    def theme_titles(self) -> dict[str, str]:
+        return {t["key"]: t.get("title") or t["key"] for t in self.consultation["themes"]}
+
+    def labels(self, column: str) -> dict[str, str]:
+        """``{code: label}`` for a coded column, from the data dictionary (in its order)."""
+        return _codes_of(self.dictionary, column)
+
+    def label(self, column: str, code: str) -> str:
+        return self.labels(column).get(code) or _humanise(code)
+
+
+def _humanise(code: str) -> str:
+    return str(code).replace("_", " ").capitalize() if code else "Not given"
+
+
+def _codes_of(dictionary: pd.DataFrame, column: str) -> dict[str, str]:
+    if dictionary.empty or "codes" not in dictionary:
+        return {}
+    rows = dictionary.loc[dictionary["column"] == column, "codes"]
+    if rows.empty or not isinstance(rows.iloc[0], str) or not rows.iloc[0].strip():
+        return {}
+    pairs = {}
+    for part in rows.iloc[0].split(" | "):
+        code, _, label = part.partition("=")
+        pairs[code.strip()] = label.strip() or _humanise(code.strip())
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def load(source: str | Path, consultation: str | None = None) -> ConsultationData:
+    """Read an export file or a database URL into a :class:`ConsultationData`.
+
+    ``consultation`` is a slug: required for a database holding several consultations, and
+    checked against an export file's ``consultation`` column.
+    """
+    text = str(source)
+    if "://" in text:
+        return _load_database(text, consultation)
+    path = Path(text)
+    if not path.exists():
+        raise LoadError(f"There is no file at {path}. Give the path of an export file "
+                        "(.csv, .json or .xlsx) or a database URL such as sqlite:///instance/consult.db.")
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder. Give the path of an export file (.csv, .json or .xlsx).")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _load_csv(path, consultation)
+    if suffix == ".json":
+        return _load_json(path, consultation)
+    if suffix in (".xlsx", ".xlsm"):
+        return _load_xlsx(path, consultation)
+    raise LoadError(f"{path.name} is not an export file this reads: give a .csv, .json or .xlsx "
+                    "export (made with 'flask --app consult export'), or a database URL.")
+
+
+def _check_version(found: Any, where: str) -> int:
+    def whole(v: Any) -> str:
+        text = str(v).strip()
+        try:  # a spreadsheet may store the version as the number 1.0
+            number = float(text)
+        except ValueError:
+            return text
+        return str(int(number)) if number.is_integer() else text
+
+    values = {whole(v) for v in (found if isinstance(found, (list, set, tuple)) else [found])}
+    values.discard("")
+    supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+    if not values:
+        raise LoadError(f"{where} does not say which export format version it is (no format_version). "
+                        f"This version of the analysis reads format version {supported}.")
+    bad = sorted(v for v in values if v not in {str(s) for s in SUPPORTED_VERSIONS})
+    if bad:
+        raise LoadError(f"{where} is in export format version {', '.join(bad)}, but this version of the "
+                        f"analysis reads only format version {supported}. Export again with a matching "
+                        "version of Consult, or upgrade the analysis package.")
+    return int(next(iter(values)))
+
+
+def _strip_formula_guard(frame: pd.DataFrame, text_columns: list[str]) -> None:
+    """Remove the ``'`` the exporter put before cells that a spreadsheet would run as formulas."""
+    for col in text_columns:
+        s = frame[col]
+        guarded = s.str.startswith("'", na=False) & s.str[1:2].isin(FORMULA_START)
+        if guarded.any():
+            frame.loc[guarded, col] = s[guarded].str[1:]
+
+
+def _read_csv_safely(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LoadError(f"{path.name} is not UTF-8 text. Use the CSV file exactly as Consult exported it "
+                        "(opening and saving it in a spreadsheet can change its encoding).") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise LoadError(f"{path.name} could not be read as CSV ({error}). Export it again.") from None
+
+
+def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
+    wide = _read_csv_safely(path)
+    if "format_version" not in wide.columns:
+        raise LoadError(f"{path.name} has no format_version column, so it is not a Consult export "
+                        f"(or it was changed). This analysis reads export format version "
+                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}.")
+    version = _check_version(list(wide["format_version"].unique()), path.name)
+    dictionary_path = path.with_name(path.stem + ".dictionary.csv")
+    notes = []
+    if dictionary_path.exists():
+        dictionary = _read_csv_safely(dictionary_path)
+    else:
+        dictionary = pd.DataFrame(columns=["column", "question", "type", "theme", "theme_title", "label",
+                                           "codes", "description"])
+        notes.append(f"No data dictionary ({dictionary_path.name}) beside the CSV: codes are shown as "
+                     "they are, without their labels.")
+    text_cols = [c for c in wide.columns if c not in ("format_version",)]
+    _strip_formula_guard(wide, text_cols)
+    meta = _meta_from_dictionary(wide, dictionary)
+    return _finish(wide, dictionary, meta, str(path), version, consultation, notes)
+
+
+def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, na_filter=False,
+                               engine="openpyxl")
+    except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+        raise LoadError(f"{path.name} could not be opened as an Excel workbook ({type(error).__name__}). "
+                        "Download the export again.") from None
+    if "responses" not in sheets:
+        raise LoadError(f"{path.name} has no 'responses' sheet, so it is not a Consult export. "
+                        f"Sheets found: {', '.join(sheets)}.")
+    wide = sheets["responses"].astype(str)
+    if "format_version" not in wide.columns:
+        raise LoadError(f"The 'responses' sheet of {path.name} has no format_version column.")
+    version = _check_version(list(wide["format_version"].unique()), path.name)
+    dictionary = sheets.get("data dictionary", pd.DataFrame(columns=["column", "codes"])).astype(str)
+    _strip_formula_guard(wide, [c for c in wide.columns if c != "format_version"])
+    meta = _meta_from_dictionary(wide, dictionary)
+    return _finish(wide, dictionary, meta, str(path), version, consultation, [])
+
+
+def _load_json(path: Path, consultation: str | None) -> ConsultationData:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LoadError(f"{path.name} is not valid JSON ({error}). Export it again.") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise LoadError(f"{path.name} is JSON but not a Consult export (its \"format\" is not "
+                        f"\"{FORMAT_NAME}\").")
+    version = _check_version(doc.get("format_version", ""), path.name)
+    dictionary = pd.DataFrame(doc.get("dictionary") or [])
+    records = doc.get("responses") or []
+    wide = pd.DataFrame.from_records(records)
+    wide = _normalise_values(wide)
+    meta = dict(doc.get("consultation") or {})
+    if not meta.get("themes"):
+        meta.update({k: v for k, v in _meta_from_dictionary(wide, dictionary).items() if k == "themes"})
+    meta.setdefault("slug", wide["consultation"].iloc[0] if "consultation" in wide and len(wide) else "")
+    return _finish(wide, dictionary, meta, str(path), version, consultation, [])
+
+
+def _normalise_values(wide: pd.DataFrame) -> pd.DataFrame:
+    """JSON and database answers -> the same strings a CSV export holds (lists joined by ';')."""
+    for col in wide.columns:
+        s = wide[col]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            wide[col] = [
+                "" if v is None or (isinstance(v, float) and np.isnan(v))
+                else ";".join(str(x) for x in v) if isinstance(v, (list, tuple))
+                else str(int(v)) if isinstance(v, float) and v.is_integer() and col.startswith("rank__")
+                else str(v)
+                for v in s
+            ]
+        else:
+            wide[col] = ["" if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v) for v in s]
+    return wide
+
+
+def _meta_from_dictionary(wide: pd.DataFrame, dictionary: pd.DataFrame) -> dict[str, Any]:
+    themes = []
+    titles = {}
+    if not dictionary.empty and {"column", "theme_title"} <= set(dictionary.columns):
+        for _, row in dictionary.iterrows():
+            if str(row["column"]).startswith("support__"):
+                titles[str(row["column"])[len("support__"):]] = row["theme_title"]
+    for col in wide.columns:
+        if col.startswith("support__"):
+            key = col[len("support__"):]
+            themes.append({"key": key, "title": titles.get(key) or _humanise(key), "what_we_will_do": ""})
+    slug = wide["consultation"].iloc[0] if "consultation" in wide.columns and len(wide) else ""
+    return {"slug": slug, "title": "", "opens_at": None, "closes_at": None, "is_demo": None,
+            "themes": themes, "population": {}}
+
+
+# ---------------------------------------------------------------------------------------------
+# database
+
+
+def _load_database(url: str, consultation: str | None) -> ConsultationData:
+    import sqlalchemy as sa
+
+    safe_url = url
+    try:
+        parsed = sa.engine.make_url(url)
+        safe_url = parsed.render_as_string(hide_password=True)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).exists():
+            # SQLite would quietly create an empty database file there
+            raise LoadError(f"There is no database file at {parsed.database}. Check the path in the URL "
+                            "(sqlite:///relative/path.db, or sqlite:////absolute/path.db).")
+        engine = sa.create_engine(parsed)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
+        raise LoadError(f"'{url}' is not a database URL this can open ({error}). Use a URL such as "
+                        "sqlite:///instance/consult.db or postgresql+psycopg://user@host/dbname.") from None
+    except ModuleNotFoundError as error:
+        raise LoadError(f"The database driver for {safe_url} is not installed ({error.name}).") from None
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, slug, title, opens_at, closes_at, is_demo, population FROM consultation "
+                "ORDER BY slug")).mappings().all()
+            if not rows:
+                raise LoadError(f"The database at {safe_url} holds no consultations.")
+            slugs = [r["slug"] for r in rows]
+            if consultation is None:
+                if len(rows) > 1:
+                    raise LoadError(f"The database at {safe_url} holds {len(rows)} consultations "
+                                    f"({', '.join(slugs)}); choose one with --consultation SLUG.")
+                chosen = rows[0]
+            else:
+                matches = [r for r in rows if r["slug"] == consultation]
+                if not matches:
+                    raise LoadError(f"There is no consultation '{consultation}' in the database at "
+                                    f"{safe_url}. It holds: {', '.join(slugs)}.")
+                chosen = matches[0]
+            themes = conn.execute(sa.text(
+                "SELECT key, title, what_we_will_do FROM theme WHERE consultation_id = :id "
+                "ORDER BY position, id"), {"id": chosen["id"]}).mappings().all()
+            responses = conn.execute(sa.text(
+                "SELECT reference, submitted_at, received_on, channel, status, status_reason, "
+                "hidden_comments, answers FROM response WHERE consultation_id = :id "
+                "ORDER BY submitted_at, reference"), {"id": chosen["id"]}).mappings().all()
+    except LoadError:
+        raise
+    except sa.exc.OperationalError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise LoadError(f"Could not read the database at {safe_url}: {reason}. Check the URL, that the "
+                        "database server is running, and that the app's tables exist "
+                        "('flask --app consult db upgrade').") from None
+    except sa.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise LoadError(f"Could not read the database at {safe_url}: {reason}.") from None
+    finally:
+        engine.dispose()
+
+    def as_json(value: Any, default: Any) -> Any:
+        if value is None or value == "":
+            return default
+        return json.loads(value) if isinstance(value, str) else value
+
+    theme_list = [{"key": t["key"], "title": t["title"], "what_we_will_do": t["what_we_will_do"] or ""}
+                  for t in themes]
+    meta = {
+        "slug": chosen["slug"], "title": chosen["title"],
+        "opens_at": _iso(chosen["opens_at"]), "closes_at": _iso(chosen["closes_at"]),
+        "is_demo": bool(chosen["is_demo"]), "themes": theme_list,
+        "population": as_json(chosen["population"], {}) or {},
+    }
+    records = []
+    for r in responses:
+        answers = as_json(r["answers"], {}) or {}
+        hidden = as_json(r["hidden_comments"], []) or []
+        record = {
+            "format_version": "1", "consultation": chosen["slug"], "reference": r["reference"],
+            "submitted_at": _iso(r["submitted_at"]),
+            "received_on": str(r["received_on"])[:10] if r["received_on"] else "",
+            "channel": r["channel"] or "", "status": r["status"] or "valid",
+            "status_reason": r["status_reason"] or "", "hidden_comments": hidden,
+        }
+        for key, value in answers.items():
+            if key not in record:
+                record[key] = value
+        records.append(record)
+    fixed_and_first = FIXED_COLUMNS
+    wide = pd.DataFrame.from_records(records)
+    if wide.empty:
+        wide = pd.DataFrame(columns=fixed_and_first)
+    theme_cols = [f"{p}{t['key']}" for t in theme_list for p in ("support__", "comment__")] + \
+        [f"rank__{t['key']}" for t in theme_list]
+    for col in theme_cols:
+        if col not in wide.columns:
+            wide[col] = None
+    others = sorted(c for c in wide.columns if c not in fixed_and_first and c not in theme_cols)
+    wide = _normalise_values(wide[fixed_and_first + others + theme_cols].copy())
+    dictionary = pd.DataFrame(
+        [{"column": f"support__{t['key']}", "theme": t["key"], "theme_title": t["title"], "type": "support",
+          "codes": ""} for t in theme_list])
+    return _finish(wide, dictionary, meta, safe_url, 1, None, [])
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# wide table -> tidy frames
+
+
+def _finish(wide: pd.DataFrame, dictionary: pd.DataFrame, meta: dict[str, Any], source: str,
+            version: int, consultation: str | None, notes: list[str]) -> ConsultationData:
+    for col in ("reference", "status", "channel", "submitted_at"):
+        if col not in wide.columns:
+            raise LoadError(f"{Path(source).name} has no '{col}' column, so it is not a complete Consult "
+                            "export. Export it again.")
+    if "consultation" in wide.columns and len(wide):
+        found = sorted(set(wide["consultation"]))
+        if consultation is not None:
+            if consultation not in found:
+                raise LoadError(f"{Path(source).name} holds the consultation {', '.join(found)}, not "
+                                f"'{consultation}'. Leave out --consultation, or give the right file.")
+            wide = wide[wide["consultation"] == consultation].reset_index(drop=True)
+        elif len(found) > 1:
+            raise LoadError(f"{Path(source).name} mixes several consultations ({', '.join(found)}); choose "
+                            "one with --consultation SLUG.")
+    meta = dict(meta)
+    meta.setdefault("population", {})
+    meta["population"] = {str(k): int(v) for k, v in (meta.get("population") or {}).items()}
+    if not meta.get("themes"):
+        raise LoadError(f"{Path(source).name} has no support__ columns: it holds no support per theme.")
+    if dictionary.empty:
+        dictionary = pd.DataFrame(columns=["column", "codes"])
+    dictionary = dictionary.fillna("").astype(str)
+    themes = [t["key"] for t in meta["themes"]]
+    data = _tidy(wide.reset_index(drop=True), dictionary, themes)
+    return ConsultationData(consultation=meta, dictionary=dictionary, source=source, format_version=version,
+                            notes=notes, **data)
+
+
+def _categorical(values: pd.Series, codes: list[str]) -> pd.Categorical:
+    seen = [v for v in pd.unique(values) if v not in codes]
+    return pd.Categorical(values, categories=list(codes) + sorted(seen))
+
+
+def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> dict[str, pd.DataFrame]:
+    n = len(wide)
+    types = dict(zip(dictionary.get("column", []), dictionary.get("type", []))) if "type" in dictionary else {}
+    responses = pd.DataFrame({"reference": wide["reference"].astype(str).to_numpy()})
+    responses["consultation"] = wide["consultation"].to_numpy() if "consultation" in wide else ""
+    responses["submitted_at"] = pd.to_datetime(wide["submitted_at"].replace("", None), utc=True,
+                                               errors="coerce", format="ISO8601")
+    if responses["submitted_at"].isna().any():
+        bad = wide.loc[responses["submitted_at"].isna().to_numpy(), "reference"].head(3).tolist()
+        raise LoadError(f"Some responses have no readable submitted_at date (e.g. {', '.join(bad)}). "
+                        "Export the file again; dates must look like 2021-07-04T18:22:05Z.")
+    received = wide["received_on"] if "received_on" in wide else pd.Series([""] * n)
+    responses["received_on"] = pd.to_datetime(received.replace("", None), errors="coerce", format="ISO8601")
+    responses["channel"] = _categorical(wide["channel"], ["online", "paper", "event", "email", "letter"])
+    responses["status"] = _categorical(wide["status"].replace("", "valid"), STATUSES)
+    for col in ("status_reason", "hidden_comments"):
+        responses[col] = wide[col].to_numpy() if col in wide else ""
+    theme_cols = {c for c in wide.columns if c.startswith(THEME_PREFIXES)}
+    for col in wide.columns:
+        if col in FIXED_COLUMNS or col in theme_cols:
+            continue
+        codes = list(_codes_of(dictionary, col))
+        kind = types.get(col, "")
+        if kind == "code" or (codes and kind not in MULTIPLE_CHOICE_TYPES and kind != "codes"):
+            responses[col] = _categorical(wide[col], codes + ([""] if "" not in codes else []))
+        elif kind == "integer":
+            responses[col] = pd.to_numeric(wide[col].replace("", None), errors="coerce").astype("Int64")
+        else:
+            responses[col] = wide[col].to_numpy()
+
+    rows = np.arange(n, dtype=np.int32)
+    refs = responses["reference"].to_numpy()
+    theme_cat = pd.CategoricalDtype(themes)
+    level_frames = []
+    level_codes = []
+    for key in themes:
+        col = f"support__{key}"
+        values = wide[col] if col in wide else pd.Series([""] * n)
+        cat = pd.Categorical(values.replace("", "not_answered").to_numpy(), categories=LEVELS)
+        unknown = cat.isna()
+        if unknown.any():
+            bad = sorted(set(values[unknown]))[:5]
+            raise LoadError(f"The column {col} holds answers that are not support levels: {', '.join(bad)}. "
+                            f"The levels are {', '.join(LEVELS[:-1])} (or empty).")
+        level_codes.append(cat.codes)
+    support = pd.DataFrame({
+        "row": np.tile(rows, len(themes)),
+        "reference": np.tile(refs, len(themes)),
+        "theme": pd.Categorical.from_codes(np.repeat(np.arange(len(themes)), n), dtype=theme_cat),
+        "level": pd.Categorical.from_codes(np.concatenate(level_codes) if level_codes else [], categories=LEVELS),
+    })
+    del level_frames
+
+    comment_parts = []
+    hidden_lists = responses["hidden_comments"].astype(str)
+    text_questions = [c for c in wide.columns if c.startswith("comment__")] + [
+        c for c in wide.columns
+        if c not in FIXED_COLUMNS and c not in theme_cols and types.get(c) in ("text", "comment")
+        and c not in ("postcode_district",) and not _codes_of(dictionary, c)]
+    for col in text_questions:
+        values = wide[col]
+        mask = (values != "").to_numpy()
+        if not mask.any():
+            continue
+        hidden = (";" + hidden_lists[mask] + ";").str.contains(";" + col + ";", regex=False).to_numpy()
+        comment_parts.append(pd.DataFrame({
+            "row": rows[mask], "reference": refs[mask], "question": col,
+            "theme": col[len("comment__"):] if col.startswith("comment__") else "",
+            "text": values[mask].to_numpy(), "hidden": hidden,
+        }))
+    comments = (pd.concat(comment_parts, ignore_index=True) if comment_parts else
+                pd.DataFrame(columns=["row", "reference", "question", "theme", "text", "hidden"]))
+
+    rank_parts = []
+    for key in themes:
+        col = f"rank__{key}"
+        if col not in wide:
+            continue
+        ranks = pd.to_numeric(wide[col].replace("", None), errors="coerce").to_numpy(dtype=float)
+        mask = ~np.isnan(ranks)
+        rank_parts.append(pd.DataFrame({"row": rows[mask], "reference": refs[mask], "theme": key,
+                                        "rank": ranks[mask].astype(np.int16)}))
+    ranks = (pd.concat(rank_parts, ignore_index=True) if rank_parts else
+             pd.DataFrame({"row": [], "reference": [], "theme": [], "rank": []}))
+    ranks["theme"] = pd.Categorical(ranks["theme"], dtype=theme_cat)
+    return {"responses": responses, "support": support, "comments": comments, "ranks": ranks}

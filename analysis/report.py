@@ -1,0 +1,409 @@
+"""The evidence report: ``python -m analysis report --source SOURCE --out DIR``.
+
+Writes ``DIR/report.html`` (one self-contained, printable file: charts embedded, print styles),
+``DIR/report.md`` and ``DIR/charts/*.png|svg``. Every figure comes from :mod:`analysis.tally`
+(and :mod:`analysis.weighting` when ``--weights`` is given); quotes are the most representative
+comments of each theme, redacted with :func:`analysis.text.redact_pii`, never from comments a
+moderator hid or from responses that are not counted. Seeds are fixed and outputs sorted, so the
+same source gives the same files.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from analysis import charts, tally
+from analysis.load import LEVEL_LABELS, ConsultationData, LoadError, load
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
+FIELD_LABELS = {"respondent_type": "type of respondent", "district": "district", "channel": "channel",
+                "age_band": "age", "sex": "sex", "gender_identity": "gender identity",
+                "ethnicity": "ethnic group", "disability": "disability", "religion": "religion"}
+QUOTES_PER_STANCE = {"support": 2, "oppose": 2, "neither": 1}
+STANCE_OF = {"strongly_support": "support", "support": "support", "neither": "neither",
+             "oppose": "oppose", "strongly_oppose": "oppose", "dont_know": "neither",
+             "not_answered": "neither"}
+STANCE_TITLE = {"support": "from people who support it", "oppose": "from people who oppose it",
+                "neither": "from people who neither support nor oppose it, or don't know"}
+SEED = 2021
+
+
+def pct(x: Any, digits: int = 0) -> str:
+    return "–" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}%"
+
+
+def interval(low: Any, high: Any) -> str:
+    return "–" if pd.isna(low) or pd.isna(high) else f"{100 * low:.0f}–{100 * high:.0f}%"
+
+
+def count(x: Any) -> str:
+    return "–" if pd.isna(x) else f"{int(round(x)):,}"
+
+
+def p_value(p: Any) -> str:
+    if pd.isna(p):
+        return "not tested"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# quotes
+
+
+@dataclass
+class Quote:
+    text: str
+    reference: str
+    level: str
+    stance: str
+    group_size: int
+
+
+def _redactor():
+    try:
+        from analysis.text import redact_pii
+    except ImportError:  # never quote unredacted text
+        return None
+    return redact_pii
+
+
+def representative_comments(data: ConsultationData, theme: str, per_stance: dict[str, int] = QUOTES_PER_STANCE,
+                            min_words: int = 6, max_words: int = 90) -> tuple[list[Quote], int]:
+    """The most representative comments on ``theme``, and how many comments there were.
+
+    Comments counted: valid responses, not hidden by a moderator. Comments are grouped by the
+    commenter's view of the theme (support, oppose, neither / don't know); within each group the
+    comments closest (cosine similarity of TF-IDF vectors) to the group's centroid are the most
+    representative. Ties break on the response reference, so the choice is reproducible.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    c = data.comments
+    valid = (data.responses["status"] == "valid").to_numpy()
+    part = c[(c["question"] == f"comment__{theme}") & ~c["hidden"].astype(bool)]
+    part = part[valid[part["row"].to_numpy()]]
+    if part.empty:
+        return [], 0
+    levels = data.support[data.support["theme"] == theme].set_index("row")["level"]
+    part = part.assign(level=levels.reindex(part["row"]).astype(str).to_numpy())
+    part = part.assign(stance=part["level"].map(STANCE_OF).fillna("neither"))
+    part = part.sort_values("reference", kind="stable").reset_index(drop=True)
+    words = part["text"].str.split().str.len()
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
+    try:
+        matrix = vectorizer.fit_transform(part["text"])
+    except ValueError:  # only stop words
+        return [], len(part)
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    for stance, how_many in per_stance.items():
+        idx = np.flatnonzero((part["stance"] == stance).to_numpy())
+        if len(idx) == 0:
+            continue
+        centroid = np.asarray(matrix[idx].mean(axis=0)).ravel()
+        norm = np.linalg.norm(centroid)
+        scores = (matrix[idx] @ centroid) / (norm if norm else 1)
+        eligible = ((words.iloc[idx] >= min_words) & (words.iloc[idx] <= max_words)).to_numpy()
+        order = sorted(range(len(idx)), key=lambda i: (not eligible[i], -round(float(scores[i]), 12),
+                                                        part["reference"].iloc[idx[i]]))
+        for i in order:
+            row = part.iloc[idx[i]]
+            key = " ".join(row["text"].lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            quotes.append(Quote(text=row["text"], reference=row["reference"], level=row["level"],
+                                stance=stance, group_size=len(idx)))
+            if sum(q.stance == stance for q in quotes) >= how_many:
+                break
+    return quotes, len(part)
+
+
+def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> list[dict[str, Any]]:
+    """Groups of similar comments on ``theme`` (valid responses, not hidden), largest first:
+    ``size``, ``share`` (of the theme's comments), ``terms`` (the words that mark the group)
+    and its most typical comment with its ``reference``. Uses :class:`analysis.cluster.CommentClusterer`
+    (seeded); an empty list when it is not installed or there are too few comments."""
+    try:
+        from analysis.cluster import CommentClusterer
+    except ImportError:
+        return []
+    c = data.comments
+    valid = (data.responses["status"] == "valid").to_numpy()
+    part = c[(c["question"] == f"comment__{theme}") & ~c["hidden"].astype(bool)]
+    part = part[valid[part["row"].to_numpy()]].sort_values("reference", kind="stable")
+    if len(part) < 20:
+        return []
+    texts, refs = part["text"].tolist(), part["reference"].tolist()
+    model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
+    groups = []
+    for cluster in range(model.n_clusters_)[:max_groups]:
+        reps = model.representative_[cluster]
+        if not reps:
+            continue
+        groups.append({"size": int(model.sizes_[cluster]), "share": float(model.sizes_[cluster] / len(texts)),
+                       "terms": list(model.top_terms_[cluster])[:5], "text": texts[reps[0]], "reference": refs[reps[0]]})
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# building the report
+
+
+def _support_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    rows = []
+    for theme, r in table.iterrows():
+        rows.append({
+            "theme": theme, "title": r["title"], "n_view": count(r["n_view"]),
+            "support": pct(r["support_share"]), "support_interval": interval(r["support_low"], r["support_high"]),
+            "oppose": pct(r["oppose_share"]), "oppose_interval": interval(r["oppose_low"], r["oppose_high"]),
+            "neither": pct(r["share_neither"]),
+            "net": "–" if pd.isna(r["net_support"]) else f"{100 * r['net_support']:+.0f}",
+            "net_interval": "–" if pd.isna(r["net_low"]) else f"{100 * r['net_low']:+.0f} to {100 * r['net_high']:+.0f}",
+            "dont_know": count(r["n_dont_know"]), "not_answered": count(r["n_not_answered"]),
+            "levels": [count(r[f"n_{lv}"]) for lv in tally.VIEW_LEVELS],
+        })
+    return rows
+
+
+def _small(n: Any) -> bool:
+    return not pd.isna(n) and n < tally.MIN_CELL
+
+
+def _breakdown_section(data: ConsultationData, field: str) -> dict[str, Any]:
+    bd = tally.breakdown(data, field)
+    t = bd.table
+    groups = list(dict.fromkeys(t["label"]))
+    cells: dict[str, dict[str, str]] = {g: {} for g in groups}
+    for r in t.itertuples():
+        if r.hidden_view:
+            text = "<10"
+        elif r.hidden_support:
+            text = f"– (n={r.n_view:,})"
+        else:
+            text = f"{pct(r.support_share)} (n={r.n_view:,})"
+        cells[r.label][r.theme] = text
+    rows = [{"group": g, "cells": [cells[g].get(theme, "") for theme in data.themes]} for g in groups]
+    tests = []
+    for r in bd.tests.itertuples():
+        tests.append({"theme": data.theme_titles[r.theme], "chi2": "–" if pd.isna(r.chi2) else f"{r.chi2:.1f}",
+                      "dof": r.dof, "p": r.p_value, "v": "–" if pd.isna(r.cramers_v) else f"{r.cramers_v:.2f}",
+                      "size": tally.effect_size_words(r.cramers_v), "n": f"{r.n:,}", "groups": r.groups})
+    return {"field": field, "label": FIELD_LABELS.get(field, field.replace("_", " ")), "breakdown": bd,
+            "rows": rows, "tests": tests}
+
+
+def _image(fig, directory: Path, name: str) -> dict[str, str]:
+    paths = charts.save(fig, directory / "charts", name)
+    data = paths["png"].read_bytes()
+    return {"name": name, "alt": fig.alt_text, "png": f"charts/{name}.png", "svg": f"charts/{name}.svg",
+            "data_uri": "data:image/png;base64," + base64.b64encode(data).decode("ascii")}
+
+
+def _source_description(source: str) -> dict[str, str]:
+    path = Path(source)
+    if "://" not in source and path.is_file():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return {"name": path.name, "sha256": digest, "kind": "export file"}
+    return {"name": source, "sha256": "", "kind": "database"}
+
+
+def build_report(data: ConsultationData, out: Path, margins_path: str | None = None,
+                 population_path: str | None = None, progress: bool = True) -> dict[str, Path]:
+    """Compute every table, chart and quote for ``data`` and write the report into ``out``.
+
+    Returns the paths written (``html``, ``markdown``)."""
+    import jinja2
+
+    from analysis import weighting
+
+    out.mkdir(parents=True, exist_ok=True)
+    steps = ["support per theme", "ranking", "who answered", "breakdowns", "weighting", "quotes", "writing"]
+    bar = tqdm(total=len(steps), desc="report", unit="step", file=sys.stderr, disable=not progress)
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+
+    meta = data.consultation
+    titles = data.theme_titles
+    context: dict[str, Any] = {"consultation": meta, "source": _source_description(data.source),
+                               "format_version": data.format_version, "notes": list(data.notes),
+                               "level_labels": [LEVEL_LABELS[lv] for lv in tally.VIEW_LEVELS],
+                               "min_cell": tally.MIN_CELL, "themes": [{"key": k, "title": titles[k]} for k in data.themes]}
+    step(steps[0])
+    table = tally.support_table(data)
+    context["support"] = _support_rows(table)
+    context["support_chart"] = _image(charts.support_chart(table), out, "support")
+    statuses = tally.status_summary(data)
+    context["statuses"] = [{"status": r.status, "responses": f"{r.responses:,}", "share": pct(r.share, 1),
+                            "counted": r.counted} for r in statuses.itertuples()]
+    counted = int(statuses.loc[statuses["status"] == "valid", "responses"].sum())
+    context["counted"] = f"{counted:,}"
+    context["total"] = f"{int(statuses['responses'].sum()):,}"
+    context["not_counted"] = f"{int(statuses['responses'].sum()) - counted:,}"
+    excluded = []
+    for status in ("campaign", "duplicate", "invalid"):
+        n = int(statuses.loc[statuses["status"] == status, "responses"].sum())
+        if n:
+            t = tally.support_table(data, status=status)
+            excluded.append({"status": status, "n": f"{n:,}", "rows": [
+                {"title": r["title"], "n_view": "<10" if _small(r["n_view"]) else count(r["n_view"]),
+                 "support": "–" if _small(r["n_view"]) else pct(r["support_share"]),
+                 "oppose": "–" if _small(r["n_view"]) else pct(r["oppose_share"])}
+                for _, r in t.iterrows()]})
+    context["excluded"] = excluded
+    best = table.sort_values(["support_share", "title"], ascending=[False, True])
+    context["headline"] = {"highest": best.iloc[0]["title"], "highest_share": pct(best.iloc[0]["support_share"]),
+                           "lowest": best.iloc[-1]["title"], "lowest_share": pct(best.iloc[-1]["support_share"])}
+    bar.update()
+
+    step(steps[1])
+    ranking = tally.ranking_table(data, seed=SEED)
+    if len(ranking):
+        context["ranking"] = [{
+            "title": r.title, "n": f"{r.n:,}", "mean_rank": f"{r.mean_rank:.2f}",
+            "mean_rank_interval": f"{r.mean_rank_low:.2f}–{r.mean_rank_high:.2f}",
+            "borda": f"{r.borda:.2f}", "borda_interval": f"{r.borda_low:.2f}–{r.borda_high:.2f}",
+            "first": pct(r.first_share), "first_interval": interval(r.first_share_low, r.first_share_high),
+        } for r in ranking.itertuples()]
+        context["ranking_people"] = f"{int(ranking['people'].iloc[0]):,}"
+        context["ranking_chart"] = _image(charts.ranking_chart(ranking), out, "ranking")
+        context["k"] = len(data.themes)
+    bar.update()
+
+    step(steps[2])
+    context["timeline_chart"] = _image(charts.timeline_chart(data), out, "timeline")
+    override = charts.read_population_csv(population_path) if population_path else None
+    population, population_note = charts.population_figures(data, override)
+    context["population_note"] = population_note
+    if "district" in data.responses.columns:
+        context["representativeness_chart"] = _image(
+            charts.representativeness_chart(data, population, population_note), out, "representativeness")
+    valid = data.responses["status"] == "valid"
+    channels = data.responses.loc[valid, "channel"].value_counts()
+    context["channels"] = [{"channel": str(k).capitalize(), "n": "<10" if v < tally.MIN_CELL else f"{v:,}"}
+                           for k, v in channels.items() if v > 0]
+    bar.update()
+
+    step(steps[3])
+    sections = []
+    for field in tqdm(tally.available_breakdowns(data), desc="breakdowns", unit="field", file=sys.stderr,
+                      leave=False, disable=not progress):
+        section = _breakdown_section(data, field)
+        section["chart"] = _image(charts.breakdown_chart(section["breakdown"], titles, section["label"]), out,
+                                  f"by_{field}")
+        sections.append(section)
+    all_p = [t["p"] for s in sections for t in s["tests"]]
+    adjusted = iter(tally.holm(all_p))
+    for s in sections:
+        for t in s["tests"]:
+            t["p_holm"] = p_value(next(adjusted))
+            t["p"] = p_value(t["p"])
+        del s["breakdown"]
+    context["breakdowns"] = sections
+    context["n_tests"] = sum(1 for p in all_p if not pd.isna(p))
+    bar.update()
+
+    step(steps[4])
+    if margins_path:
+        margins = weighting.read_margins(margins_path)
+        result = weighting.weighted_support(data, margins)
+        unweighted = table
+        context["weighting"] = {
+            "file": Path(margins_path).name, "variables": ", ".join(margins),
+            "n_weighted": f"{result.n_weighted:,}", "n_excluded": f"{result.n_excluded:,}",
+            "effective_n": f"{result.effective_n:,.0f}", "design_effect": f"{result.design_effect:.2f}",
+            "max_weight": f"{np.nanmax(result.weights):.2f}", "min_weight": f"{np.nanmin(result.weights):.2f}",
+            "rows": [{"title": r["title"], "unweighted": pct(unweighted.loc[theme, "support_share"]),
+                      "weighted": pct(r["support_share"]), "interval": interval(r["support_low"], r["support_high"]),
+                      "oppose": pct(r["oppose_share"]), "n_eff": f"{r['n_effective']:,.0f}"}
+                     for theme, r in result.table.iterrows()],
+            "achieved": [{"variable": FIELD_LABELS.get(r.variable, r.variable).capitalize(), "category": data.label(r.variable, r.category),
+                          "target": pct(r.target, 1), "unweighted": pct(r.unweighted, 1),
+                          "weighted": pct(r.weighted, 1)} for r in result.achieved.itertuples()],
+        }
+    bar.update()
+
+    step(steps[5])
+    redact = _redactor()
+    quote_sections = []
+    for theme in tqdm(data.themes, desc="quotes", unit="theme", file=sys.stderr, leave=False, disable=not progress):
+        quotes, n_comments = representative_comments(data, theme)
+        groups = comment_groups(data, theme) if redact is not None else []
+        quote_sections.append({
+            "title": titles[theme], "n_comments": f"{n_comments:,}",
+            "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
+                        "text": redact(g["text"]), "reference": g["reference"]} for g in groups],
+            "quotes": [] if redact is None else [
+                {"text": redact(q.text), "reference": q.reference, "level": LEVEL_LABELS.get(q.level, q.level),
+                 "stance": STANCE_TITLE[q.stance], "group_size": f"{q.group_size:,}"} for q in quotes],
+        })
+    context["quotes"] = quote_sections
+    context["redaction_available"] = redact is not None
+    hidden = int(data.comments["hidden"].sum()) if len(data.comments) else 0
+    context["hidden_comments"] = f"{hidden:,}"
+    bar.update()
+
+    step(steps[6])
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(
+        enabled_extensions=("html", "html.j2")), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined)
+    html = env.get_template("report.html.j2").render(**context)
+    markdown = env.get_template("report.md.j2").render(**context)
+    paths = {"html": out / "report.html", "markdown": out / "report.md"}
+    paths["html"].write_text(html, encoding="utf-8")
+    paths["markdown"].write_text(markdown, encoding="utf-8")
+    bar.update()
+    bar.close()
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True,
+                        help="an export file (.csv, .json, .xlsx) or a database URL, e.g. sqlite:///instance/consult.db")
+    parser.add_argument("--out", required=True, help="folder to write report.html, report.md and charts/ into")
+    parser.add_argument("--consultation", metavar="SLUG", help="which consultation (needed for a database with several)")
+    parser.add_argument("--weights", metavar="MARGINS_CSV",
+                        help="rake to population margins (CSV: variable,category,population) and add weighted figures")
+    parser.add_argument("--population", metavar="CSV",
+                        help="residents per district (CSV: district,population) for the representativeness chart, "
+                             "instead of the consultation's own figures")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    try:
+        if out.exists() and not out.is_dir():
+            raise LoadError(f"--out {out} is a file; give a folder to write the report into.")
+        if args.weights and not Path(args.weights).exists():
+            raise LoadError(f"There is no population margins file at {args.weights}.")
+        if args.population and not Path(args.population).exists():
+            raise LoadError(f"There is no population file at {args.population}.")
+        data = load(args.source, args.consultation)
+        paths = build_report(data, out, args.weights, args.population, progress=not args.quiet)
+    except LoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except PermissionError as error:
+        print(f"error: cannot write to {error.filename}: permission denied. Choose another --out folder.",
+              file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 2
+    print(f"wrote {paths['html']} and {paths['markdown']}")
+    return 0

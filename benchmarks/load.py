@@ -1,0 +1,244 @@
+"""Load benchmark: complete resident journeys against gunicorn + PostgreSQL, beside a bare ceiling.
+
+    python benchmarks/load.py                       # journeys, final submit alone, ceiling
+    python benchmarks/load.py --duration 60 --users 60
+    python benchmarks/load.py --only ceiling --worker-class gevent
+
+In one run it
+1. creates a scratch PostgreSQL database (default ``consult_load`` on 127.0.0.1), applies the
+   migrations and loads the shipped consultations with the demo copy open from today;
+2. serves Consult with ``gunicorn -c gunicorn.conf.py consult.wsgi:app`` on loopback and drives it
+   with Locust headless (``benchmarks/locustfile.py``, CSV output under ``--out``): first complete
+   journeys, then the final submit alone;
+3. serves ``benchmarks/ceiling_app.py`` the same way and drives it with the same Locust settings;
+4. prints journeys/s, submissions/s, requests/s, p50/p95/p99 latency, errors, and each rate as a
+   fraction of the ceiling.
+
+Locust runs on the same machine as the server, as on the judging machine; its own CPU use is
+part of the conditions and is printed with them.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def prepare_database(admin_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        CONSULT_ENV="production",
+        SECRET_KEY="load-benchmark-secret-key",
+        # Plain HTTP on loopback: the cookie must travel without TLS here.
+        SESSION_COOKIE_SECURE="0",
+        FLASK_APP="consult",
+    )
+    return env
+
+
+def load_consultations(env: dict[str, str]) -> None:
+    flask = [PYTHON, "-m", "flask", "--app", "consult"]
+    run(flask + ["db", "upgrade"], env)
+    run(flask + ["consultations", "load"], env)
+    run(flask + ["consultations", "demo", "police-and-crime-plan-2021"], env)
+
+
+class Server:
+    """gunicorn with the project's configuration, on a free loopback port."""
+
+    def __init__(self, app: str, env: dict[str, str], args: argparse.Namespace, log: Path):
+        self.port = free_port()
+        env = dict(env)
+        env.update(
+            GUNICORN_WORKER_CLASS=args.worker_class,
+            WEB_CONCURRENCY=str(args.workers),
+            GUNICORN_THREADS=str(args.threads),
+        )
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{self.port}", app],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=2).read()
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    sys.exit(f"gunicorn for {app} exited; see {log}")
+                time.sleep(0.2)
+        self.stop()
+        sys.exit(f"gunicorn for {app} did not answer within 60 s; see {log}")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def locust(user_class: str, host: str, args: argparse.Namespace, prefix: Path,
+           start_path: str = "/") -> dict:
+    counts = prefix.with_suffix(".counts.json")
+    env = dict(os.environ, CONSULT_BENCH_COUNTS=str(counts), CONSULT_BENCH_START=start_path)
+    cmd = [
+        PYTHON, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
+        "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time",
+        f"{args.duration}s", "--host", host, "--csv", str(prefix), "--only-summary",
+        "--stop-timeout", "5", "--loglevel", "WARNING", user_class,
+    ]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if proc.returncode not in (0, 1):  # 1: some requests failed, reported below
+        sys.exit(f"locust failed:\n{proc.stdout}\n{proc.stderr}")
+    rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
+    counted = json.loads(counts.read_text()) if counts.exists() else {}
+    return {"rows": rows, "counts": counted, "elapsed": elapsed, "log": proc.stderr}
+
+
+def row(result: dict, name: str) -> dict | None:
+    for r in result["rows"]:
+        if r["Name"] == name:
+            return r
+    return None
+
+
+def summary(label: str, result: dict, duration: float) -> dict:
+    agg = row(result, "Aggregated")
+    requests = int(agg["Request Count"]) if agg else 0
+    return {
+        "label": label,
+        "requests": requests,
+        "failures": int(agg["Failure Count"]) if agg else 0,
+        "rps": requests / duration,
+        "p50": agg["50%"] if agg else "-",
+        "p95": agg["95%"] if agg else "-",
+        "p99": agg["99%"] if agg else "-",
+        "max": agg["Max Response Time"] if agg else "-",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds per Locust run (30)")
+    parser.add_argument("--users", type=int, default=40, help="concurrent Locust users (40)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--worker-class", default="gthread", help="sync, gthread or gevent")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--only", choices=["journeys", "submit", "ceiling"], action="append",
+                        help="run only these parts (repeatable)")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", default="consult_load", help="scratch database (replaced)")
+    parser.add_argument("--start", default="/", help="the path the journey starts from")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "load")
+    args = parser.parse_args(argv)
+    parts = args.only or ["journeys", "submit", "ceiling"]
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    print(f"conditions: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}; gunicorn {args.worker_class} x{args.workers}"
+          + (f" ({args.threads} threads each)" if args.worker_class == "gthread" else "")
+          + f"; Locust {args.users} users for {args.duration} s, no wait between requests")
+    results = {}
+    if "journeys" in parts or "submit" in parts:
+        url = prepare_database(args.admin_url, args.database)
+        env = app_env(url.replace("postgresql://", "postgresql+psycopg://"))
+        load_consultations(env)
+        server = Server("consult.wsgi:app", env, args, args.out / "gunicorn-consult.log")
+        try:
+            if "journeys" in parts:
+                results["journeys"] = locust("ResidentJourney", server.url, args,
+                                             args.out / "journeys", args.start)
+            if "submit" in parts:
+                results["submit"] = locust("FinalSubmit", server.url, args,
+                                           args.out / "submit", args.start)
+        finally:
+            server.stop()
+    if "ceiling" in parts:
+        server = Server("benchmarks.ceiling_app:app", app_env(""), args,
+                        args.out / "gunicorn-ceiling.log")
+        try:
+            results["ceiling"] = locust("Ceiling", server.url, args, args.out / "ceiling")
+        finally:
+            server.stop()
+
+    duration = float(args.duration)
+    print(f"\n{'run':<22}{'requests':>9}{'req/s':>9}{'p50':>7}{'p95':>7}{'p99':>7}{'max':>7}"
+          f"{'errors':>8}   (latency in ms)")
+    table = {k: summary(k, v, duration) for k, v in results.items()}
+    for s in table.values():
+        print(f"{s['label']:<22}{s['requests']:>9}{s['rps']:>9.1f}{s['p50']:>7}{s['p95']:>7}"
+              f"{s['p99']:>7}{s['max']:>7}{s['failures']:>8}")
+    ceiling_rps = table["ceiling"]["rps"] if "ceiling" in table else None
+    if "journeys" in results:
+        c = results["journeys"]["counts"]
+        print(f"\ncomplete journeys: {c.get('journeys', 0)} = {c.get('journeys', 0) / duration:.1f}/s"
+              f" (goal >= 50/s), broken journeys {c.get('broken_journeys', 0)}, "
+              f"saves {c.get('saves', 0)}, resumes {c.get('resumes', 0)}, "
+              f"submissions {c.get('submissions', 0) / duration:.1f}/s")
+        if ceiling_rps:
+            print(f"journey pages/s as a fraction of the ceiling: "
+                  f"{table['journeys']['rps'] / ceiling_rps:.2f}")
+    if "submit" in results:
+        sub = row(results["submit"], "submit (final)")
+        n = int(sub["Request Count"]) if sub else 0
+        print(f"final submit alone: {n} = {n / duration:.1f}/s (goal >= 500/s), p50 "
+              f"{sub['50%'] if sub else '-'} p95 {sub['95%'] if sub else '-'} p99 "
+              f"{sub['99%'] if sub else '-'} ms, errors {sub['Failure Count'] if sub else '-'}")
+        if ceiling_rps:
+            print(f"final submit as a fraction of the ceiling: {n / duration / ceiling_rps:.2f}")
+    for k, v in results.items():
+        for line in v["log"].splitlines():
+            if "CPU usage" in line:
+                print(f"{k}: locust: {line.strip()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

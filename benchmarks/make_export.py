@@ -1,0 +1,524 @@
+"""Write a synthetic export of the police-and-crime-plan-2021 consultation (export format 1).
+
+The responses are made up, seeded, and shaped like a real consultation: support differs by
+district, respondent type and age; some responses are campaign copies, duplicates or invalid;
+comments are short sentences about each theme, some carrying personal data (so that redaction has
+something to do) and some hidden by a moderator.
+
+    python benchmarks/make_export.py --responses 600 --seed 2021 --out notebooks/data/demo
+        writes demo.csv + demo.dictionary.csv, demo.json and demo.xlsx
+
+``make_wide(n, seed)`` returns the same rows as a DataFrame in the export's column order; the
+speed benchmark uses it to make 1,000,000 responses without writing them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SLUG = "police-and-crime-plan-2021"
+TITLE = "Police and Crime Plan 2021-24: have your say"
+OPENS_AT = "2021-06-30T08:00:00Z"
+CLOSES_AT = "2021-07-30T22:59:59Z"
+POPULATION = {  # Census 2021, usual residents
+    "cambridge": 145700,
+    "east_cambridgeshire": 87700,
+    "fenland": 102500,
+    "huntingdonshire": 180800,
+    "south_cambridgeshire": 162000,
+    "peterborough": 215700,
+}
+THEMES = [
+    ("communities_first", "Putting Communities First",
+     "We will ensure the police and other partners are listening to the public and working with "
+     "them to act on their concerns."),
+    ("crime_prevention", "Crime Prevention",
+     "We will work in partnership to understand and tackle the root causes of crime and serious "
+     "violence."),
+    ("victims_and_witnesses", "Supporting Victims and Witnesses",
+     "We will protect vulnerable people and ensure victims and witnesses are placed at the heart "
+     "of the criminal justice system."),
+    ("ethical_policing", "Ethical Policing",
+     "We will ensure the police act with integrity and social responsibility."),
+    ("robust_enforcement", "Robust Enforcement",
+     "We will ensure the police and partners use criminal justice and other enforcement processes "
+     "effectively."),
+]
+THEME_KEYS = [key for key, _, _ in THEMES]
+SUPPORT_CODES = ["strongly_support", "support", "neither", "oppose", "strongly_oppose", "dont_know"]
+SUPPORT_LABELS = ["Strongly support", "Support", "Neither support nor oppose", "Oppose",
+                  "Strongly oppose", "Don't know"]
+CHANNELS = {"online": 0.84, "paper": 0.08, "event": 0.05, "email": 0.02, "letter": 0.01}
+RESPONDENT_TYPES = {
+    "resident": ("A resident", 0.78), "victim_or_witness": ("A victim or witness of crime", 0.08),
+    "business": ("A business", 0.06), "organisation": ("A voluntary or public organisation", 0.03),
+    "elected_representative": ("An elected representative", 0.02),
+    "police": ("A police officer, staff member or volunteer", 0.03),
+}
+# responses per resident differ by district (Cambridge answers most, Fenland least)
+DISTRICT_PROPENSITY = {"cambridge": 1.6, "east_cambridgeshire": 1.1, "fenland": 0.6,
+                       "huntingdonshire": 0.9, "south_cambridgeshire": 1.2, "peterborough": 0.7}
+DISTRICT_LABELS = {"cambridge": "Cambridge", "east_cambridgeshire": "East Cambridgeshire",
+                   "fenland": "Fenland", "huntingdonshire": "Huntingdonshire",
+                   "south_cambridgeshire": "South Cambridgeshire", "peterborough": "Peterborough",
+                   "outside_area": "Outside Cambridgeshire and Peterborough",
+                   "prefer_not_to_say": "Prefer not to say"}
+POSTCODES = {"cambridge": ["CB1", "CB2", "CB3", "CB4", "CB5"], "east_cambridgeshire": ["CB6", "CB7"],
+             "fenland": ["PE13", "PE14", "PE15"], "huntingdonshire": ["PE26", "PE27", "PE28", "PE29"],
+             "south_cambridgeshire": ["CB21", "CB22", "CB23", "CB24", "CB25"],
+             "peterborough": ["PE1", "PE2", "PE3", "PE4", "PE7"], "outside_area": ["NR1", "IP1", "SG8"]}
+AGE_BANDS = {"under_18": 0.02, "18_24": 0.06, "25_34": 0.13, "35_44": 0.16, "45_54": 0.19,
+             "55_64": 0.19, "65_74": 0.15, "75_plus": 0.06, "prefer_not_to_say": 0.04}
+AGE_LABELS = {"under_18": "Under 18", "18_24": "18 to 24", "25_34": "25 to 34", "35_44": "35 to 44",
+              "45_54": "45 to 54", "55_64": "55 to 64", "65_74": "65 to 74", "75_plus": "75 or over",
+              "prefer_not_to_say": "Prefer not to say"}
+SEXES = {"female": 0.52, "male": 0.44, "prefer_not_to_say": 0.04}
+GENDER_IDENTITY = {"same_as_sex": 0.93, "different_from_sex": 0.01, "prefer_not_to_say": 0.06}
+ETHNICITY = {"white_british": 0.80, "white_other": 0.07, "asian": 0.04, "black": 0.02,
+             "mixed": 0.02, "other": 0.01, "prefer_not_to_say": 0.04}
+DISABILITY = {"yes": 0.16, "no": 0.78, "prefer_not_to_say": 0.06}
+RELIGION = {"christian": 0.42, "no_religion": 0.41, "muslim": 0.03, "hindu": 0.01, "other": 0.03,
+            "prefer_not_to_say": 0.10}
+STATUSES = {"valid": 0.925, "duplicate": 0.02, "campaign": 0.045, "invalid": 0.01}
+VICTIM_CRIMES = ["burglary", "vehicle_crime", "violence", "fraud", "anti_social_behaviour",
+                 "hate_crime", "domestic_abuse", "other"]
+BUSINESS_CRIMES = ["theft", "criminal_damage", "fraud", "cyber_crime", "none"]
+
+# (base latent support by theme) -- enforcement and victims are popular, ethics less so
+THEME_BASE = {"communities_first": 0.9, "crime_prevention": 1.0, "victims_and_witnesses": 1.2,
+              "ethical_policing": 0.55, "robust_enforcement": 0.8}
+DISTRICT_EFFECT = {"cambridge": -0.15, "east_cambridgeshire": 0.05, "fenland": 0.25,
+                   "huntingdonshire": 0.1, "south_cambridgeshire": 0.0, "peterborough": 0.1,
+                   "outside_area": -0.2, "prefer_not_to_say": -0.1}
+TYPE_EFFECT = {"resident": 0.0, "victim_or_witness": -0.35, "business": 0.1, "organisation": 0.15,
+               "elected_representative": 0.2, "police": 0.45}
+# how much each theme's support depends on age (older people favour enforcement)
+AGE_SLOPE = {"communities_first": 0.02, "crime_prevention": 0.0, "victims_and_witnesses": 0.0,
+             "ethical_policing": -0.06, "robust_enforcement": 0.09}
+RANK_PREFERENCE = {"communities_first": 0.3, "crime_prevention": 0.6, "victims_and_witnesses": 0.5,
+                   "ethical_policing": -0.4, "robust_enforcement": 0.2}
+
+SENTENCES = {
+    ("communities_first", "for"): [
+        "We need to see more police officers on the streets in our village.",
+        "Local policing teams who know the area make people feel safer.",
+        "Speeding through the village is our biggest worry and nobody listens.",
+        "Anti-social behaviour in the town centre should be dealt with quickly.",
+        "It is good that rural crime is finally being taken seriously.",
+        "PCSOs at the school gate and in the park make a real difference.",
+    ],
+    ("communities_first", "against"): [
+        "This is all words, we never see a police officer round here.",
+        "The 101 number takes so long to answer that people give up reporting.",
+        "Listening is not enough if nothing changes afterwards.",
+        "Rural areas are always forgotten when resources are shared out.",
+    ],
+    ("crime_prevention", "for"): [
+        "Prevention is better than cure, especially youth clubs and diversion schemes.",
+        "Tackling drugs and county lines early would stop so much other crime.",
+        "Working with schools to keep young people out of trouble is the right priority.",
+        "Better street lighting and CCTV would prevent a lot of crime.",
+        "Rehabilitation works if it is properly funded.",
+    ],
+    ("crime_prevention", "against"): [
+        "Prevention sounds nice but the police should focus on catching criminals.",
+        "Partnership working usually means nobody takes responsibility.",
+        "Money spent on schemes would be better spent on officers.",
+    ],
+    ("victims_and_witnesses", "for"): [
+        "Victims must be kept informed about what is happening with their case.",
+        "When I was burgled nobody told me anything for months.",
+        "Support for victims of domestic abuse is vital and should be expanded.",
+        "Witnesses need to feel safe to come forward.",
+        "The victim support service was excellent and should be funded properly.",
+    ],
+    ("victims_and_witnesses", "against"): [
+        "Victims are already let down by the courts and this will not change that.",
+        "I reported a crime and never heard back, so I doubt this will happen.",
+        "Court delays mean witnesses give up, fix that first.",
+    ],
+    ("ethical_policing", "for"): [
+        "Trust in the police depends on officers behaving with integrity.",
+        "The force should reflect the communities it serves.",
+        "Stop and search must be fair and properly recorded.",
+        "Officers who abuse their position must be dealt with openly.",
+    ],
+    ("ethical_policing", "against"): [
+        "This is a distraction from fighting crime.",
+        "Police time should not be spent on diversity training.",
+        "Ethics should be a given, it does not need to be a priority in the plan.",
+        "Too much paperwork already stops officers doing their job.",
+    ],
+    ("robust_enforcement", "for"): [
+        "Criminals should face real consequences for their actions.",
+        "Drink and drug driving should be clamped down on hard.",
+        "Fly-tipping and speeding need far more enforcement.",
+        "Shoplifting has gone unpunished for too long.",
+        "Repeat offenders should be taken off the streets.",
+    ],
+    ("robust_enforcement", "against"): [
+        "Enforcement alone will not solve the causes of crime.",
+        "Heavy-handed policing damages trust in communities.",
+        "Prison does not work for young people, it makes things worse.",
+    ],
+}
+MISSING_FROM_PLAN = [
+    "Road safety and speeding should be a theme of its own.",
+    "Cyber crime and online fraud against older people.",
+    "Mental health support so that police are not the service of last resort.",
+    "Rural crime, including hare coursing and farm machinery theft.",
+    "Nothing, the plan covers what matters.",
+    "Violence against women and girls needs its own section.",
+]
+FIRST_NAMES = ["Sarah", "John", "Priya", "Tom", "Aisha", "David", "Helen", "Marek"]
+SURNAMES = ["Smith", "Patel", "Jones", "Nowak", "Brown", "Khan", "Taylor", "Wilson"]
+CAMPAIGN_TEXT = ("I oppose this plan. Enforcement must not come before our civil liberties. "
+                 "Scrap the robust enforcement theme now.")
+REFERENCE_ALPHABET = np.array(list("23456789ABCDEFGHJKLMNPQRSTUVWXYZ"))
+
+
+def _choice(rng: np.random.Generator, options: dict, n: int, p=None) -> np.ndarray:
+    keys = list(options)
+    weights = np.array([v[1] if isinstance(v, tuple) else v for v in options.values()], float)
+    if p is not None:
+        weights = np.asarray(p, float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=weights / weights.sum())]
+
+
+def _references(rng: np.random.Generator, n: int) -> np.ndarray:
+    refs: set[str] = set()
+    out: list[str] = []
+    while len(out) < n:
+        letters = REFERENCE_ALPHABET[rng.integers(0, len(REFERENCE_ALPHABET), size=(n - len(out), 8))]
+        for row in letters:
+            ref = "PCP-" + "".join(row[:4]) + "-" + "".join(row[4:])
+            if ref not in refs:
+                refs.add(ref)
+                out.append(ref)
+    return np.array(out, dtype=object)
+
+
+def _comment_pool(rng: np.random.Generator, theme: str, stance: str, size: int) -> np.ndarray:
+    """Comments of one to three sentences; a few carry personal data or start with a dash."""
+    sentences = SENTENCES[(theme, stance)]
+    pool = []
+    for i in range(size):
+        k = int(rng.integers(1, 4))
+        picked = [sentences[j] for j in rng.choice(len(sentences), size=min(k, len(sentences)), replace=False)]
+        text = " ".join(picked)
+        roll = rng.random()
+        if roll < 0.05:
+            name = f"{FIRST_NAMES[i % 8]} {SURNAMES[(i * 3) % 8]}"
+            text += f" My name is {name}, email {name.split()[0].lower()}.{name.split()[1].lower()}@example.com if you want to talk."
+        elif roll < 0.08:
+            text += f" Call me on 07700 900{int(rng.integers(100, 999))}, I live in CB{int(rng.integers(1, 5))} {int(rng.integers(1, 9))}AB."
+        elif roll < 0.10:
+            text = "- " + text
+        elif roll < 0.12:
+            text = text + "\nThank you for asking."
+        pool.append(text)
+    return np.array(pool, dtype=object)
+
+
+def make_wide(n: int, seed: int = 2021) -> pd.DataFrame:
+    """``n`` synthetic responses as an export-format-1 table (one row each, export column order).
+
+    Multiple-choice answers are ``;``-joined strings, ranks are floats with NaN when unranked and
+    empty answers are empty strings, exactly as a CSV export reads back with ``dtype=str``.
+    """
+    rng = np.random.default_rng(seed)
+    cols: dict[str, np.ndarray] = {}
+    cols["format_version"] = np.full(n, "1", dtype=object)
+    cols["consultation"] = np.full(n, SLUG, dtype=object)
+    cols["reference"] = _references(rng, n)
+    # arrivals: a launch peak, a mid-consultation push, a last-week rush
+    start = pd.Timestamp(OPENS_AT).value // 10**9
+    length = 30 * 86400
+    mix = rng.choice(3, size=n, p=[0.45, 0.3, 0.25])
+    frac = np.where(mix == 0, rng.exponential(0.12, n),
+                    np.where(mix == 1, rng.normal(0.45, 0.06, n), 1 - rng.exponential(0.08, n)))
+    frac = np.clip(frac, 0, 0.9999)
+    seconds = start + (frac * length).astype(np.int64)
+    submitted = pd.to_datetime(seconds, unit="s", utc=True)
+    cols["submitted_at"] = submitted.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(dtype=object)
+    channel = _choice(rng, CHANNELS, n)
+    cols["received_on"] = submitted.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    late = (channel != "online")
+    received = (submitted + pd.to_timedelta(rng.integers(0, 4, n) * late, unit="D")).strftime("%Y-%m-%d")
+    cols["received_on"] = np.where(late, received.to_numpy(dtype=object), cols["received_on"])
+    cols["channel"] = channel
+    status = _choice(rng, STATUSES, n)
+    cols["status"] = status
+    reasons = {"valid": "", "duplicate": "Same person answered twice (same email on paper and online)",
+               "campaign": "Copy of a campaign template", "invalid": "Blank or nonsense response"}
+    cols["status_reason"] = np.array([reasons[s] for s in status], dtype=object) if n < 50_000 else \
+        pd.Series(status).map(reasons).to_numpy(dtype=object)
+    cols["hidden_comments"] = np.full(n, "", dtype=object)
+
+    rtype = _choice(rng, RESPONDENT_TYPES, n)
+    cols["respondent_type"] = rtype
+    empty = np.full(n, "", dtype=object)
+    is_victim = rtype == "victim_or_witness"
+    crimes = np.array(VICTIM_CRIMES, dtype=object)[rng.integers(0, len(VICTIM_CRIMES), n)]
+    cols["victim_crime_types"] = np.where(is_victim, crimes, empty)
+    cols["victim_reported"] = np.where(is_victim, np.where(rng.random(n) < 0.7, "yes", "no"), empty)
+    cols["victim_support_offered"] = np.where(is_victim, np.where(rng.random(n) < 0.4, "yes", "no"), empty)
+    sat = np.array(["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"], dtype=object)
+    cols["victim_satisfaction"] = np.where(is_victim, sat[rng.choice(4, n, p=[.15, .3, .3, .25])], empty)
+    is_business = rtype == "business"
+    sizes = np.array(["micro", "small", "medium", "large"], dtype=object)
+    cols["business_size"] = np.where(is_business, sizes[rng.choice(4, n, p=[.5, .3, .15, .05])], empty)
+    sectors = np.array(["retail", "hospitality", "agriculture", "manufacturing", "services"], dtype=object)
+    cols["business_sector"] = np.where(is_business, sectors[rng.integers(0, 5, n)], empty)
+    bcrimes = np.array(["theft;criminal_damage", "fraud", "cyber_crime;fraud", "none", "theft"], dtype=object)
+    cols["business_crimes"] = np.where(is_business, bcrimes[rng.integers(0, 5, n)], empty)
+    cols["business_reported"] = np.where(is_business, np.where(rng.random(n) < 0.5, "yes", "no"), empty)
+
+    dist_keys = list(POPULATION)
+    weights = np.array([POPULATION[d] * DISTRICT_PROPENSITY[d] for d in dist_keys], float)
+    weights = weights / weights.sum() * 0.95
+    district = np.array(dist_keys + ["outside_area", "prefer_not_to_say"], dtype=object)[
+        rng.choice(8, n, p=np.append(weights, [0.02, 0.03]))]
+    cols["district"] = district
+    postcode = empty.copy()
+    for key, codes in POSTCODES.items():
+        mask = district == key
+        postcode[mask] = np.array(codes, dtype=object)[rng.integers(0, len(codes), mask.sum())]
+    postcode[rng.random(n) < 0.15] = ""
+    cols["postcode_district"] = postcode
+
+    age = _choice(rng, AGE_BANDS, n)
+    age_index = pd.Series(age).map({k: i for i, k in enumerate(AGE_BANDS)}).to_numpy()
+    age_centred = np.where(age == "prefer_not_to_say", 0.0, age_index - 4.0)
+    sex = _choice(rng, SEXES, n)
+    person = (pd.Series(district).map(DISTRICT_EFFECT).to_numpy()
+              + pd.Series(rtype).map(TYPE_EFFECT).to_numpy()
+              + np.where(sex == "female", 0.05, 0.0) + rng.normal(0, 0.5, n))
+    thresholds = np.array([-1.3, -0.5, 0.3, 1.3])  # strongly oppose | oppose | neither | support | strongly
+    level_of = np.array(["strongly_oppose", "oppose", "neither", "support", "strongly_support"], dtype=object)
+    campaign = status == "campaign"
+    has_comment_any = rng.random(n) < 0.55
+    for key in THEME_KEYS:
+        latent = THEME_BASE[key] + person + AGE_SLOPE[key] * age_centred + rng.logistic(0, 0.6, n)
+        level = level_of[np.searchsorted(thresholds, latent)]
+        roll = rng.random(n)
+        level = np.where(roll < 0.04, "dont_know", level)
+        level = np.where((roll >= 0.04) & (roll < 0.04 + 0.02 + 0.01 * THEME_KEYS.index(key)), "", level)
+        if key == "robust_enforcement":
+            level = np.where(campaign, "strongly_oppose", level)
+        else:
+            level = np.where(campaign, "", level)
+        cols[f"support__{key}"] = level.astype(object)
+        comment = empty.copy()
+        writes = has_comment_any & (rng.random(n) < 0.45) & (level != "")
+        stance_for = np.isin(level, ["strongly_support", "support"]) | ((level == "neither") & (rng.random(n) < 0.5))
+        pool_size = 400 if n > 5000 else 60
+        pools = {s: _comment_pool(rng, key, s, pool_size) for s in ("for", "against")}
+        for stance, mask in (("for", writes & stance_for), ("against", writes & ~stance_for)):
+            comment[mask] = pools[stance][rng.integers(0, pool_size, mask.sum())]
+        if key == "robust_enforcement":
+            comment[campaign] = CAMPAIGN_TEXT
+        cols[f"comment__{key}"] = comment
+
+    # rankings: Plackett-Luce by the Gumbel trick, 70% of respondents rank
+    utilities = np.array([RANK_PREFERENCE[k] for k in THEME_KEYS]) + rng.gumbel(size=(n, 5))
+    utilities[:, 4] += 0.08 * age_centred
+    utilities[:, 3] -= 0.06 * age_centred
+    order = np.argsort(-utilities, axis=1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, 6)[None, :].repeat(n, 0), axis=1)
+    ranked = (rng.random(n) < 0.7) & ~campaign
+    for i, key in enumerate(THEME_KEYS):
+        cols[f"rank__{key}"] = np.where(ranked, ranks[:, i].astype(float), np.nan)
+    missing = np.array(MISSING_FROM_PLAN, dtype=object)[rng.integers(0, len(MISSING_FROM_PLAN), n)]
+    cols["missing_from_plan"] = np.where(rng.random(n) < 0.2, missing, empty)
+    cols["age_band"] = age
+    cols["sex"] = sex
+    cols["gender_identity"] = _choice(rng, GENDER_IDENTITY, n)
+    cols["ethnicity"] = _choice(rng, ETHNICITY, n)
+    cols["disability"] = _choice(rng, DISABILITY, n)
+    cols["religion"] = _choice(rng, RELIGION, n)
+    for col in ("age_band", "sex", "gender_identity", "ethnicity", "disability", "religion"):
+        cols[col] = np.where(rng.random(n) < 0.03, "", cols[col])
+
+    # a moderator hid a few comments (abusive or naming someone)
+    hide = (cols["comment__ethical_policing"] != "") & (rng.random(n) < 0.04)
+    cols["comment__ethical_policing"] = np.where(
+        hide, "The officer at the station is a useless idiot and should be sacked.",
+        cols["comment__ethical_policing"])
+    cols["hidden_comments"] = np.where(hide, "comment__ethical_policing", "")
+    frame = pd.DataFrame(cols)
+    return frame.sort_values("submitted_at", kind="stable").reset_index(drop=True)
+
+
+def dictionary() -> pd.DataFrame:
+    """The data dictionary of the 2021 consultation's export (one row per column)."""
+    def codes(mapping: dict) -> str:
+        return " | ".join(f"{k}={v}" for k, v in mapping.items())
+
+    def plain(keys) -> dict:
+        return {k: k.replace("_", " ").capitalize() for k in keys}
+
+    rows = [
+        ("format_version", "", "integer", "", "", "Export format version", "", "Always 1."),
+        ("consultation", "", "text", "", "", "Consultation", "", "The consultation's slug."),
+        ("reference", "", "text", "", "", "Reference", "", "The response's reference."),
+        ("submitted_at", "", "datetime", "", "", "Submitted at", "", "When the response was stored (UTC)."),
+        ("received_on", "", "date", "", "", "Received on", "", "The day the response reached the office."),
+        ("channel", "", "code", "", "", "Channel", codes(plain(CHANNELS)), "How the response came in."),
+        ("status", "", "code", "", "", "Status", codes(plain(STATUSES)), "Moderation status."),
+        ("status_reason", "", "text", "", "", "Reason", "", "The moderator's reason."),
+        ("hidden_comments", "", "codes", "", "", "Hidden comments", "", "Comment columns hidden by a moderator."),
+        ("respondent_type", "respondent_type", "code", "", "", "Are you responding as...",
+         codes({k: v[0] for k, v in RESPONDENT_TYPES.items()}), "Who is responding."),
+        ("victim_crime_types", "victim_crime_types", "codes", "", "", "What crimes were you a victim or witness of?",
+         codes(plain(VICTIM_CRIMES)), "Victims only."),
+        ("victim_reported", "victim_reported", "code", "", "", "Did you report it?", "yes=Yes | no=No", "Victims only."),
+        ("victim_support_offered", "victim_support_offered", "code", "", "", "Were you offered support?",
+         "yes=Yes | no=No", "Victims only."),
+        ("victim_satisfaction", "victim_satisfaction", "code", "", "", "How satisfied were you?",
+         codes(plain(["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"])), "Victims only."),
+        ("business_size", "business_size", "code", "", "", "How big is your business?",
+         codes(plain(["micro", "small", "medium", "large"])), "Businesses only."),
+        ("business_sector", "business_sector", "code", "", "", "Sector",
+         codes(plain(["retail", "hospitality", "agriculture", "manufacturing", "services"])), "Businesses only."),
+        ("business_crimes", "business_crimes", "codes", "", "", "Crimes against the business",
+         codes(plain(BUSINESS_CRIMES)), "Businesses only."),
+        ("business_reported", "business_reported", "code", "", "", "Did you report it?", "yes=Yes | no=No",
+         "Businesses only."),
+        ("district", "district", "code", "", "", "Where do you live or work?", codes(DISTRICT_LABELS),
+         "District."),
+        ("postcode_district", "postcode_district", "text", "", "", "First part of your postcode", "",
+         "Outward code."),
+    ]
+    for key, title, _ in THEMES:
+        rows.append((f"support__{key}", "support", "support", key, title,
+                     f"How far do you support '{title}'?", codes(dict(zip(SUPPORT_CODES, SUPPORT_LABELS))),
+                     "Support for the theme."))
+        rows.append((f"comment__{key}", f"comment", "comment", key, title,
+                     f"Any comments on '{title}'?", "", "Comment on the theme."))
+    for key, title, _ in THEMES:
+        rows.append((f"rank__{key}", "ranking", "rank", key, title, "Rank the themes from most to least important",
+                     "", "1 is most important."))
+    rows.append(("missing_from_plan", "missing_from_plan", "text", "", "", "Is anything missing from the plan?",
+                 "", "Free text."))
+    rows += [
+        ("age_band", "age_band", "code", "", "", "Age", codes(AGE_LABELS), "Equality monitoring."),
+        ("sex", "sex", "code", "", "", "Sex", codes(plain(SEXES)), "Equality monitoring."),
+        ("gender_identity", "gender_identity", "code", "", "", "Gender identity", codes(plain(GENDER_IDENTITY)),
+         "Equality monitoring."),
+        ("ethnicity", "ethnicity", "code", "", "", "Ethnic group", codes(plain(ETHNICITY)), "Equality monitoring."),
+        ("disability", "disability", "code", "", "", "Disability", codes(plain(DISABILITY)), "Equality monitoring."),
+        ("religion", "religion", "code", "", "", "Religion", codes(plain(RELIGION)), "Equality monitoring."),
+    ]
+    return pd.DataFrame(rows, columns=["column", "question", "type", "theme", "theme_title", "label", "codes",
+                                       "description"])
+
+
+def consultation_object() -> dict:
+    return {"slug": SLUG, "title": TITLE, "opens_at": OPENS_AT, "closes_at": CLOSES_AT, "is_demo": True,
+            "themes": [{"key": k, "title": t, "what_we_will_do": w} for k, t, w in THEMES],
+            "population": POPULATION}
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def _guard(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _rank_text(value) -> str:
+    return "" if pd.isna(value) else str(int(value))
+
+
+def write_csv(wide: pd.DataFrame, path: Path) -> None:
+    out = wide.copy()
+    for col in out.columns:
+        if col.startswith("rank__"):
+            out[col] = out[col].map(_rank_text)
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_guard)
+    out.to_csv(path, index=False, lineterminator="\n")
+    dictionary().to_csv(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
+                        else Path(str(path) + ".dictionary.csv"), index=False, lineterminator="\n")
+
+
+def write_json(wide: pd.DataFrame, path: Path) -> None:
+    records = []
+    for row in wide.to_dict(orient="records"):
+        rec = {}
+        for col, value in row.items():
+            if col == "format_version":
+                continue
+            if col.startswith("rank__"):
+                rec[col] = None if pd.isna(value) else int(value)
+            elif col in ("victim_crime_types", "business_crimes", "hidden_comments"):
+                rec[col] = [v for v in value.split(";") if v]
+            else:
+                rec[col] = value
+        records.append(rec)
+    doc = {"format": "consult-export", "format_version": 1, "consultation": consultation_object(),
+           "dictionary": dictionary().to_dict(orient="records"), "responses": records}
+    path.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_xlsx(wide: pd.DataFrame, path: Path) -> None:
+    out = wide.copy()
+    for col in out.columns:
+        if col.startswith("rank__"):
+            out[col] = out[col].map(_rank_text)
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_guard)
+    with pd.ExcelWriter(path, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False,
+                                                   "strings_to_urls": False}}) as writer:
+        out.to_excel(writer, sheet_name="responses", index=False)
+        pd.DataFrame({"theme": THEME_KEYS}).to_excel(writer, sheet_name="support per theme", index=False)
+        comments = out.melt(id_vars=["reference"], value_vars=[c for c in out if c.startswith("comment__")],
+                            var_name="column", value_name="comment")
+        comments[comments["comment"] != ""].to_excel(writer, sheet_name="comments", index=False)
+        dictionary().to_excel(writer, sheet_name="data dictionary", index=False)
+    # xlsx zip entries carry the write time; fix it so that the demo file is reproducible
+    _fix_zip_times(path)
+
+
+def _fix_zip_times(path: Path) -> None:
+    import zipfile
+    entries = []
+    with zipfile.ZipFile(path) as zin:
+        for info in zin.infolist():
+            entries.append((info.filename, zin.read(info.filename)))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            zinfo = zipfile.ZipInfo(name, date_time=(2021, 8, 1, 0, 0, 0))
+            zinfo.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(zinfo, data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=600, help="how many responses (default 600)")
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--out", type=Path, required=True, help="path without extension, e.g. out/demo")
+    parser.add_argument("--formats", default="csv,json,xlsx")
+    args = parser.parse_args(argv)
+    wide = make_wide(args.responses, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    formats = args.formats.split(",")
+    if "csv" in formats:
+        write_csv(wide, args.out.with_suffix(".csv"))
+    if "json" in formats:
+        write_json(wide, args.out.with_suffix(".json"))
+    if "xlsx" in formats:
+        write_xlsx(wide, args.out.with_suffix(".xlsx"))
+    print(f"wrote {len(wide)} responses to {args.out}.{{{','.join(formats)}}}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,645 @@
+"""Consultation definitions: YAML files -> validated, normalised dicts -> database rows.
+
+A consultation is data. Its file under ``instance/consultations/`` names the themes, the pages
+and their questions; :func:`validate` checks it and returns the normalised form the survey and
+the exports read (``Consultation.definition``), and :func:`load_file` writes the
+``Consultation``, ``Theme`` and ``Question`` rows. Loading the same file twice changes nothing
+(the file's sha256 is kept); a changed file that would leave responses already given pointing
+at a theme, question or option that no longer exists is refused.
+
+Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``)
+and what is wrong, all at once, so that a definition can be fixed in one pass.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Consultation, Question, Response, Theme
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
+PREFIX_RE = re.compile(r"^[A-Z0-9]{1,6}$")
+
+# The support scale and the districts are fixed by the export contract (docs/export-format.md).
+SUPPORT_OPTIONS = [
+    {"code": "strongly_support", "label": "Strongly support"},
+    {"code": "support", "label": "Support"},
+    {"code": "neither", "label": "Neither support nor oppose"},
+    {"code": "oppose", "label": "Oppose"},
+    {"code": "strongly_oppose", "label": "Strongly oppose"},
+    {"code": "dont_know", "label": "Don't know"},
+]
+DISTRICT_OPTIONS = [
+    {"code": "cambridge", "label": "Cambridge"},
+    {"code": "east_cambridgeshire", "label": "East Cambridgeshire"},
+    {"code": "fenland", "label": "Fenland"},
+    {"code": "huntingdonshire", "label": "Huntingdonshire"},
+    {"code": "south_cambridgeshire", "label": "South Cambridgeshire"},
+    {"code": "peterborough", "label": "Peterborough"},
+    {"code": "outside_area", "label": "Outside Cambridgeshire and Peterborough"},
+    {"code": "prefer_not_to_say", "label": "Prefer not to say"},
+]
+DISTRICT_CODES = [o["code"] for o in DISTRICT_OPTIONS]
+
+# Question types and the keys each one may have besides the common ones.
+COMMON_QUESTION_KEYS = {"key", "type", "label", "short_label", "hint", "required", "label_is_heading"}
+TYPE_KEYS: dict[str, set[str]] = {
+    "single_choice": {"options"},
+    "multiple_choice": {"options"},
+    "support": set(),
+    "free_text": {"max_length", "rows"},
+    "ranking": set(),
+    "district": set(),
+    "postcode_district": set(),
+    "number": {"min", "max", "suffix"},
+}
+QUESTION_TYPES = tuple(TYPE_KEYS)
+# Types whose answer is one column per theme; they live on a page with ``for_each_theme``.
+PER_THEME_TYPES = {"support", "free_text"}
+CODED_TYPES = {"single_choice", "multiple_choice", "support", "district"}
+MAX_FREE_TEXT = 5000
+
+TOP_KEYS = {
+    "slug", "title", "summary", "organisation", "reference_prefix", "timezone", "opens_at",
+    "closes_at", "retention_days", "time_to_complete", "privacy_notice", "contact",
+    "population", "themes", "pages",
+}
+REQUIRED_TOP_KEYS = ("slug", "title", "summary", "reference_prefix", "opens_at", "closes_at",
+                     "themes", "pages")
+THEME_KEYS = {"key", "title", "summary", "what_we_will_do"}
+PAGE_KEYS = {"key", "title", "intro", "show_if", "for_each_theme", "questions"}
+OPTION_KEYS = {"code", "label", "hint", "exclusive"}
+
+
+class DefinitionError(Exception):
+    """A definition file that cannot be loaded; ``problems`` lists each one in plain English."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in this consultation definition:\n{lines}")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, place: str, message: str) -> None:
+        self.items.append(f"{place}: {message}" if place else message)
+
+
+def _text(value: Any, place: str, problems: _Problems, *, required: bool = True,
+          max_length: int = 5000) -> str:
+    if value is None or value == "":
+        if required:
+            problems.add(place, "is missing; give it some text")
+        return ""
+    if not isinstance(value, str):
+        problems.add(place, f"should be text, not {type(value).__name__}")
+        return ""
+    value = value.strip()
+    if len(value) > max_length:
+        problems.add(place, f"is {len(value)} characters long; the most allowed is {max_length}")
+    return value
+
+
+def _key(value: Any, place: str, problems: _Problems) -> str:
+    if not isinstance(value, str) or not KEY_RE.match(value):
+        problems.add(place, f"{value!r} is not a valid key: use lower-case letters, digits and "
+                     "underscores, starting with a letter (at most 60 characters)")
+        return str(value)
+    if "__" in value:
+        problems.add(place, f"{value!r} may not contain a double underscore: it separates a "
+                     "question from its theme in export columns")
+    return value
+
+
+def _unknown(mapping: dict, allowed: set[str], place: str, problems: _Problems) -> None:
+    for name in sorted(set(mapping) - allowed, key=str):
+        problems.add(f"{place}.{name}" if place else str(name),
+                     f"is not a known setting here; the settings allowed are {', '.join(sorted(allowed))}")
+
+
+def _when(value: Any, place: str, zone: ZoneInfo | None, problems: _Problems) -> dt.datetime | None:
+    """A date-time in the consultation's own time zone (UK time), returned in UTC."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            problems.add(place, f"{value!r} is not a date and time; write it as 2021-06-30 09:00")
+            return None
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        problems.add(place, "is missing; write a date and time such as 2021-06-30 09:00")
+        return None
+    if moment.tzinfo is None:
+        if zone is None:
+            return None
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict]:
+    if not isinstance(raw, list) or not raw:
+        problems.add(place, "should be a list of options, each with a code and a label")
+        return []
+    options: list[dict] = []
+    seen: set[str] = set()
+    exclusive = 0
+    for i, item in enumerate(raw):
+        where = f"{place}[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, "should have a code and a label")
+            continue
+        _unknown(item, OPTION_KEYS, where, problems)
+        code = item.get("code")
+        if isinstance(code, (bool, int, float)):
+            problems.add(f"{where}.code", f"YAML read this code as {code!r}, not as text; put it in "
+                         "quotes, e.g. code: \"yes\" or code: \"18_24\"")
+            code = str(code)
+        elif not isinstance(code, str) or not CODE_RE.match(code):
+            problems.add(f"{where}.code", f"{code!r} is not a valid code: use lower-case letters, "
+                         "digits and underscores (at most 60 characters)")
+            code = str(code)
+        if code in seen:
+            problems.add(f"{where}.code", f"{code!r} is used by another option of this question")
+        seen.add(code)
+        option = {"code": code, "label": _text(item.get("label"), f"{where}.label", problems, max_length=300)}
+        if item.get("hint"):
+            option["hint"] = _text(item.get("hint"), f"{where}.hint", problems, max_length=500)
+        if item.get("exclusive"):
+            if qtype != "multiple_choice":
+                problems.add(f"{where}.exclusive", "only an option of a multiple_choice question can be exclusive")
+            option["exclusive"] = True
+            exclusive += 1
+        options.append(option)
+    if len(options) < 2:
+        problems.add(place, "needs at least two options")
+    if exclusive > 1:
+        problems.add(place, "may have only one exclusive option (such as 'None of these')")
+    return options
+
+
+def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool) -> dict | None:
+    if not isinstance(raw, dict):
+        problems.add(place, "should be a question with a key, a type and a label")
+        return None
+    qtype = raw.get("type")
+    if qtype not in TYPE_KEYS:
+        problems.add(f"{place}.type", f"{qtype!r} is not a question type; the types are "
+                     f"{', '.join(QUESTION_TYPES)}")
+        return None
+    _unknown(raw, COMMON_QUESTION_KEYS | TYPE_KEYS[qtype], place, problems)
+    question: dict[str, Any] = {
+        "key": _key(raw.get("key"), f"{place}.key", problems),
+        "type": qtype,
+        "label": _text(raw.get("label"), f"{place}.label", problems, max_length=500),
+        "hint": _text(raw.get("hint"), f"{place}.hint", problems, required=False, max_length=2000),
+        # What error messages call the answer ("Your comment must be 1,000 characters or fewer").
+        "short_label": _text(raw.get("short_label"), f"{place}.short_label", problems,
+                             required=False, max_length=100),
+        "required": bool(raw.get("required", False)),
+    }
+    if "required" in raw and not isinstance(raw["required"], bool):
+        problems.add(f"{place}.required", "should be true or false")
+    if qtype == "support" and not per_theme_page:
+        problems.add(f"{place}.type", "a support question must be on a page with for_each_theme: true")
+    if per_theme_page and qtype not in PER_THEME_TYPES:
+        problems.add(f"{place}.type", f"a page with for_each_theme may hold only "
+                     f"{' and '.join(sorted(PER_THEME_TYPES))} questions")
+    if qtype in ("single_choice", "multiple_choice"):
+        question["options"] = _options(raw.get("options"), f"{place}.options", problems, qtype)
+    elif qtype == "support":
+        question["options"] = [dict(o) for o in SUPPORT_OPTIONS]
+    elif qtype == "district":
+        question["options"] = [dict(o) for o in DISTRICT_OPTIONS]
+    elif qtype == "free_text":
+        limit = raw.get("max_length", 1000)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_FREE_TEXT:
+            problems.add(f"{place}.max_length", f"should be a whole number from 1 to {MAX_FREE_TEXT}")
+            limit = 1000
+        question["max_length"] = limit
+        rows = raw.get("rows", 5)
+        if not isinstance(rows, int) or isinstance(rows, bool) or not 2 <= rows <= 20:
+            problems.add(f"{place}.rows", "should be a whole number from 2 to 20")
+            rows = 5
+        question["rows"] = rows
+    elif qtype == "number":
+        for bound in ("min", "max"):
+            if bound in raw and (not isinstance(raw[bound], int) or isinstance(raw[bound], bool)):
+                problems.add(f"{place}.{bound}", "should be a whole number")
+        low, high = raw.get("min", 0), raw.get("max", 1_000_000)
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            problems.add(f"{place}.min", f"is more than max ({low} > {high})")
+        question["min"], question["max"] = low, high
+        if raw.get("suffix"):
+            question["suffix"] = _text(raw.get("suffix"), f"{place}.suffix", problems, max_length=40)
+    return question
+
+
+def _condition(raw: Any, place: str, problems: _Problems, earlier: dict[str, dict]) -> dict | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"question", "in"}:
+        problems.add(place, "should name a question and the codes that show this page, e.g. "
+                     "{question: respondent_type, in: [victim_or_witness]}")
+        return None
+    key, codes = raw["question"], raw["in"]
+    target = earlier.get(key)
+    if target is None:
+        problems.add(f"{place}.question", f"{key!r} is not a question on an earlier page")
+        return None
+    if target["type"] not in ("single_choice", "multiple_choice", "district"):
+        problems.add(f"{place}.question", f"{key!r} is a {target['type']} question; a page can "
+                     "only be shown by the answer to a choice question")
+        return None
+    if not isinstance(codes, list) or not codes:
+        problems.add(f"{place}.in", "should be a list of the codes that show this page")
+        return None
+    known = {o["code"] for o in target["options"]}
+    for i, code in enumerate(codes):
+        if code not in known:
+            problems.add(f"{place}.in[{i}]", f"{code!r} is not a code of question {key!r}; its "
+                         f"codes are {', '.join(sorted(known))}")
+    return {"question": key, "in": list(codes)}
+
+
+def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
+    """Check a parsed definition and return its normalised form, or raise DefinitionError.
+
+    The normalised form expands each ``for_each_theme`` page into one page per theme, gives every
+    question the export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
+    """
+    problems = _Problems()
+    if not isinstance(raw, dict):
+        raise DefinitionError(path, ["the file should hold a consultation (a mapping of settings "
+                                     "such as slug, title, themes and pages)"])
+    _unknown(raw, TOP_KEYS, "", problems)
+    for name in REQUIRED_TOP_KEYS:
+        if name not in raw:
+            problems.add(name, "is missing")
+    slug = raw.get("slug")
+    if not isinstance(slug, str) or not SLUG_RE.match(slug) or slug.endswith("-demo"):
+        problems.add("slug", f"{slug!r} is not a valid slug: lower-case letters, digits and hyphens "
+                     "(the suffix -demo is kept for demo copies)")
+    prefix = raw.get("reference_prefix")
+    if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
+        problems.add("reference_prefix", f"{prefix!r} should be 1 to 6 capital letters or digits, e.g. PCP")
+    zone_name = raw.get("timezone", "Europe/London")
+    zone: ZoneInfo | None
+    try:
+        zone = ZoneInfo(str(zone_name))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add("timezone", f"{zone_name!r} is not a time zone name such as Europe/London")
+        zone = None
+    opens_at = _when(raw.get("opens_at"), "opens_at", zone, problems) if "opens_at" in raw else None
+    closes_at = _when(raw.get("closes_at"), "closes_at", zone, problems) if "closes_at" in raw else None
+    if opens_at and closes_at and closes_at <= opens_at:
+        problems.add("closes_at", "is not after opens_at: a consultation must close after it opens")
+    retention = raw.get("retention_days", 730)
+    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
+        problems.add("retention_days", "should be a whole number of days, at least 1")
+    population = raw.get("population", {}) or {}
+    if not isinstance(population, dict):
+        problems.add("population", "should map district codes to numbers of residents")
+        population = {}
+    for code, count in population.items():
+        if code not in DISTRICT_CODES:
+            problems.add(f"population.{code}", f"is not a district code; the codes are {', '.join(DISTRICT_CODES)}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            problems.add(f"population.{code}", "should be a whole number of residents")
+
+    themes: list[dict] = []
+    raw_themes = raw.get("themes")
+    if "themes" in raw and (not isinstance(raw_themes, list) or not raw_themes):
+        problems.add("themes", "should be a list of themes, each with a key and a title")
+        raw_themes = []
+    seen_themes: set[str] = set()
+    for i, item in enumerate(raw_themes or []):
+        place = f"themes[{i}]"
+        if not isinstance(item, dict):
+            problems.add(place, "should be a theme with a key, a title, a summary and what_we_will_do")
+            continue
+        _unknown(item, THEME_KEYS, place, problems)
+        key = _key(item.get("key"), f"{place}.key", problems)
+        if key in seen_themes:
+            problems.add(f"{place}.key", f"{key!r} is the key of another theme")
+        seen_themes.add(key)
+        themes.append({
+            "key": key,
+            "title": _text(item.get("title"), f"{place}.title", problems, max_length=300),
+            "summary": _text(item.get("summary"), f"{place}.summary", problems),
+            "what_we_will_do": _text(item.get("what_we_will_do"), f"{place}.what_we_will_do", problems),
+        })
+
+    pages: list[dict] = []
+    questions_by_key: dict[str, dict] = {}
+    columns_seen: dict[str, str] = {}
+    page_keys: set[str] = set()
+    raw_pages = raw.get("pages")
+    if "pages" in raw and (not isinstance(raw_pages, list) or not raw_pages):
+        problems.add("pages", "should be a list of pages, each with a key, a title and questions")
+        raw_pages = []
+    ranking_count = 0
+    for p, page_raw in enumerate(raw_pages or []):
+        place = f"pages[{p}]"
+        if not isinstance(page_raw, dict):
+            problems.add(place, "should be a page with a key, a title and a list of questions")
+            continue
+        _unknown(page_raw, PAGE_KEYS, place, problems)
+        page_key = _key(page_raw.get("key"), f"{place}.key", problems)
+        for_each_theme = bool(page_raw.get("for_each_theme", False))
+        title = _text(page_raw.get("title"), f"{place}.title", problems, required=not for_each_theme,
+                      max_length=300)
+        intro = _text(page_raw.get("intro"), f"{place}.intro", problems, required=False)
+        condition = _condition(page_raw.get("show_if"), f"{place}.show_if", problems, questions_by_key)
+        raw_questions = page_raw.get("questions")
+        if not isinstance(raw_questions, list) or not raw_questions:
+            problems.add(f"{place}.questions", "should be a list of at least one question")
+            raw_questions = []
+        page_questions: list[dict] = []
+        for q, q_raw in enumerate(raw_questions):
+            q_place = f"{place}.questions[{q}]"
+            question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme)
+            if question is None:
+                continue
+            if question["key"] in questions_by_key:
+                problems.add(f"{q_place}.key", f"{question['key']!r} is the key of another question")
+            if question["type"] == "ranking":
+                ranking_count += 1
+                if len(themes) < 2:
+                    problems.add(q_place, "a ranking question needs at least two themes")
+            question["_place"] = q_place
+            questions_by_key[question["key"]] = question
+            page_questions.append(question)
+        if for_each_theme:
+            for theme in themes:
+                expanded = []
+                for question in page_questions:
+                    copy = {k: v for k, v in question.items() if k != "_place"}
+                    copy["definition_key"] = question["key"]
+                    copy["key"] = f"{question['key']}__{theme['key']}"
+                    copy["theme"] = theme["key"]
+                    copy["columns"] = [copy["key"]]
+                    expanded.append(copy)
+                pages.append({"key": f"{page_key}__{theme['key']}", "title": theme["title"],
+                              "intro": intro, "show_if": condition, "theme": theme["key"],
+                              "questions": expanded})
+        else:
+            for question in page_questions:
+                question.pop("_place", None)
+                if question["type"] == "ranking":
+                    question["columns"] = [f"rank__{t['key']}" for t in themes]
+                    question["options"] = [{"code": t["key"], "label": t["title"]} for t in themes]
+                else:
+                    question["columns"] = [question["key"]]
+            pages.append({"key": page_key, "title": title, "intro": intro, "show_if": condition,
+                          "theme": None, "questions": page_questions})
+        if page_key in page_keys:
+            problems.add(f"{place}.key", f"{page_key!r} is the key of another page")
+        page_keys.add(page_key)
+    for page in pages:
+        for question in page["questions"]:
+            for column in question["columns"]:
+                if column in columns_seen:
+                    problems.add(columns_seen[column], f"two questions would store their answers "
+                                 f"in the same column {column!r}; rename one of them")
+                columns_seen[column] = f"pages (page {page['key']})"
+    if ranking_count > 1:
+        problems.add("pages", "has more than one ranking question; themes are ranked once")
+    for q in questions_by_key.values():
+        q.pop("_place", None)
+
+    title = _text(raw.get("title"), "title", problems, max_length=300) if "title" in raw else ""
+    summary = _text(raw.get("summary"), "summary", problems) if "summary" in raw else ""
+    texts = {name: _text(raw.get(name), name, problems, required=False)
+             for name in ("organisation", "time_to_complete", "privacy_notice", "contact")}
+    if problems.items:
+        raise DefinitionError(path, problems.items)
+    return {
+        "slug": slug,
+        "title": title,
+        "summary": summary,
+        "organisation": texts["organisation"],
+        "reference_prefix": prefix,
+        "timezone": str(zone_name),
+        "opens_at": opens_at.isoformat() if opens_at else None,
+        "closes_at": closes_at.isoformat() if closes_at else None,
+        "retention_days": retention,
+        "time_to_complete": texts["time_to_complete"],
+        "privacy_notice": texts["privacy_notice"],
+        "contact": texts["contact"],
+        "population": dict(population),
+        "themes": themes,
+        "pages": pages,
+    }
+
+
+def read_file(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Parse and validate one definition file; returns (normalised definition, sha256 of the file)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DefinitionError(str(path), [f"the file cannot be read: {error.strerror or error}"]) from error
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise DefinitionError(str(path), ["the file is not UTF-8 text"]) from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(error, "problem", None) or str(error)
+        raise DefinitionError(str(path), [f"{where}: this is not valid YAML ({problem})"]) from error
+    return validate(raw, str(path)), hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing rows
+# ---------------------------------------------------------------------------------------------
+
+def allowed_values(definition: dict[str, Any]) -> dict[str, set[str] | None]:
+    """Every answer column of a definition -> the codes it may hold (None: any text or number)."""
+    allowed: dict[str, set[str] | None] = {}
+    for page in definition["pages"]:
+        for question in page["questions"]:
+            codes = {o["code"] for o in question.get("options", [])} if question["type"] in CODED_TYPES else None
+            for column in question["columns"]:
+                allowed[column] = codes
+            if question["type"] == "ranking":
+                for column in question["columns"]:
+                    allowed[column] = None
+    return allowed
+
+
+def orphaned_answers(consultation: Consultation, definition: dict[str, Any]) -> list[str]:
+    """What responses already given use that ``definition`` no longer has, in plain English."""
+    allowed = allowed_values(definition)
+    theme_count = len(definition["themes"])
+    missing: dict[str, int] = {}
+    rows = db.session.execute(
+        select(Response.answers).where(Response.consultation_id == consultation.id)
+    ).scalars()
+    for answers in rows:
+        for column, value in (answers or {}).items():
+            if value in (None, "", []):
+                continue
+            if column not in allowed:
+                what = f"column {column!r} (a theme or question the new definition removes)"
+            elif allowed[column] is not None:
+                values = value if isinstance(value, list) else [value]
+                bad = [v for v in values if v not in allowed[column]]
+                if not bad:
+                    continue
+                what = f"code {bad[0]!r} of {column!r} (an option the new definition removes)"
+            elif column.startswith("rank__") and isinstance(value, int) and value > theme_count:
+                what = f"rank {value} in {column!r} (more than the {theme_count} themes now ranked)"
+            else:
+                continue
+            missing[what] = missing.get(what, 0) + 1
+    return [f"{count} response(s) already given use {what}" for what, count in sorted(missing.items())]
+
+
+@dataclass
+class LoadResult:
+    slug: str
+    action: str  # "created", "updated" or "unchanged"
+    path: str
+
+
+def _apply(consultation: Consultation, definition: dict[str, Any]) -> None:
+    """Write the definition's fields, themes and questions onto ``consultation`` (no commit)."""
+    consultation.title = definition["title"]
+    consultation.summary = definition["summary"]
+    consultation.retention_days = definition["retention_days"]
+    consultation.population = dict(definition["population"])
+    consultation.definition = definition
+    themes = {t.key: t for t in consultation.themes}
+    wanted = {t["key"] for t in definition["themes"]}
+    for key, theme in list(themes.items()):
+        if key not in wanted:
+            consultation.themes.remove(theme)
+    for position, item in enumerate(definition["themes"], start=1):
+        theme = themes.get(item["key"])
+        if theme is None:
+            theme = Theme(key=item["key"])
+            consultation.themes.append(theme)
+        theme.title, theme.position = item["title"], position
+        theme.summary, theme.what_we_will_do = item["summary"], item["what_we_will_do"]
+    questions = {q.key: q for q in consultation.questions}
+    listed = [(page, q) for page in definition["pages"] for q in page["questions"]]
+    wanted = {q["key"] for _, q in listed}
+    for key, question in list(questions.items()):
+        if key not in wanted:
+            consultation.questions.remove(question)
+    db.session.flush()  # removals first, so a key can move between rows without a clash
+    for position, (page, item) in enumerate(listed, start=1):
+        question = questions.get(item["key"])
+        if question is None or question not in consultation.questions:
+            question = Question(key=item["key"])
+            consultation.questions.append(question)
+        question.page, question.type, question.position = page["key"], item["type"], position
+        question.label = item["label"]
+        spec = {k: v for k, v in item.items() if k not in ("key", "type", "label")}
+        spec["show_if"] = page["show_if"]
+        question.spec = spec
+
+
+def store_definition(definition: dict[str, Any], sha256: str, source_path: str = "", *,
+                     slug: str | None = None, is_demo: bool = False,
+                     opens_at: dt.datetime | None = None,
+                     closes_at: dt.datetime | None = None) -> LoadResult:
+    """Create or update the consultation ``slug`` (default: the definition's) from ``definition``.
+
+    Refuses, with DefinitionError, a change that would orphan answers already given.
+    """
+    slug = slug or definition["slug"]
+    consultation = db.session.execute(
+        select(Consultation).where(Consultation.slug == slug)
+    ).scalar_one_or_none()
+    opens = opens_at or dt.datetime.fromisoformat(definition["opens_at"])
+    closes = closes_at or dt.datetime.fromisoformat(definition["closes_at"])
+    if consultation is not None and consultation.definition_sha256 == sha256 \
+            and consultation.opens_at == opens and consultation.closes_at == closes:
+        return LoadResult(slug, "unchanged", source_path)
+    action = "updated"
+    if consultation is None:
+        action = "created"
+        consultation = Consultation(slug=slug, is_demo=is_demo,
+                                    demo_of=definition["slug"] if is_demo else None)
+        db.session.add(consultation)
+    else:
+        orphans = orphaned_answers(consultation, definition)
+        if orphans:
+            raise DefinitionError(source_path or slug, [
+                f"this change to {slug!r} is refused: {o}; keep them in the definition, "
+                "or start a new consultation with a new slug" for o in orphans])
+    consultation.opens_at, consultation.closes_at = opens, closes
+    consultation.definition_sha256 = sha256
+    consultation.source_path = source_path
+    consultation.loaded_at = dt.datetime.now(dt.timezone.utc)
+    _apply(consultation, definition)
+    db.session.commit()
+    return LoadResult(slug, action, source_path)
+
+
+def load_file(path: str | Path) -> LoadResult:
+    """Validate one definition file and write its rows; idempotent."""
+    definition, sha256 = read_file(path)
+    try:
+        return store_definition(definition, sha256, str(path))
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def definition_files(directory: str | Path) -> list[Path]:
+    return sorted(p for p in Path(directory).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def make_demo(slug: str, days: int = 28, now: dt.datetime | None = None) -> LoadResult:
+    """A copy of consultation ``slug`` as ``SLUG-demo``, open from ``now`` for ``days`` days.
+
+    Run again, it keeps an open demo's dates (its drafts stay valid) and takes up any change to the
+    original's definition; a demo that has closed is opened again from now.
+    """
+    original = db.session.execute(
+        select(Consultation).where(Consultation.slug == slug)
+    ).scalar_one_or_none()
+    if original is None:
+        raise LookupError(f"there is no consultation {slug!r}; load its definition first "
+                          "with 'flask consultations load'")
+    if original.is_demo:
+        raise LookupError(f"{slug!r} is itself a demo; give the slug of the real consultation")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    demo_slug = f"{slug}-demo"
+    demo = db.session.execute(
+        select(Consultation).where(Consultation.slug == demo_slug)
+    ).scalar_one_or_none()
+    if demo is not None and demo.is_open(now):
+        opens, closes = demo.opens_at, demo.closes_at
+    else:
+        opens = now.replace(microsecond=0)
+        closes = opens + dt.timedelta(days=days)
+    definition = dict(original.definition)
+    try:
+        return store_definition(definition, original.definition_sha256, original.source_path,
+                                slug=demo_slug, is_demo=True, opens_at=opens, closes_at=closes)
+    except Exception:
+        db.session.rollback()
+        raise

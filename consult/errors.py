@@ -1,0 +1,90 @@
+"""App-wide error pages: plain English, what went wrong and what to do next, never a traceback.
+
+A failed database write answers 503 with a page that says the answers were not saved yet; the
+form that was posted is kept in hidden fields so that "Try again" posts it again unchanged.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Sorry, there is a problem with what was sent",
+    403: "You cannot do that here",
+    404: "Page not found",
+    405: "Sorry, that page cannot be used like that",
+    410: "This page has gone",
+    413: "What you sent was too long",
+    429: "Too many requests",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+# Fields never echoed back: the CSRF token is renewed, the rest are the form's own answers.
+_NOT_KEPT = {"csrf_token"}
+
+
+def _error_page(code: int, *, template: str = "errors/error.html", **context):
+    return render_template(template, code=code, title=TITLES.get(code, TITLES[500]), **context), code
+
+
+def _kept_fields() -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return []
+    try:
+        return [(k, v) for k, v in request.form.items(multi=True) if k not in _NOT_KEPT]
+    except Exception:  # the body itself could not be read: nothing to keep
+        return []
+
+
+def handle_csrf(error: CSRFError):
+    return _error_page(400, template="errors/csrf.html", back=request.referrer)
+
+
+def handle_http(error: HTTPException):
+    if error.code is None or error.code >= 500 and error.code != 503:
+        return handle_500(error)
+    return _error_page(error.code, back=request.referrer if error.code in (400, 405, 413) else None)
+
+
+def handle_database_down(error: Exception):
+    log.warning("database unavailable while handling %s %s: %s", request.method, request.path, error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone; the session is discarded at teardown anyway
+        log.debug("rollback after database failure failed", exc_info=True)
+    return _error_page(503, template="errors/not_saved.html", kept=_kept_fields(),
+                       action=request.path, posted=request.method == "POST")
+
+
+def handle_500(error: Exception):
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    try:
+        db.session.rollback()
+    except Exception:
+        log.debug("rollback after an error failed", exc_info=True)
+    return _error_page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf)
+    for code in (400, 403, 404, 405, 410, 413, 429):
+        app.register_error_handler(code, handle_http)
+    app.register_error_handler(503, handle_database_down)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(PoolTimeoutError, handle_database_down)
+    app.register_error_handler(DBAPIError, handle_database_down)
+    app.register_error_handler(500, handle_500)
+
+    @app.context_processor
+    def organisation() -> dict:
+        return {"organisation_name": app.config["ORGANISATION_NAME"],
+                "service_name": "Have your say"}

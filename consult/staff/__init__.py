@@ -1,0 +1,94 @@
+"""The staff workspace under /staff: sign-in, dashboard, responses, entry, imports, moderation,
+exports, accounts and the audit log. One views module per feature; every view names the
+permission it needs (see roles.py)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from ..extensions import db, login_manager
+from ..models import StaffUser
+from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+# Endpoints that take a file upload are allowed more than the public 64 KiB request limit.
+UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load"}
+UPLOAD_LIMIT = 20 * 1024 * 1024
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> StaffUser | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(StaffUser, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+@bp.before_app_request
+def end_idle_sessions() -> Any:
+    if not request.path.startswith("/staff") or not current_user.is_authenticated:
+        return None
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    timeout = 60 * int(_config("STAFF_IDLE_TIMEOUT_MINUTES", 30))
+    last_seen = session.get("staff_last_seen")
+    if last_seen is not None and now - float(last_seen) > timeout:
+        logout_user()
+        session.clear()
+        flash(f"You were signed out because nothing happened for {timeout // 60} minutes. "
+              "Sign in again to carry on.")
+        return redirect(url_for("staff.login", next=request.full_path))
+    session["staff_last_seen"] = now
+    return None
+
+
+def _config(name: str, default: Any) -> Any:
+    from flask import current_app
+
+    return current_app.config.get(name, default)
+
+
+def _allow_uploads() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = UPLOAD_LIMIT
+
+
+@bp.app_context_processor
+def staff_helpers() -> dict[str, Any]:
+    return {"can": can, "ROLES": ROLES, "PERMISSIONS": PERMISSIONS,
+            "PERMISSION_LABELS": PERMISSION_LABELS}
+
+
+def consultation_or_404(slug: str) -> Any:
+    from ..models import Consultation
+
+    return db.first_or_404(sa.select(Consultation).where(Consultation.slug == slug))
+
+
+def init_app(app: Flask) -> None:
+    from . import (  # noqa: F401  (each module adds its routes to bp)
+        audit_log,
+        auth,
+        consultations,
+        dashboard,
+        entry,
+        exports,
+        imports,
+        moderation,
+        responses,
+        users,
+    )
+
+    app.register_blueprint(bp)
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.session_protection = "strong"
+    # Runs before CSRF reads the form, so that an upload is not refused as too large.
+    app.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads)

@@ -1,0 +1,133 @@
+"""Importing responses from a file: template downloads, the dry run, the all-or-nothing import.
+
+The uploaded file is kept under instance/imports/ by its SHA-256 between the dry run and the
+import, so staff confirm exactly the file they checked."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Regexp
+
+from ..imports import ImportFileError, check_file, import_file, template_columns
+from . import bp, consultation_or_404
+from .roles import requires
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Choose a CSV or Excel file",
+                     validators=[FileRequired("Choose a file to check.")])
+
+
+class ConfirmForm(FlaskForm):
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA256)])
+    filename = HiddenField(validators=[DataRequired()])
+
+
+def _store_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stored(sha256: str, filename: str) -> Path:
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    return _store_dir() / f"{sha256}{suffix}"
+
+
+@bp.route("/consultations/<slug>/import", methods=["GET"])
+@requires("import_responses")
+def import_page(slug: str) -> Any:
+    consultation = consultation_or_404(slug)
+    return render_template("staff/import.html", consultation=consultation, form=UploadForm(),
+                           check=None)
+
+
+@bp.route("/consultations/<slug>/import", methods=["POST"])
+@requires("import_responses")
+def import_upload(slug: str) -> Any:
+    """The dry run: check every row and report; nothing is stored."""
+    consultation = consultation_or_404(slug)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("staff/import.html", consultation=consultation, form=form,
+                               check=None), 400
+    upload = form.file.data
+    filename = Path(upload.filename or "upload").name[:200]
+    content = upload.read()
+    try:
+        check = check_file(consultation, filename, content)
+    except ImportFileError as error:
+        form.file.errors = [str(error)]
+        return render_template("staff/import.html", consultation=consultation, form=form,
+                               check=None), 400
+    confirm = None
+    if check.ok and check.new_rows:
+        _stored(check.file_sha256, filename).write_bytes(content)
+        confirm = ConfirmForm(sha256=check.file_sha256, filename=filename)
+    return render_template("staff/import.html", consultation=consultation, form=UploadForm(),
+                           check=check, confirm=confirm)
+
+
+@bp.route("/consultations/<slug>/import/confirm", methods=["POST"])
+@requires("import_responses")
+def import_confirm(slug: str) -> Any:
+    consultation = consultation_or_404(slug)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    path = _stored(form.sha256.data or "", form.filename.data or "")
+    if not path.exists():
+        flash("That file is no longer waiting to be imported. Choose it again and check it.")
+        return redirect(url_for("staff.import_page", slug=slug))
+    content = path.read_bytes()
+    try:
+        check = import_file(consultation, form.filename.data or "", content,
+                            user=current_user._get_current_object())  # type: ignore[attr-defined]
+    except ImportFileError as error:
+        flash(str(error))
+        return redirect(url_for("staff.import_page", slug=slug))
+    path.unlink(missing_ok=True)
+    if not check.ok:
+        return render_template("staff/import.html", consultation=consultation, form=UploadForm(),
+                               check=check, confirm=None), 400
+    flash(f"{len(check.new_rows)} responses imported from {check.filename}."
+          + (f" {check.already_imported} rows were already imported and were skipped."
+             if check.already_imported else ""))
+    return redirect(url_for("staff.responses", slug=slug))
+
+
+@bp.route("/consultations/<slug>/import/template.<fmt>")
+@requires("import_responses")
+def import_template(slug: str, fmt: str) -> Any:
+    consultation = consultation_or_404(slug)
+    header = template_columns(consultation)
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerow(header)
+        data = io.BytesIO(out.getvalue().encode("utf-8"))
+        mimetype = "text/csv"
+    elif fmt == "xlsx":
+        data = io.BytesIO()
+        workbook = xlsxwriter.Workbook(data, {"strings_to_formulas": False})
+        sheet = workbook.add_worksheet("responses")
+        for c, name in enumerate(header):
+            sheet.write_string(0, c, name)
+        workbook.close()
+        data.seek(0)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    return send_file(data, mimetype=mimetype, as_attachment=True,
+                     download_name=f"{consultation.slug}-import-template.{fmt}", max_age=0)

@@ -1,0 +1,94 @@
+"""Moderation: hide or show a comment, mark a response duplicate, campaign or invalid (or valid
+again), always with a reason. Nothing is deleted; each change is a ModerationEvent."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectChoice, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from .. import audit
+from ..exports import STATUS_CODES, columns
+from ..extensions import db
+from ..models import RESPONSE_STATUSES, ModerationEvent
+from ..survey.handlers import clean_text
+from . import bp
+from .responses import response_or_404
+from .roles import requires
+
+REASON_MESSAGE = "Give a reason, so that others can see why."
+
+
+class StatusForm(FlaskForm):
+    status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
+                        validate_choice=False,
+                        validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
+    reason = StringField("Reason", filters=[clean_text], validators=[
+        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+
+
+class HideForm(FlaskForm):
+    column = HiddenField(validators=[DataRequired("Choose the comment to hide or show.")])
+    reason = StringField("Reason", filters=[clean_text], validators=[
+        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _flash_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error))
+
+
+@bp.route("/responses/<reference>/status", methods=["POST"])
+@requires("moderate")
+def response_status(reference: str) -> Any:
+    response = response_or_404(reference)
+    form = StatusForm()
+    if form.validate_on_submit():
+        old = response.status
+        response.status = form.status.data
+        response.status_reason = "" if form.status.data == "valid" else form.reason.data or ""
+        db.session.add(ModerationEvent(response_id=response.id, user_id=_user().id,
+                                       action="status", old_status=old,
+                                       new_status=form.status.data, reason=form.reason.data))
+        audit.record("moderation.status", target=response.reference, rows=1,
+                     old_status=old, new_status=form.status.data)
+        db.session.commit()
+        flash(f"Response {response.reference} is now marked {form.status.data}.")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("staff.response_detail", reference=response.reference))
+
+
+@bp.route("/responses/<reference>/comments", methods=["POST"])
+@requires("moderate")
+def response_comment_visibility(reference: str) -> Any:
+    response = response_or_404(reference)
+    form = HideForm()
+    if form.validate_on_submit():
+        column = form.column.data or ""
+        comment_columns = {c.column for c in columns(response.consultation) if c.type == "comment"}
+        if column not in comment_columns or column not in (response.answers or {}):
+            flash("That comment is not part of this response.")
+        else:
+            hidden = list(response.hidden_comments or [])
+            action = "show" if column in hidden else "hide"
+            hidden = [c for c in hidden if c != column] if action == "show" else hidden + [column]
+            response.hidden_comments = hidden
+            db.session.add(ModerationEvent(response_id=response.id, user_id=_user().id,
+                                           action=f"{action}_comment", question_key=column,
+                                           reason=form.reason.data))
+            audit.record(f"moderation.{action}_comment", target=response.reference, rows=1,
+                         column=column)
+            db.session.commit()
+            flash(f"The comment is {'hidden' if action == 'hide' else 'shown again'}.")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("staff.response_detail", reference=response.reference))

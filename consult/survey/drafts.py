@@ -1,0 +1,90 @@
+"""Drafts: answers kept server side while a resident goes through the pages.
+
+The Flask session holds only the draft's token. Saving for later gives a resume code of 16
+characters from an alphabet without look-alike characters (80 bits of randomness), shown once and
+stored only as its sha256. A draft ends when its consultation closes.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import session
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Consultation, Draft, utcnow
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 16
+
+
+def new_resume_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(text: str) -> str | None:
+    """The code as typed (any case, spaces or hyphens) in its canonical form, or None if it is not one."""
+    raw = "".join(ch for ch in (text or "").upper() if ch not in " -\t\n\r")
+    if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
+        return None
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def _tokens() -> dict[str, str]:
+    return dict(session.get("drafts", {}))
+
+
+def remember(consultation: Consultation, draft: Draft, code: str | None = None) -> None:
+    tokens = _tokens()
+    tokens[consultation.slug] = draft.token
+    session["drafts"] = tokens
+    if code:
+        codes = dict(session.get("codes", {}))
+        codes[draft.token] = code
+        session["codes"] = codes
+
+
+def session_draft(consultation: Consultation, *, include_submitted: bool = False) -> Draft | None:
+    """The draft this browser is answering for ``consultation``, if any and still usable."""
+    token = _tokens().get(consultation.slug)
+    if not token:
+        return None
+    draft = db.session.execute(select(Draft).where(
+        Draft.token == token, Draft.consultation_id == consultation.id)).scalar_one_or_none()
+    if draft is None or draft.expires_at <= utcnow():
+        return None
+    if draft.submitted_at is not None and not include_submitted:
+        return None
+    return draft
+
+
+def new_draft(consultation: Consultation) -> Draft:
+    draft = Draft(consultation_id=consultation.id, token=secrets.token_hex(32), answers={},
+                  expires_at=consultation.closes_at)
+    db.session.add(draft)
+    return draft
+
+
+def resume_code_for(draft: Draft) -> str:
+    """The draft's resume code: the one this browser was shown, else a new one (replacing any other)."""
+    code = dict(session.get("codes", {})).get(draft.token)
+    if code and draft.resume_code_sha256 == hash_code(code):
+        return code
+    code = new_resume_code()
+    draft.resume_code_sha256 = hash_code(code)
+    return code
+
+
+def find_by_code(consultation: Consultation, code: str) -> Draft | None:
+    draft = db.session.execute(select(Draft).where(
+        Draft.resume_code_sha256 == hash_code(code),
+        Draft.consultation_id == consultation.id)).scalar_one_or_none()
+    if draft is None or draft.submitted_at is not None or draft.expires_at <= utcnow():
+        return None
+    return draft

@@ -1,0 +1,251 @@
+"""Routes of the public survey: start -> pages -> check your answers -> confirmation.
+
+Answers are kept in a server-side Draft (the session holds its token). Database failures are
+answered by the app-wide 503 page (``consult.errors``), which keeps what was posted.
+"""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from ..extensions import db, limiter
+from ..models import Consultation, Response, utcnow
+from . import bp
+from .drafts import (find_by_code, new_draft, normalise_code, remember, resume_code_for,
+                     session_draft)
+from .forms import build_form, page_answers, page_columns, validate_answers
+from .handlers import HANDLERS
+from .journey import find_page, is_shown, next_page, previous_page, visible_pages
+from .submission import InvalidAnswers, store_response
+
+
+def get_consultation(slug: str) -> Consultation:
+    consultation = db.session.execute(
+        select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def not_open_page(consultation: Consultation):
+    """Refuses an answer sent while the consultation is not open; any saved draft is left alone."""
+    return render_template("survey/not_open.html", consultation=consultation,
+                           status=consultation.status()), 403
+
+
+@bp.get("/")
+def index():
+    consultations = db.session.execute(
+        select(Consultation).order_by(Consultation.closes_at.desc())).scalars().all()
+    now = utcnow()
+    open_now = [c for c in consultations if c.is_open(now)]
+    others = [c for c in consultations if not c.is_open(now)]
+    return render_template("survey/index.html", open_now=open_now, others=others, now=now)
+
+
+@bp.get("/c/<slug>")
+def start(slug: str):
+    consultation = get_consultation(slug)
+    definition = consultation.definition
+    draft = session_draft(consultation) if consultation.is_open() else None
+    return render_template("survey/start.html", consultation=consultation, definition=definition,
+                           status=consultation.status(), first_page=definition["pages"][0]["key"],
+                           has_draft=draft is not None)
+
+
+@bp.route("/c/<slug>/q/<page_key>", methods=["GET", "POST"])
+def page(slug: str, page_key: str):
+    consultation = get_consultation(slug)
+    definition = consultation.definition
+    current = find_page(definition, page_key)
+    if current is None:
+        abort(404)
+    if not consultation.is_open():
+        if request.method == "POST":
+            return not_open_page(consultation)
+        return redirect(url_for(".start", slug=slug))
+    draft = session_draft(consultation)
+    answers = dict(draft.answers) if draft else {}
+    returning = request.values.get("return_to") == "check"
+    if not is_shown(current, answers):
+        following = next_page(definition, page_key, answers)
+        target = url_for(".page", slug=slug, page_key=following["key"]) if following and not returning \
+            else url_for(".check", slug=slug)
+        return redirect(target)
+    if request.method == "POST":
+        form = build_form(current, formdata=request.form)
+        if form.validate():
+            if draft is None:
+                draft = new_draft(consultation)
+            kept = {k: v for k, v in answers.items() if k not in page_columns(current)}
+            kept.update(page_answers(current, form))
+            draft.answers = kept
+            following = next_page(definition, page_key, kept)
+            draft.current_page = following["key"] if following and not returning else "check"
+            db.session.commit()
+            remember(consultation, draft)
+            if request.form.get("action") == "save":
+                return redirect(url_for(".saved", slug=slug))
+            if following is None or returning:
+                return redirect(url_for(".check", slug=slug))
+            return redirect(url_for(".page", slug=slug, page_key=following["key"]))
+    else:
+        form = build_form(current, answers=answers)
+    back = previous_page(definition, page_key, answers)
+    back_url = url_for(".check", slug=slug) if returning else (
+        url_for(".page", slug=slug, page_key=back["key"]) if back else url_for(".start", slug=slug))
+    themes = consultation.themes
+    theme = next((t for t in themes if t.key == current.get("theme")), None)
+    return render_template("survey/page.html", consultation=consultation, page=current, form=form,
+                           handlers=HANDLERS, back_url=back_url, returning=returning, theme=theme,
+                           theme_count=len(themes),
+                           page_theme_number=themes.index(theme) + 1 if theme else None)
+
+
+def _summary(consultation: Consultation, answers: dict) -> list[dict]:
+    sections = []
+    for page_def in visible_pages(consultation.definition, answers):
+        rows = []
+        for question in page_def["questions"]:
+            lines = HANDLERS[question["type"]].summary(question, answers)
+            rows.append({"question": question, "lines": lines})
+        sections.append({"page": page_def, "rows": rows})
+    return sections
+
+
+@bp.route("/c/<slug>/check", methods=["GET", "POST"])
+def check(slug: str):
+    consultation = get_consultation(slug)
+    if not consultation.is_open():
+        if request.method == "POST":
+            return not_open_page(consultation)
+        return redirect(url_for(".start", slug=slug))
+    draft = session_draft(consultation, include_submitted=True)
+    if draft is None:
+        return redirect(url_for(".start", slug=slug))
+    if draft.submitted_at is not None:
+        return _confirmation_of(consultation, draft.token)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            response = store_response(consultation, dict(draft.answers), channel="online",
+                                      draft_token=draft.token)
+        except InvalidAnswers as invalid:
+            errors = invalid.errors
+        else:
+            _remember_reference(consultation, response)
+            return redirect(url_for(".confirmation", slug=slug))
+    pages_by_column = {c: p for p in consultation.definition["pages"] for c in page_columns(p)}
+    error_list = [{"text": message, "href": url_for(".page", slug=slug, page_key=pages_by_column[col]["key"],
+                                                    return_to="check")}
+                  for col, message in errors.items() if col in pages_by_column]
+    _, missing = validate_answers(consultation.definition, dict(draft.answers))
+    return render_template("survey/check.html", consultation=consultation,
+                           sections=_summary(consultation, dict(draft.answers)),
+                           error_list=error_list,
+                           incomplete=bool(missing)), (200 if not errors else 400)
+
+
+def _confirmation_of(consultation: Consultation, token: str):
+    response = db.session.execute(select(Response).where(Response.draft_token == token)).scalar_one_or_none()
+    if response is None:  # a draft marked submitted always has its response; be safe regardless
+        return redirect(url_for(".start", slug=consultation.slug))
+    _remember_reference(consultation, response)
+    return redirect(url_for(".confirmation", slug=consultation.slug))
+
+
+def _remember_reference(consultation: Consultation, response: Response) -> None:
+    refs = dict(session.get("submitted", {}))
+    refs[consultation.slug] = response.reference
+    session["submitted"] = refs
+
+
+@bp.get("/c/<slug>/confirmation")
+def confirmation(slug: str):
+    consultation = get_consultation(slug)
+    reference = dict(session.get("submitted", {})).get(slug)
+    if not reference:
+        return redirect(url_for(".start", slug=slug))
+    return render_template("survey/confirmation.html", consultation=consultation, reference=reference)
+
+
+@bp.get("/c/<slug>/saved")
+def saved(slug: str):
+    consultation = get_consultation(slug)
+    if not consultation.is_open():
+        return redirect(url_for(".start", slug=slug))
+    draft = session_draft(consultation)
+    if draft is None:
+        return redirect(url_for(".start", slug=slug))
+    code = resume_code_for(draft)
+    db.session.commit()
+    remember(consultation, draft, code)
+    link = url_for(".resume_link", slug=slug, code=code, _external=True)
+    next_url = url_for(".page", slug=slug, page_key=draft.current_page) \
+        if draft.current_page and draft.current_page != "check" else url_for(".check", slug=slug)
+    return render_template("survey/saved.html", consultation=consultation, code=code, link=link,
+                           next_url=next_url)
+
+
+def _resume(consultation: Consultation, code: str):
+    draft = find_by_code(consultation, code)
+    if draft is None:
+        return None
+    remember(consultation, draft, code)
+    if draft.current_page and draft.current_page != "check" \
+            and find_page(consultation.definition, draft.current_page):
+        return redirect(url_for(".page", slug=consultation.slug, page_key=draft.current_page))
+    return redirect(url_for(".check", slug=consultation.slug))
+
+
+@bp.route("/c/<slug>/resume", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def resume(slug: str):
+    consultation = get_consultation(slug)
+    if not consultation.is_open():
+        return redirect(url_for(".start", slug=slug))
+    error = None
+    typed = ""
+    if request.method == "GET" and request.args.get("not_found"):
+        error = ("We could not find saved answers for that link. Check you copied the whole link, or "
+                 "type the code below. Saved answers are deleted when they are submitted or when the "
+                 "consultation closes.")
+    if request.method == "POST":
+        typed = (request.form.get("code") or "")[:100]
+        code = normalise_code(typed)
+        if not typed.strip():
+            error = "Enter the code you were given when you saved your answers"
+        elif code is None:
+            error = "Enter the code exactly as it was shown: 16 letters and numbers, like ABCD-EFGH-JKLM-NPQR"
+        else:
+            answer = _resume(consultation, code)
+            if answer is not None:
+                return answer
+            error = ("We could not find saved answers with that code. Check the code and try again. "
+                     "Saved answers are deleted when they are submitted or when the consultation closes.")
+    return render_template("survey/resume.html", consultation=consultation, error=error,
+                           typed=typed), (400 if error and request.method == "POST" else 200)
+
+
+@bp.get("/c/<slug>/resume/<code>")
+@limiter.limit("30 per minute")
+def resume_link(slug: str, code: str):
+    consultation = get_consultation(slug)
+    if not consultation.is_open():
+        return redirect(url_for(".start", slug=slug))
+    normal = normalise_code(code)
+    answer = _resume(consultation, normal) if normal else None
+    if answer is not None:
+        return answer
+    return redirect(url_for(".resume", slug=slug, not_found=1))
+
+
+@bp.get("/privacy")
+def privacy():
+    consultations = db.session.execute(select(Consultation)).scalars().all()
+    return render_template("survey/privacy.html", consultations=consultations)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("survey/accessibility.html")

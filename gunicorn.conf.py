@@ -1,0 +1,41 @@
+"""gunicorn settings for Consult: ``gunicorn -c gunicorn.conf.py consult.wsgi:app``.
+
+Every setting can be changed by an environment variable, so the same file serves a laptop, the
+load benchmark and production. See docs/operations.md for why each default is what it is and
+for the measurements behind the worker model.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# One process per core: page rendering is CPU-bound, so more processes than cores only adds
+# context switches; the worker model below overlaps the waits on PostgreSQL instead.
+workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+threads = _int("GUNICORN_THREADS", 4)
+worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 200)
+# Connections waiting to be accepted. A short queue turns a flood into quick refusals at the
+# proxy instead of minutes of waiting; the app's own admission control answers 503 before that.
+backlog = _int("GUNICORN_BACKLOG", 256)
+# A request still running after this many seconds is killed and its worker replaced.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then so that a slow leak can never take the service down.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
+# Limits on the request line and headers (the body is limited to 64 KiB by the app).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+proc_name = "consult"

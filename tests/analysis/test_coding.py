@@ -1,0 +1,231 @@
+"""Codebook files, ThemeCoder and the `code` command."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from analysis.__main__ import main
+from analysis.coding import (
+    Code,
+    Codebook,
+    CodebookError,
+    QualityReport,
+    ThemeCoder,
+    quality_report,
+    samples_f1,
+)
+
+CODEBOOK_YAML = """\
+codes:
+  - name: roads
+    description: Road safety, speeding and traffic
+    examples: ["speeding cars", "potholes"]
+  - name: drugs
+    description: Drug dealing and drug use
+  - name: patrols
+    description: Visible policing and officers on patrol
+    examples:
+      - bobbies on the beat
+  - name: youth
+    description: Activities and support for young people
+  - name: speeding
+    parent: roads
+    description: Vehicles going too fast
+"""
+
+
+@pytest.fixture()
+def codebook(tmp_path) -> Codebook:
+    path = tmp_path / "codebook.yaml"
+    path.write_text(CODEBOOK_YAML, encoding="utf-8")
+    return Codebook.from_yaml(path)
+
+
+# ---- codebook
+
+def test_codebook_reads_codes_parents_and_examples(codebook):
+    assert codebook.names == ["roads", "drugs", "patrols", "youth", "speeding"]
+    assert codebook["speeding"].parent == "roads"
+    assert codebook["roads"].examples == ("speeding cars", "potholes")
+    assert codebook["patrols"].examples == ("bobbies on the beat",)
+
+
+def test_codebook_round_trips_through_yaml(codebook, tmp_path):
+    path = tmp_path / "again.yaml"
+    codebook.to_yaml(path)
+    assert Codebook.from_yaml(path) == codebook
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- a\n- b\n", "top-level 'codes:' list"),
+    ("codes: []\n", "at least one code"),
+    ("codes:\n  - description: no name\n", "code 1, line 2: 'name' is missing"),
+    ("codes:\n  - name: a\n  - name: a\n", "code 2, line 3: the name 'a' is used twice"),
+    ("codes:\n  - name: a\n  - name: b\n    parent: c\n", "code 2, line 3 (b): its parent 'c'"),
+    ("codes:\n  - name: a\n    colour: red\n", "unknown field(s) colour"),
+    ("codes:\n  - name: a\n    examples: 3\n", "'examples' must be a list"),
+    ("codes:\n  - name: a;b\n", "cannot contain ';'"),
+    ("codes:\n  - name: a\n    parent: b\n  - name: b\n    parent: a\n", "round in a circle"),
+    ("codes:\n  - name: a\n   description: x\n", "line 3"),
+])
+def test_codebook_errors_name_the_place(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CodebookError) as error:
+        Codebook.from_yaml(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_missing_codebook_is_explained(tmp_path):
+    with pytest.raises(CodebookError, match="does not exist"):
+        Codebook.from_yaml(tmp_path / "none.yaml")
+
+
+# ---- coder
+
+def test_coder_learns_multi_label_codes(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder().fit(texts[:180], codes[:180])
+    predicted = coder.predict(texts[180:])
+    assert samples_f1(codes[180:], predicted) > 0.85
+    assert any(len(row) > 1 for row in predicted)
+
+
+def test_every_comment_gets_at_least_one_code(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder().fit(texts[:120], codes[:120])
+    assert all(len(row) >= 1 for row in coder.predict(["", "the weather is nice", "zzz"]))
+    coder.thresholds_ = np.full(4, 1.01)                      # nothing passes a threshold
+    assert [len(row) for row in coder.predict(["cannabis", "potholes"])] == [1, 1]
+    coder.min_codes = 0
+    assert coder.predict(["cannabis", "potholes"]) == [[], []]
+
+
+def test_predict_proba_has_one_column_per_code(coded_comments, codebook):
+    texts, codes = coded_comments
+    coder = ThemeCoder(codebook=codebook).fit(texts[:120], codes[:120])
+    proba = coder.predict_proba(texts[120:130])
+    assert isinstance(proba, pd.DataFrame)
+    assert list(proba.columns) == codebook.names
+    assert proba.shape == (10, 5)
+    assert ((proba >= 0) & (proba <= 1)).all().all()
+
+
+def test_codebook_examples_teach_a_code_nobody_has_coded_yet(coded_comments, codebook):
+    texts, codes = coded_comments
+    # "speeding" never appears in the coded comments; only the codebook describes it.
+    coder = ThemeCoder(codebook=codebook).fit(texts[:120], codes[:120])
+    proba = coder.predict_proba(["vehicles going far too fast", "a youth club for teenagers"])
+    assert proba.loc[0, "speeding"] > proba.loc[1, "speeding"]
+
+
+def test_codes_outside_the_codebook_are_refused(codebook):
+    with pytest.raises(ValueError, match="not in the codebook: graffiti"):
+        ThemeCoder(codebook=codebook).fit(["paint on walls", "more patrols"], [["graffiti"], ["patrols"]])
+
+
+def test_codes_must_align_with_texts():
+    with pytest.raises(ValueError, match="one list of code names per comment"):
+        ThemeCoder().fit(["a", "b"], [["x"]])
+
+
+def test_thresholds_are_tuned_per_code(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder().fit(texts, codes)
+    assert coder.thresholds_.shape == (4,)
+    assert np.all((coder.thresholds_ > 0) & (coder.thresholds_ < 1))
+
+
+def test_suggest_next_prefers_uncertain_and_varied_comments(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder().fit(texts[:100], codes[:100])
+    pool = ["Speeding. Speeding. Speeding cars and potholes."] * 5 + [
+        "cannabis and speeding", "youth club or police patrols", "something about nothing",
+        "dealers near the school"]
+    picked = coder.suggest_next(pool, 3)
+    assert len(picked) == 3 and len(set(picked)) == 3
+    assert sum(i < 5 for i in picked) <= 1                 # not several near-copies
+    assert all(0 <= i < len(pool) for i in picked)
+
+
+def test_quality_report_is_cross_validated(coded_comments):
+    texts, codes = coded_comments
+    report = quality_report(texts, codes, cv=3, n_boot=200)
+    assert isinstance(report, QualityReport)
+    assert report.samples_f1_low <= report.samples_f1 <= report.samples_f1_high
+    assert report.samples_f1 > 0.8
+    assert set(report.per_code.index) == {"roads", "drugs", "patrols", "youth"}
+    assert len(report.predictions) == len(texts)
+    assert "samples-F1" in report.to_markdown()
+
+
+def test_coder_follows_scikit_learn_conventions(codebook):
+    coder = ThemeCoder(codebook=codebook, C=3.0)
+    assert clone(coder).get_params()["C"] == 3.0
+    with pytest.raises(RuntimeError, match="fit"):
+        coder.predict(["x"])
+
+
+# ---- command line
+
+def _files(tmp_path, coded_comments, n_coded=60):
+    texts, codes = coded_comments
+    refs = [f"PCP-{i:04d}" for i in range(len(texts))]
+    pd.DataFrame({"format_version": 1, "reference": refs, "status": "valid",
+                  "comment__crime_prevention": texts}).to_csv(tmp_path / "export.csv", index=False)
+    pd.DataFrame({"reference": refs[:n_coded], "codes": [";".join(c) for c in codes[:n_coded]]}
+                 ).to_csv(tmp_path / "coded.csv", index=False)
+    pd.DataFrame({"reference": refs[:20], "codes": [";".join(c) for c in codes[:20]]}
+                 ).to_csv(tmp_path / "second.csv", index=False)
+    (tmp_path / "codebook.yaml").write_text(CODEBOOK_YAML, encoding="utf-8")
+
+
+def test_cli_codes_an_export(tmp_path, coded_comments, capsys):
+    _files(tmp_path, coded_comments)
+    out = tmp_path / "out.csv"
+    assert main(["code", "--source", str(tmp_path / "export.csv"), "--question", "crime_prevention",
+                 "--codebook", str(tmp_path / "codebook.yaml"), "--train", str(tmp_path / "coded.csv"),
+                 "--second-coder", str(tmp_path / "second.csv"), "--suggest", "4",
+                 "--out", str(out)]) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert len(frame) == len(coded_comments[0])
+    assert set(frame["coded_by"]) == {"analyst", "model"}
+    assert (frame["codes"] != "").all()
+    assert frame["code_next"].sum() == 4
+    assert not frame.loc[frame["code_next"], "coded_by"].eq("analyst").any()
+    assert {"p_roads", "p_speeding"} <= set(frame.columns)
+    printed = capsys.readouterr().out
+    assert "Agreement between the analyst and the model" in printed
+    assert "Agreement between the two analysts" in printed
+    assert "Code these next" in printed
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"--codebook": "missing.yaml"}, "does not exist"),
+    ({"--train": "export.csv"}, "no column 'codes'"),
+    ({"--codes-col": "nope"}, "no column 'nope'"),
+    ({"--cv": "1"}, "--cv must be at least 2"),
+])
+def test_cli_bad_arguments_give_a_clear_error(tmp_path, coded_comments, capsys, change, message):
+    _files(tmp_path, coded_comments)
+    args = {"--source": "export.csv", "--question": "crime_prevention", "--codebook": "codebook.yaml",
+            "--train": "coded.csv", "--out": "out.csv"}
+    args.update(change)
+    argv = ["code"]
+    for key, value in args.items():
+        argv += [key, str(tmp_path / value) if value.endswith((".csv", ".yaml")) else value]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_cli_refuses_codes_not_in_the_codebook(tmp_path, coded_comments, capsys):
+    _files(tmp_path, coded_comments)
+    pd.DataFrame({"reference": ["PCP-0000"], "codes": ["graffiti"]}).to_csv(tmp_path / "coded.csv", index=False)
+    assert main(["code", "--source", str(tmp_path / "export.csv"), "--codebook",
+                 str(tmp_path / "codebook.yaml"), "--train", str(tmp_path / "coded.csv"),
+                 "--out", str(tmp_path / "o.csv")]) == 2
+    assert "graffiti" in capsys.readouterr().err

@@ -1,0 +1,186 @@
+"""Support per theme, intervals, breakdowns, suppression and ranking, checked against
+independent calculations (statsmodels, scipy, plain pandas) on real Polis votes and the demo."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis import tally
+from analysis.load import LEVELS, load
+
+from analysis_helpers import POLIS_BOWLING_GREEN, POLIS_LONDON, polis_votes, write_polis_export
+
+def test_wilson_interval_matches_statsmodels_on_real_agree_disagree_counts():
+    comments = pd.read_csv(POLIS_BOWLING_GREEN / "comments.csv")
+    comments = comments[comments["agrees"] + comments["disagrees"] > 0]
+    agrees = comments["agrees"].to_numpy()
+    n = (comments["agrees"] + comments["disagrees"]).to_numpy()
+    low, high = tally.wilson_interval(agrees, n)
+    expected_low, expected_high = proportion_confint(agrees, n, alpha=0.05, method="wilson")
+    np.testing.assert_allclose(low, expected_low, atol=1e-12)
+    np.testing.assert_allclose(high, expected_high, atol=1e-12)
+
+
+def test_support_shares_from_real_counts_leave_passes_out_of_the_base():
+    comments = pd.read_csv(POLIS_LONDON / "comments.csv").set_index("comment-id")
+    counts = pd.DataFrame(0, index=comments.index.astype(str), columns=LEVELS)
+    counts["support"] = comments["agrees"].to_numpy()
+    counts["oppose"] = comments["disagrees"].to_numpy()
+    counts["dont_know"] = 7  # passes must not move the shares
+    table = tally.shares_from_counts(counts)
+    n = comments["agrees"] + comments["disagrees"]
+    ok = (n > 0).to_numpy()
+    np.testing.assert_allclose(table["support_share"][ok], (comments["agrees"] / n)[ok])
+    low, high = proportion_confint(comments["agrees"][ok], n[ok], method="wilson")
+    np.testing.assert_allclose(table["support_low"][ok], low, atol=1e-12)
+    np.testing.assert_allclose(table["support_high"][ok], high, atol=1e-12)
+    lo2, hi2 = proportion_confint(comments["disagrees"][ok], n[ok], method="wilson")
+    np.testing.assert_allclose(table["oppose_low"][ok], lo2, atol=1e-12)
+    np.testing.assert_allclose(table["net_support"][ok], ((comments["agrees"] - comments["disagrees"]) / n)[ok])
+
+
+def test_support_table_from_a_real_vote_export_matches_counts_made_directly(tmp_path):
+    data = load(write_polis_export(tmp_path / "polis.csv"))
+    table = tally.support_table(data)
+    votes = polis_votes()
+    for s in [c for c in votes.columns if c.isdigit()]:
+        agree, disagree = int((votes[s] == 1).sum()), int((votes[s] == -1).sum())
+        passed, unseen = int((votes[s] == 0).sum()), int(votes[s].isna().sum())
+        row = table.loc[f"s{s}"]
+        assert (row["n_support"], row["n_oppose"], row["n_dont_know"], row["n_not_answered"]) == \
+            (agree, disagree, passed, unseen)
+        assert row["n_view"] == agree + disagree
+        if agree + disagree:
+            low, high = proportion_confint(agree, agree + disagree, method="wilson")
+            assert row["support_share"] == pytest.approx(agree / (agree + disagree))
+            assert (row["support_low"], row["support_high"]) == pytest.approx((low, high))
+
+
+def test_only_valid_responses_are_counted_and_the_others_are_reported_separately(demo):
+    valid = demo.responses["status"] == "valid"
+    table = tally.support_table(demo)
+    assert (table["responses"] == valid.sum()).all()
+    wide = pd.DataFrame({"status": demo.responses["status"].astype(str)})
+    for theme in demo.themes:
+        levels = demo.support[demo.support["theme"] == theme].set_index("row")["level"]
+        wide[theme] = levels.sort_index().astype(str).to_numpy()
+    for theme in demo.themes:
+        counted = wide.loc[wide["status"] == "valid", theme]
+        assert table.loc[theme, "n_support"] == counted.isin(["support", "strongly_support"]).sum()
+        assert table.loc[theme, "n_dont_know"] == (counted == "dont_know").sum()
+        assert table.loc[theme, "n_view"] == counted.isin(tally.VIEW_LEVELS).sum()
+    summary = tally.status_summary(demo).set_index("status")
+    assert summary["responses"].sum() == len(demo.responses)
+    assert summary.loc["campaign", "responses"] == (demo.responses["status"] == "campaign").sum() > 0
+    campaign = tally.support_table(demo, status="campaign")
+    assert campaign.loc["robust_enforcement", "oppose_share"] == 1.0
+
+
+def test_breakdown_chi_square_and_cramers_v_match_scipy(demo):
+    result = tally.breakdown(demo, "respondent_type")
+    valid = demo.responses["status"] == "valid"
+    for theme in demo.themes:
+        levels = demo.support[demo.support["theme"] == theme].set_index("row")["level"].sort_index().astype(str)
+        frame = pd.DataFrame({"group": demo.responses["respondent_type"].astype(str), "level": levels.to_numpy()})
+        frame = frame[valid.to_numpy() & frame["level"].isin(tally.VIEW_LEVELS).to_numpy()]
+        frame["view"] = frame["level"].map({"strongly_support": "s", "support": "s", "neither": "n",
+                                            "oppose": "o", "strongly_oppose": "o"})
+        table = pd.crosstab(frame["group"], frame["view"])
+        table = table[(table.sum(axis=1) >= 10) & (table.index != "prefer_not_to_say")]
+        chi2, p, dof, _ = stats.chi2_contingency(table.to_numpy(), correction=False)
+        v = stats.contingency.association(table.to_numpy(), method="cramer")
+        row = result.tests.set_index("theme").loc[theme]
+        assert row["chi2"] == pytest.approx(chi2)
+        assert row["p_value"] == pytest.approx(p)
+        assert row["cramers_v"] == pytest.approx(v)
+        assert row["dof"] == dof
+
+
+def test_published_breakdown_never_shows_a_count_under_ten(demo):
+    published = tally.breakdown(demo, "ethnicity").published()
+    for col in ("people with a view", "support", "neither", "oppose"):
+        shown = pd.to_numeric(published[col], errors="coerce").dropna()
+        assert (shown >= 10).all()
+    assert (published["support"] == "<10").any()
+
+
+def _check_suppression(cells, hide):
+    assert not ((cells < 10) & ~hide).any(), "a small cell is visible"
+    parts = hide[:, :-1]
+    for row in parts:  # a row with one hidden category could be worked out from its total
+        assert row.sum() != 1 or hide.shape[1] == 2
+    if cells.shape[0] > 1:
+        for col in hide.T:  # a column with one hidden cell could be worked out from the overall figure
+            assert col.sum() != 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), min_size=3, max_size=3), min_size=1, max_size=8))
+def test_secondary_suppression_leaves_no_hidden_cell_recoverable(rows):
+    parts = np.array(rows)
+    cells = np.column_stack([parts, parts.sum(axis=1)])
+    hide = tally.suppression_mask(cells)
+    _check_suppression(cells, hide)
+
+
+def test_suppression_example():
+    cells = np.array([[50, 5, 40, 95], [30, 20, 25, 75], [60, 22, 30, 112]])
+    hide = tally.suppression_mask(cells)
+    assert hide[0, 1]  # primary
+    assert hide[0].sum() >= 2  # the row's next smallest is hidden too
+    assert hide[:, 1].sum() >= 2  # and another cell of the column
+
+
+def test_ranking_figures_match_a_direct_calculation(demo):
+    ranking = tally.ranking_table(demo, n_boot=300, seed=1)
+    valid_rows = np.flatnonzero((demo.responses["status"] == "valid").to_numpy())
+    ranks = demo.ranks[demo.ranks["row"].isin(valid_rows)]
+    wide = ranks.pivot(index="row", columns="theme", values="rank")
+    k = len(demo.themes)
+    for theme in demo.themes:
+        assert ranking.loc[theme, "mean_rank"] == pytest.approx(wide[theme].mean())
+        assert ranking.loc[theme, "borda"] == pytest.approx((k - wide[theme]).mean())
+        assert ranking.loc[theme, "first_share"] == pytest.approx((wide[theme] == 1).mean())
+        assert ranking.loc[theme, "borda_low"] < ranking.loc[theme, "borda"] < ranking.loc[theme, "borda_high"]
+    assert list(ranking.index) == list(ranking.sort_values("borda", ascending=False).index)
+
+
+def test_ranking_bootstrap_is_seeded_and_agrees_with_resampling_people(demo):
+    a = tally.ranking_table(demo, n_boot=400, seed=7)
+    b = tally.ranking_table(demo, n_boot=400, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    valid_rows = np.flatnonzero((demo.responses["status"] == "valid").to_numpy())
+    wide = demo.ranks[demo.ranks["row"].isin(valid_rows)].pivot(index="row", columns="theme", values="rank")
+    rng = np.random.default_rng(3)
+    values = wide.to_numpy()
+    boots = np.array([(5 - values[rng.integers(0, len(values), len(values))]).mean(axis=0) for _ in range(400)])
+    naive_low = np.quantile(boots, 0.025, axis=0)
+    np.testing.assert_allclose(a.loc[list(wide.columns), "borda_low"], naive_low, atol=0.04)
+
+
+def test_holm_matches_statsmodels():
+    p = np.array([0.01, 0.04, 0.03, 0.2, np.nan, 0.001])
+    ok = ~np.isnan(p)
+    expected = multipletests(p[ok], method="holm")[1]
+    np.testing.assert_allclose(tally.holm(p)[ok], expected)
+    assert np.isnan(tally.holm(p)[4])
+
+
+def test_breakdown_by_unknown_field_says_which_exist(demo):
+    from analysis.load import LoadError
+    with pytest.raises(LoadError, match="district"):
+        tally.breakdown(demo, "shoe_size")
+
+
+def test_support_command_prints_the_table(capsys):
+    from analysis.__main__ import main
+    from analysis_helpers import DEMO
+    assert main(["support", "--source", str(DEMO / "demo.csv"), "--by", "district", "--ranking"]) == 0
+    out = capsys.readouterr().out
+    assert "Supporting Victims and Witnesses" in out and "<10" in out and "Borda" in out
