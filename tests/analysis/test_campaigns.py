@@ -299,41 +299,49 @@ def test_five_thousand_comments_take_seconds_not_minutes():
 # ------------------------------------------------------------------------------- the command
 
 
-def write_export(folder: Path, rows: list[dict], dictionary: bool = True) -> Path:
-    columns = ["format_version", "consultation", "reference", "status", "support__victims",
-               "comment__victims", "comment__enforcement", "missing_from_plan"]
+FIXED = {"format_version": 1, "consultation": "pcp", "submitted_at": "2021-07-04T18:22:05Z",
+         "received_on": "2021-07-04", "channel": "online", "status": "valid", "status_reason": "",
+         "hidden_comments": ""}
+COLUMNS = ["format_version", "consultation", "reference", "submitted_at", "received_on", "channel",
+           "status", "status_reason", "hidden_comments", "support__victims", "comment__victims",
+           "support__enforcement", "comment__enforcement", "missing_from_plan"]
+DICTIONARY = [
+    {"column": "support__victims", "question": "support", "type": "support", "theme": "victims",
+     "theme_title": "Victims"},
+    {"column": "comment__victims", "question": "comment", "type": "comment", "theme": "victims",
+     "theme_title": "Victims"},
+    {"column": "support__enforcement", "question": "support", "type": "support",
+     "theme": "enforcement", "theme_title": "Enforcement"},
+    {"column": "comment__enforcement", "question": "comment", "type": "comment",
+     "theme": "enforcement", "theme_title": "Enforcement"},
+    {"column": "missing_from_plan", "question": "missing_from_plan", "type": "text", "theme": "",
+     "theme_title": ""},
+]
+
+
+def write_export(folder: Path, rows: list[dict]) -> Path:
+    """A format-1 CSV export with its data dictionary beside it."""
     path = folder / "responses.csv"
-    pd.DataFrame([{**{c: "" for c in columns}, **row} for row in rows], columns=columns).to_csv(
-        path, index=False)
-    if dictionary:
-        pd.DataFrame(
-            [
-                {"column": "format_version", "question": "", "type": "integer"},
-                {"column": "consultation", "question": "", "type": "text"},
-                {"column": "reference", "question": "", "type": "text"},
-                {"column": "status", "question": "", "type": "code"},
-                {"column": "support__victims", "question": "support", "type": "support"},
-                {"column": "comment__victims", "question": "comment", "type": "comment"},
-                {"column": "comment__enforcement", "question": "comment", "type": "comment"},
-                {"column": "missing_from_plan", "question": "missing_from_plan", "type": "text"},
-            ]
-        ).to_csv(folder / "responses.dictionary.csv", index=False)
+    frame = pd.DataFrame([{**{c: "" for c in COLUMNS}, **FIXED, **row} for row in rows],
+                         columns=COLUMNS)
+    frame.to_csv(path, index=False)
+    pd.DataFrame(DICTIONARY).to_csv(folder / "responses.dictionary.csv", index=False)
     return path
 
 
 def export_rows() -> list[dict]:
     rows = [
-        {"format_version": 1, "consultation": "pcp", "reference": f"PCP-CAMP{i:04d}",
+        {"reference": f"PCP-CAMP{i:04d}", "support__victims": "support",
          "comment__victims": letter(TEMPLATE_A, f"{FIRST[i]} {LAST[i % len(LAST)]}"),
          "comment__enforcement": "'-Fund more PCSOs" if i % 2 else ""}
         for i in range(5)
     ]
     rows += [
-        {"format_version": 1, "consultation": "pcp", "reference": f"PCP-ORG{i:05d}",
+        {"reference": f"PCP-ORG{i:05d}", "support__victims": "oppose",
          "comment__victims": text, "missing_from_plan": ORGANIC[-1 - i]}
         for i, text in enumerate(ORGANIC[:3])
     ]
-    rows.append({"format_version": 1, "consultation": "pcp", "reference": "PCP-EMPTY000"})
+    rows.append({"reference": "PCP-EMPTY000"})
     return rows
 
 
@@ -368,8 +376,8 @@ def test_command_reads_one_question_and_writes_the_summary_to_a_file(tmp_path, c
 def test_command_reads_a_json_export(tmp_path, capsys):
     document = {
         "format": "consult-export", "format_version": 1, "consultation": {"slug": "pcp"},
-        "dictionary": [{"column": "comment__victims", "question": "comment", "type": "comment"}],
-        "responses": [{k: v for k, v in row.items()} for row in export_rows()],
+        "dictionary": DICTIONARY,
+        "responses": [{**{c: "" for c in COLUMNS}, **FIXED, **row} for row in export_rows()],
     }
     source = tmp_path / "responses.json"
     source.write_text(json.dumps(document), encoding="utf-8")
@@ -411,7 +419,8 @@ def test_command_reads_json_lines_and_shows_progress_on_long_runs(tmp_path, caps
         (["--source", "{texts}", "--text-col", "nope"], "has no column 'nope'"),
         (["--source", "{texts}", "--text-col", "comment", "--id-col", "ref"], "no column 'ref'"),
         (["--source", "{texts}", "--question", "victims"], "--question needs a Consult export"),
-        (["--source", "{export}", "--question", "nope"], "no comment question 'nope'"),
+        (["--source", "{export}", "--question", "nope"], "no comments for the question 'nope'"),
+        (["--source", "{export}", "--id-col", "x"], "leave out --id-col"),
         (["--source", "{old}"], "export format version 9"),
         (["--source", "{broken}"], "is not valid JSON"),
         (["--source", "{texts}", "--text-col", "comment", "--out", "{tmp}/no/such/out.csv"],
@@ -423,7 +432,7 @@ def test_command_explains_bad_input_without_a_traceback(tmp_path, capsys, argume
     pd.DataFrame({"comment": ["a", "b"]}).to_csv(texts, index=False)
     export = write_export(tmp_path, export_rows())
     old = tmp_path / "old.csv"
-    pd.DataFrame({"format_version": [9], "reference": ["X"], "comment__a": ["t"]}).to_csv(old, index=False)
+    pd.DataFrame({"format_version": [9], "reference": ["X"]}).to_csv(old, index=False)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
     names = {"tmp": tmp_path, "texts": texts, "export": export, "old": old, "broken": broken}
