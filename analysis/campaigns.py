@@ -33,6 +33,7 @@ import functools
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -79,9 +80,16 @@ def _words(text: object) -> list[str]:
 
 
 def _key(text: object, words: list[str]) -> str:
-    """What two texts must share to be 'identical after normalising'."""
+    """What two texts must share to be 'identical after normalising'.
+
+    Deliberately coarse, so that it is at least as coarse as any usual normalisation: the
+    letters and digits of the normalised text (links and emails collapsed), accents removed,
+    with nothing between them: case, spacing, punctuation, apostrophes, hyphens and accents
+    never tell two copies apart. A text with no letters or digits is compared as normalised.
+    """
     if words:
-        return " ".join(words)
+        joined = unicodedata.normalize("NFKD", "".join(words))
+        return "".join(ch for ch in joined if ch.isalnum())
     if isinstance(text, str):
         return normalise(text)  # only punctuation or symbols: compare them as written
     return ""
@@ -118,20 +126,25 @@ class _Distinct:
     words: list[list[str]]  # per distinct text
 
 
-def _distinct(series: pd.Series) -> _Distinct:
+def _distinct(series: pd.Series, progress: bool = False) -> _Distinct:
     # Work once per different raw text: campaigns repeat the same string many times.
     raw_codes, raw_texts = pd.factorize(
         pd.Series(series.array, dtype=object).where(series.notna().to_numpy(), ""), sort=False
     )
     words_of_key: dict[str, list[str]] = {}
     raw_keys = []
+    if progress:
+        from tqdm.auto import tqdm
+
+        raw_texts = tqdm(raw_texts, desc="reading texts", unit="text", file=sys.stderr,
+                         miniters=1000)
     for text in raw_texts:
         words = _words(text)
         key = _key(text, words)
         raw_keys.append(key)
         if key and key not in words_of_key:
             words_of_key[key] = words
-    keys = np.asarray(raw_keys, dtype=object)[raw_codes] if len(raw_keys) else np.asarray([], dtype=object)
+    keys = np.asarray(raw_keys + [""], dtype=object)[raw_codes]
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     blank = [i for i, key in enumerate(uniques) if key == ""]
@@ -257,11 +270,13 @@ def _detect(
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be above 0 and at most 1, not {threshold}")
     if min_size < 2:
-        raise ValueError(f"min_size must be at least 2 (a campaign has two responses), not {min_size}")
+        raise ValueError(
+            f"min_size must be at least 2 (a campaign has two responses), not {min_size}"
+        )
     if min_shingles < 1:
         raise ValueError(f"min_shingles must be at least 1, not {min_shingles}")
     series = _as_series(texts)
-    distinct = _distinct(series)
+    distinct = _distinct(series, progress)
     n = len(distinct.copies)
     labels = pd.Series(pd.array([pd.NA] * len(series), dtype="Int64"), index=series.index,
                        name="campaign")
@@ -282,7 +297,9 @@ def _detect(
     campaign_of_group[ranked] = np.arange(1, len(ranked) + 1)
 
     campaign_of_distinct = np.where(in_group, campaign_of_group[np.maximum(group, 0)], -1)
-    per_text = np.where(distinct.codes >= 0, campaign_of_distinct[np.maximum(distinct.codes, 0)], -1)
+    per_text = np.where(
+        distinct.codes >= 0, campaign_of_distinct[np.maximum(distinct.codes, 0)], -1
+    )
     labels[:] = pd.array(np.where(per_text > 0, per_text, 0), dtype="Int64")
     labels = labels.mask(per_text <= 0)
     labels.name = "campaign"
@@ -390,7 +407,9 @@ def collapse_campaigns(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     each campaign as one voice, and report ``campaign_size`` beside it.
     """
     if len(frame) != len(labels):
-        raise ValueError(f"frame ({len(frame)} rows) and labels ({len(labels)}) must be the same length")
+        raise ValueError(
+            f"frame ({len(frame)} rows) and labels ({len(labels)}) must be the same length"
+        )
     ids = pd.array(pd.Series(labels).to_numpy(), dtype="Int64")
     result = frame.copy()
     result["campaign"] = ids
@@ -404,23 +423,11 @@ def collapse_campaigns(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
 # Command line: python -m analysis campaigns
 # ---------------------------------------------------------------------------------------------
 
-_FIXED_COLUMNS = (
-    "format_version", "consultation", "reference", "submitted_at", "received_on", "channel",
-    "status", "status_reason", "hidden_comments",
-)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
-_READ_VERSIONS = {"1"}
 
 
 class _InputError(Exception):
     """A problem with the analyst's input, said in plain English."""
-
-
-def _unquote_cell(value: object) -> object:
-    # Exports prefix "'" to cells that a spreadsheet would run as formulas (export-format.md).
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_STARTS:
-        return value[1:]
-    return value
 
 
 def _quote_cell(value: object) -> object:
@@ -429,47 +436,24 @@ def _quote_cell(value: object) -> object:
     return value
 
 
-def _comment_columns(frame: pd.DataFrame, dictionary: pd.DataFrame | None) -> list[str]:
-    """The free-text columns of an export: comments per theme and free-text questions."""
-    if dictionary is not None and {"column", "type"} <= set(dictionary.columns):
-        question = dictionary["question"] if "question" in dictionary else ""
-        wanted = dictionary[
-            (dictionary["type"] == "comment")
-            | ((dictionary["type"] == "text") & (pd.Series(question).fillna("") != ""))
-        ]["column"]
-        return [c for c in wanted if c in frame.columns and c not in _FIXED_COLUMNS]
-    return [c for c in frame.columns if str(c).startswith("comment__")]
-
-
-def _check_version(found: object, source: Path) -> None:
-    versions = {str(v).strip() for v in (found if isinstance(found, (list, set)) else [found])}
-    versions.discard("")
-    if versions - _READ_VERSIONS:
-        raise _InputError(
-            f"{source} is export format version {', '.join(sorted(versions))}; this command reads "
-            f"version {', '.join(sorted(_READ_VERSIONS))}. Export the responses again with this "
-            "version of Consult."
-        )
-
-
-def _read_source(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, bool]:
-    """(rows, data dictionary or None, is a Consult export)."""
+def _read_source(path: Path) -> pd.DataFrame:
+    """Rows of a CSV, JSON list of records or JSON Lines file that is not a Consult export."""
     if not path.exists():
         raise _InputError(f"There is no file at {path}. Check the path given to --source.")
     if path.is_dir():
         raise _InputError(f"{path} is a folder. Give --source the export file itself.")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        try:
+            return pd.read_json(path, lines=True, dtype=False)
+        except ValueError as error:
+            raise _InputError(f"{path} is not JSON Lines (one JSON object a line): {error}")
     if path.suffix.lower() == ".json":
         try:
             document = json.loads(path.read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as error:
             raise _InputError(f"{path} is not valid JSON ({error.msg} on line {error.lineno}).")
-        if isinstance(document, dict) and document.get("format") == "consult-export":
-            _check_version(document.get("format_version"), path)
-            rows = pd.DataFrame(document.get("responses") or [])
-            dictionary = pd.DataFrame(document.get("dictionary") or [])
-            return rows, (dictionary if not dictionary.empty else None), True
         if isinstance(document, list) and all(isinstance(r, dict) for r in document):
-            return pd.DataFrame(document), None, False
+            return pd.DataFrame(document)
         raise _InputError(
             f"{path} is neither a Consult JSON export nor a list of records. Give a Consult "
             "export (CSV or JSON) or a CSV with one text per row."
@@ -482,76 +466,103 @@ def _read_source(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, bool]:
         raise _InputError(f"{path} could not be read as CSV: {error}")
     except UnicodeDecodeError:
         raise _InputError(f"{path} is not UTF-8 text. Save it as CSV UTF-8 and try again.")
-    is_export = "format_version" in rows.columns
-    dictionary = None
-    if is_export:
-        _check_version(sorted(set(rows["format_version"])), path)
-        beside = path.with_name(path.name[: -len(path.suffix)] + ".dictionary.csv")
-        if beside.is_file():
-            dictionary = pd.read_csv(beside, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return rows, dictionary, is_export
+    return rows
+
+
+def _is_export(source: str) -> bool:
+    """True for what analysis.load reads: a database URL, or a Consult export file."""
+    if "://" in source:
+        return True
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return True
+    if not path.is_file():
+        return False
+    if suffix == ".csv":
+        try:
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+            return False
+        return "format_version" in header.columns
+    if suffix == ".json":
+        with path.open("rb") as handle:
+            return b'"consult-export"' in handle.read(4096)
+    return False
+
+
+def _export_texts(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
+    """Texts per response of an export or database, read through analysis.load."""
+    from analysis.load import LoadError, load
+
+    try:
+        data = load(args.source)
+    except LoadError as error:
+        raise _InputError(str(error))
+    comments = data.comments
+    references = data.responses["reference"].astype(str)
+    wanted = args.question or args.text_col
+    if wanted is not None:
+        questions = list(dict.fromkeys(comments["question"]))
+        chosen = comments[
+            (comments["question"] == wanted) | (comments["question"] == f"comment__{wanted}")
+            | (comments["theme"] == wanted)
+        ]
+        if chosen.empty:
+            raise _InputError(
+                f"{args.source} has no comments for the question '{wanted}'. The questions with "
+                f"comments are: {', '.join(questions) or 'none'}."
+            )
+        comments = chosen
+        what = ", ".join(dict.fromkeys(chosen["question"]))
+    else:
+        what = f"{comments['question'].nunique()} comment columns, joined per response"
+    if args.id_col not in (None, "reference"):
+        raise _InputError("An export is keyed by its reference column: leave out --id-col.")
+    joined = comments.groupby("row", sort=True)["text"].agg(
+        lambda texts: "\n\n".join(t for t in texts if isinstance(t, str) and t.strip())
+    )
+    texts = pd.Series("", index=range(len(references)), dtype=object)
+    texts.loc[joined.index] = joined.to_numpy()
+    texts.index = pd.Index(references.to_numpy(), name="reference")
+    return texts, "reference", what
 
 
 def _texts_for(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
     """(texts indexed by response id, id column name, what was read in words)."""
+    if _is_export(str(args.source)):
+        return _export_texts(args)
     path = Path(args.source)
-    rows, dictionary, is_export = _read_source(path)
+    rows = _read_source(path)
     if rows.empty:
         raise _InputError(f"{path} has no rows to read.")
-    rows = rows.map(_unquote_cell) if is_export else rows
     columns = [str(c) for c in rows.columns]
-
-    if args.text_col is not None:
-        if args.text_col not in rows.columns:
-            raise _InputError(
-                f"{path} has no column '{args.text_col}'. Its columns are: {', '.join(columns)}."
-            )
-        text_columns = [args.text_col]
-    elif args.question is not None:
-        if not is_export:
-            raise _InputError("--question needs a Consult export; for another CSV use --text-col.")
-        comment_columns = _comment_columns(rows, dictionary)
-        text_columns = [
-            c for c in comment_columns
-            if c == args.question or c == f"comment__{args.question}"
-            or (dictionary is not None and "question" in dictionary
-                and args.question in set(dictionary.loc[dictionary["column"] == c, "question"]))
-        ]
-        if not text_columns:
-            raise _InputError(
-                f"{path} has no comment question '{args.question}'. Its comment columns are: "
-                f"{', '.join(comment_columns) or 'none'}."
-            )
-    elif is_export:
-        text_columns = _comment_columns(rows, dictionary)
-        if not text_columns:
-            raise _InputError(f"{path} is an export with no comment columns to look at.")
-    else:
+    if args.question is not None:
+        raise _InputError("--question needs a Consult export; for another file use --text-col.")
+    if args.text_col is None:
         raise _InputError(
             f"Say which column of {path} holds the texts with --text-col. Its columns are: "
             f"{', '.join(columns)}."
         )
-
+    if args.text_col not in rows.columns:
+        raise _InputError(
+            f"{path} has no column '{args.text_col}'. Its columns are: {', '.join(columns)}."
+        )
     id_column = args.id_col or "reference"
     if id_column in rows.columns:
         ids = rows[id_column].astype(str)
     elif args.id_col is not None:
         raise _InputError(
-            f"{path} has no column '{args.id_col}' for --id-col. Its columns are: {', '.join(columns)}."
+            f"{path} has no column '{args.id_col}' for --id-col. Its columns are: "
+            f"{', '.join(columns)}."
         )
     else:
         id_column, ids = "row", pd.Series(np.arange(1, len(rows) + 1).astype(str))
 
-    frame = rows[text_columns].astype(object).where(rows[text_columns].notna(), "")
-    if len(text_columns) == 1:
-        texts = frame[text_columns[0]].astype(str)
-    else:  # one text per response: its comments in question order
-        texts = frame.apply(
-            lambda row: "\n\n".join(str(v) for v in row if isinstance(v, str) and v.strip()), axis=1
-        )
+    column = rows[args.text_col].astype(object)
+    texts = column.where(column.notna(), "").astype(str)
     texts = pd.Series(texts.to_numpy(dtype=object), index=pd.Index(ids.to_numpy(), name=id_column))
-    what = text_columns[0] if len(text_columns) == 1 else f"{len(text_columns)} comment columns, joined per response"
-    return texts, id_column, what
+    return texts, id_column, args.text_col
 
 
 def _summary_text(
@@ -569,7 +580,7 @@ def _summary_text(
         return "\n".join(lines) + "\n"
     share = in_campaigns / answered if answered else 0
     lines.append(
-        f"{len(summary):,} campaign{'s' if len(summary) != 1 else ''} hold{'' if len(summary) != 1 else 's'} "
+        f"{len(summary):,} {'campaigns hold' if len(summary) != 1 else 'campaign holds'} "
         f"{in_campaigns:,} responses ({share:.0%} of those with a comment)."
     )
     lines.append(f"(near copies: at least {threshold:.0%} of a template's word triples)")
@@ -579,10 +590,9 @@ def _summary_text(
         if len(template) > 160:
             template = template[:157] + "..."
         lines.append("")
-        lines.append(
-            f"Campaign {row.campaign}: {row.size:,} responses, {row.distinct_texts:,} "
-            f"different wording{'s' if row.distinct_texts != 1 else ''}"
-        )
+        wordings = ("1 wording" if row.distinct_texts == 1
+                    else f"{row.distinct_texts:,} different wordings")
+        lines.append(f"Campaign {row.campaign}: {row.size:,} responses, {wordings}")
         lines.append(f"  template: \"{template}\"")
         lines.append(f"  e.g. {row.example_references}")
     if len(shown) < len(summary):
@@ -598,7 +608,9 @@ def _fraction(value: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{value}' is not a number; give a share such as 0.6")
     if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1; give a share such as 0.6")
+        raise argparse.ArgumentTypeError(
+            f"{value} is not between 0 and 1; give a share such as 0.6"
+        )
     return number
 
 
@@ -608,7 +620,9 @@ def _campaign_size(value: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{value}' is not a whole number; give 2 or more")
     if number < 2:
-        raise argparse.ArgumentTypeError(f"{value} is too small: a campaign has at least 2 responses")
+        raise argparse.ArgumentTypeError(
+            f"{value} is too small: a campaign has at least 2 responses"
+        )
     return number
 
 
@@ -619,16 +633,19 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
         "text. Writes a CSV with each response's campaign id and prints a summary."
     )
     parser.add_argument("--source", required=True, metavar="FILE",
-                        help="a Consult export (CSV or JSON) or any CSV with one text per row")
+                        help="a Consult export (CSV, JSON or XLSX) or database URL, read by "
+                             "analysis.load; or any CSV, JSON list or JSON Lines file of texts")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="where to write the CSV of response id, campaign and campaign_size")
     parser.add_argument("--text-col", metavar="COLUMN",
-                        help="the column holding the texts (needed for a CSV that is not an export)")
+                        help="the column holding the texts (needed for a file that is not an "
+                             "export)")
     parser.add_argument("--question", metavar="KEY",
                         help="in an export, look at one comment question (e.g. crime_prevention or "
                              "comment__crime_prevention) instead of all comments of a response")
     parser.add_argument("--id-col", metavar="COLUMN",
-                        help="the column of response ids (default: reference; row numbers if absent)")
+                        help="the column of response ids (default: reference; row numbers if "
+                             "absent)")
     parser.add_argument("--summary", metavar="FILE",
                         help="write the readable summary to FILE instead of the screen")
     parser.add_argument("--threshold", type=_fraction, default=DEFAULT_THRESHOLD, metavar="SHARE",

@@ -349,7 +349,8 @@ _REG_CONTEXT = re.compile(
     r"([A-Za-z0-9]{1,7}(?:[ \t][A-Za-z0-9]{1,4})?)(?![\w-])"
 )
 _ANY_REG = re.compile(
-    r"(?i)[A-Z]{2}[0-9]{2}[ \t]?[A-Z]{3}|[A-Z][0-9]{1,3}[ \t]?[A-Z]{3}|[A-Z]{3}[ \t]?[0-9]{1,3}[A-Z]"
+    r"(?i)[A-Z]{2}[0-9]{2}[ \t]?[A-Z]{3}|[A-Z][0-9]{1,3}[ \t]?[A-Z]{3}"
+    r"|[A-Z]{3}[ \t]?[0-9]{1,3}[A-Z]"
     r"|[A-Z]{1,3}[ \t]?[0-9]{1,4}|[0-9]{1,4}[ \t]?[A-Z]{1,3}"
 )
 
@@ -361,6 +362,7 @@ _NOT_NAME_WORDS = frozenset(
     plan mayor officer officers hall market bridge square gardens green hill crescent terrace
     place grove row walk estate ward bay beach river forest island valley football club united
     rovers academy trust society association group partnership board authority network
+    farm farms blvd boulevard rd st ave way drive memorial institute foundation fund
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december christmas easter england britain
     scotland wales ireland london cambridge peterborough fenland huntingdon ely uk british
@@ -381,12 +383,13 @@ _NAME_IS = re.compile(
 )
 _I_AM = re.compile(rf"\b(?:I[ \t]+am|I['\u2019]m|Im)[ \t]+{_NAME_RUN}(?![\w-])")
 _SIGN_OFF = re.compile(
-    r"(?im)\b(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
+    r"(?m)\b(?i:(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
     r"(?:regards|thanks|thank[ \t]+you|wishes|yours[ \t]+sincerely|yours[ \t]+faithfully"
-    r"|yours[ \t]+truly|sincerely|cheers)"
+    r"|yours[ \t]+truly|sincerely|cheers))"  # the sign-off in any case, the name capitalised
     r"[ \t]*[,.!\-]*[ \t]*(?:\r?\n[ \t]*)*"
     rf"{_NAME_RUN}[ \t]*[.,]?[ \t]*(?=\r?\n|$)"
 )
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
 _FULL_NAME = re.compile(rf"(?<![\w-])([A-Z][a-z]+)[ \t]+({_NAME_WORD})(?![\w-])")
 
 
@@ -394,7 +397,7 @@ def _is_name_word(word: str) -> bool:
     if re.fullmatch(r"[A-Z]\.", word):
         return True  # an initial
     bare = word.rstrip(".,").lower()
-    return bare not in STOP_WORDS and bare not in _NOT_NAME_WORDS and bare not in _COMMON_SHORT_WORDS
+    return not (bare in STOP_WORDS or bare in _NOT_NAME_WORDS or bare in _COMMON_SHORT_WORDS)
 
 
 def _name_words_span(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -424,6 +427,9 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         if span:
             yield span
     for match in _FULL_NAME.finditer(text):
+        following = _NEXT_WORD.match(text, match.end())
+        if following and following.group(1).lower() in _NOT_NAME_WORDS:
+            continue  # "Gary Farms Blvd", "Paul Walker Drive": a place named after someone
         if match.group(1) in FIRST_NAMES and _is_name_word(match.group(2)) \
                 and match.group(2) not in FIRST_NAMES | {"I"}:
             yield match.start(), match.end()

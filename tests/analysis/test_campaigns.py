@@ -57,6 +57,8 @@ def test_texts_identical_after_normalising_share_a_campaign_even_when_short():
         "Don\u2019t cut PCSOs", "don't cut pcsos",
         "see https://example.org/petition", "See http://example.com/other",
         "Something only one person said",
+        "Anti-social behaviour: don't ignore it", "antisocial behaviour dont ignore it",
+        "Caf\u00e9 closures", "cafe closures",
     ]
     labels = find_campaigns(texts)
     assert pairs_together(labels, [0, 1, 2])
@@ -65,6 +67,8 @@ def test_texts_identical_after_normalising_share_a_campaign_even_when_short():
     assert pairs_together(labels, [7, 8])  # links collapse to [link]
     assert len({labels[0], labels[3], labels[5], labels[7]}) == 4
     assert pd.isna(labels[9])
+    assert pairs_together(labels, [10, 11])  # hyphens and apostrophes do not count
+    assert pairs_together(labels, [12, 13])  # nor do accents
 
 
 words = st.sampled_from(["keep", "the", "station", "open", "police", "more", "PCSOs", "now"])
@@ -83,7 +87,7 @@ def test_every_pair_identical_after_normalising_shares_a_campaign(bases, rng):
             variant = variant.replace(" ", rng.choice([" ", "  ", "\n", " , "]))
             texts.append(variant + rng.choice(["", ".", "!", " "]))
     labels = find_campaigns(texts)
-    keys = [" ".join(tokenise(normalise(t))) for t in texts]
+    keys = [" ".join(tokenise(normalise(t))) for t in texts]  # a usual normalisation
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             if keys[i] == keys[j]:
@@ -295,41 +299,49 @@ def test_five_thousand_comments_take_seconds_not_minutes():
 # ------------------------------------------------------------------------------- the command
 
 
-def write_export(folder: Path, rows: list[dict], dictionary: bool = True) -> Path:
-    columns = ["format_version", "consultation", "reference", "status", "support__victims",
-               "comment__victims", "comment__enforcement", "missing_from_plan"]
+FIXED = {"format_version": 1, "consultation": "pcp", "submitted_at": "2021-07-04T18:22:05Z",
+         "received_on": "2021-07-04", "channel": "online", "status": "valid", "status_reason": "",
+         "hidden_comments": ""}
+COLUMNS = ["format_version", "consultation", "reference", "submitted_at", "received_on", "channel",
+           "status", "status_reason", "hidden_comments", "support__victims", "comment__victims",
+           "support__enforcement", "comment__enforcement", "missing_from_plan"]
+DICTIONARY = [
+    {"column": "support__victims", "question": "support", "type": "support", "theme": "victims",
+     "theme_title": "Victims"},
+    {"column": "comment__victims", "question": "comment", "type": "comment", "theme": "victims",
+     "theme_title": "Victims"},
+    {"column": "support__enforcement", "question": "support", "type": "support",
+     "theme": "enforcement", "theme_title": "Enforcement"},
+    {"column": "comment__enforcement", "question": "comment", "type": "comment",
+     "theme": "enforcement", "theme_title": "Enforcement"},
+    {"column": "missing_from_plan", "question": "missing_from_plan", "type": "text", "theme": "",
+     "theme_title": ""},
+]
+
+
+def write_export(folder: Path, rows: list[dict]) -> Path:
+    """A format-1 CSV export with its data dictionary beside it."""
     path = folder / "responses.csv"
-    pd.DataFrame([{**{c: "" for c in columns}, **row} for row in rows], columns=columns).to_csv(
-        path, index=False)
-    if dictionary:
-        pd.DataFrame(
-            [
-                {"column": "format_version", "question": "", "type": "integer"},
-                {"column": "consultation", "question": "", "type": "text"},
-                {"column": "reference", "question": "", "type": "text"},
-                {"column": "status", "question": "", "type": "code"},
-                {"column": "support__victims", "question": "support", "type": "support"},
-                {"column": "comment__victims", "question": "comment", "type": "comment"},
-                {"column": "comment__enforcement", "question": "comment", "type": "comment"},
-                {"column": "missing_from_plan", "question": "missing_from_plan", "type": "text"},
-            ]
-        ).to_csv(folder / "responses.dictionary.csv", index=False)
+    frame = pd.DataFrame([{**{c: "" for c in COLUMNS}, **FIXED, **row} for row in rows],
+                         columns=COLUMNS)
+    frame.to_csv(path, index=False)
+    pd.DataFrame(DICTIONARY).to_csv(folder / "responses.dictionary.csv", index=False)
     return path
 
 
 def export_rows() -> list[dict]:
     rows = [
-        {"format_version": 1, "consultation": "pcp", "reference": f"PCP-CAMP{i:04d}",
+        {"reference": f"PCP-CAMP{i:04d}", "support__victims": "support",
          "comment__victims": letter(TEMPLATE_A, f"{FIRST[i]} {LAST[i % len(LAST)]}"),
          "comment__enforcement": "'-Fund more PCSOs" if i % 2 else ""}
         for i in range(5)
     ]
     rows += [
-        {"format_version": 1, "consultation": "pcp", "reference": f"PCP-ORG{i:05d}",
+        {"reference": f"PCP-ORG{i:05d}", "support__victims": "oppose",
          "comment__victims": text, "missing_from_plan": ORGANIC[-1 - i]}
         for i, text in enumerate(ORGANIC[:3])
     ]
-    rows.append({"format_version": 1, "consultation": "pcp", "reference": "PCP-EMPTY000"})
+    rows.append({"reference": "PCP-EMPTY000"})
     return rows
 
 
@@ -364,8 +376,8 @@ def test_command_reads_one_question_and_writes_the_summary_to_a_file(tmp_path, c
 def test_command_reads_a_json_export(tmp_path, capsys):
     document = {
         "format": "consult-export", "format_version": 1, "consultation": {"slug": "pcp"},
-        "dictionary": [{"column": "comment__victims", "question": "comment", "type": "comment"}],
-        "responses": [{k: v for k, v in row.items()} for row in export_rows()],
+        "dictionary": DICTIONARY,
+        "responses": [{**{c: "" for c in COLUMNS}, **FIXED, **row} for row in export_rows()],
     }
     source = tmp_path / "responses.json"
     source.write_text(json.dumps(document), encoding="utf-8")
@@ -385,6 +397,19 @@ def test_command_on_any_csv_of_texts_uses_row_numbers_without_an_id_column(tmp_p
     assert list(result["campaign"]) == ["1", "1", ""]
 
 
+def test_command_reads_json_lines_and_shows_progress_on_long_runs(tmp_path, capsys):
+    source = tmp_path / "responses.jsonl"
+    lines = [{"id": f"R{i}", "text": TEMPLATE_B if i % 2 else f"Comment number {i} about crime"}
+             for i in range(2100)]
+    source.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["campaigns", "--source", str(source), "--text-col", "text", "--id-col", "id",
+                 "--out", str(out)]) == 0
+    result = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert (result["campaign"] == "1").sum() == 1050
+    assert "finding campaigns" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -394,7 +419,8 @@ def test_command_on_any_csv_of_texts_uses_row_numbers_without_an_id_column(tmp_p
         (["--source", "{texts}", "--text-col", "nope"], "has no column 'nope'"),
         (["--source", "{texts}", "--text-col", "comment", "--id-col", "ref"], "no column 'ref'"),
         (["--source", "{texts}", "--question", "victims"], "--question needs a Consult export"),
-        (["--source", "{export}", "--question", "nope"], "no comment question 'nope'"),
+        (["--source", "{export}", "--question", "nope"], "no comments for the question 'nope'"),
+        (["--source", "{export}", "--id-col", "x"], "leave out --id-col"),
         (["--source", "{old}"], "export format version 9"),
         (["--source", "{broken}"], "is not valid JSON"),
         (["--source", "{texts}", "--text-col", "comment", "--out", "{tmp}/no/such/out.csv"],
@@ -406,7 +432,7 @@ def test_command_explains_bad_input_without_a_traceback(tmp_path, capsys, argume
     pd.DataFrame({"comment": ["a", "b"]}).to_csv(texts, index=False)
     export = write_export(tmp_path, export_rows())
     old = tmp_path / "old.csv"
-    pd.DataFrame({"format_version": [9], "reference": ["X"], "comment__a": ["t"]}).to_csv(old, index=False)
+    pd.DataFrame({"format_version": [9], "reference": ["X"]}).to_csv(old, index=False)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
     names = {"tmp": tmp_path, "texts": texts, "export": export, "old": old, "broken": broken}
@@ -433,3 +459,14 @@ def test_command_rejects_bad_options_with_usage(capsys, arguments, message):
         main(["campaigns", *arguments] + (["--source", "x.csv", "--out", "y.csv"] if arguments else []))
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.none(), st.sampled_from([TEMPLATE_A, TEMPLATE_B])),
+                max_size=12))
+def test_any_list_of_texts_gives_one_label_each(texts):
+    labels = find_campaigns(texts)
+    assert len(labels) == len(texts) and labels.dtype == "Int64"
+    assert labels.dropna().ge(1).all()
+    summary = campaign_summary(texts, labels)
+    assert summary["size"].sum() == labels.notna().sum()
