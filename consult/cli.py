@@ -182,6 +182,9 @@ def export_command(slug: str, fmt: str, out: str, redacted: bool) -> None:
 
     consultation = _consultation(slug)
     path = Path(out)
+    if not path.parent.is_dir():
+        raise click.ClickException(f"The folder {path.parent} does not exist. Create it, or "
+                                   "choose another place for --out.")
     if fmt == "xlsx":
         rows = write_export(consultation, fmt, str(path), redacted)
     else:
