@@ -225,7 +225,8 @@ def import_command(slug: str, file: str, dry_run: bool) -> None:
             click.echo(f"row {p.row}, column {p.column or '-'}: {p.problem}", err=True)
         raise click.ClickException(f"{len(check.problems)} problems; nothing imported. Correct "
                                    "the rows above and try again.")
-    skipped = f" ({check.already_imported} already imported, skipped)" if check.already_imported else ""
+    skipped = (f" ({check.already_imported} already imported, skipped)"
+               if check.already_imported else "")
     if dry_run:
         click.echo(f"{check.rows} rows checked, no problems: {len(check.new_rows)} would be "
                    f"imported{skipped}. Nothing stored (dry run).")

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from ..extensions import db, login_manager
@@ -37,7 +37,7 @@ def end_idle_sessions() -> Any:
     if not request.path.startswith("/staff") or not current_user.is_authenticated:
         return None
     now = dt.datetime.now(dt.timezone.utc).timestamp()
-    timeout = 60 * int(_config("STAFF_IDLE_TIMEOUT_MINUTES", 30))
+    timeout = 60 * int(current_app.config.get("STAFF_IDLE_TIMEOUT_MINUTES", 30))
     last_seen = session.get("staff_last_seen")
     if last_seen is not None and now - float(last_seen) > timeout:
         logout_user()
@@ -47,12 +47,6 @@ def end_idle_sessions() -> Any:
         return redirect(url_for("staff.login", next=request.full_path))
     session["staff_last_seen"] = now
     return None
-
-
-def _config(name: str, default: Any) -> Any:
-    from flask import current_app
-
-    return current_app.config.get(name, default)
 
 
 def _allow_uploads() -> None:

@@ -71,7 +71,8 @@ def tiny_definition() -> dict[str, Any]:
                        q("contact_ways", "multiple_choice", "How do you contact the police?",
                          options=_options(OPTIONS["contact_ways"])),
                        q("years_lived", "number", "Years lived in the area", min=0, max=120),
-                       q("age_band", "single_choice", "Age", options=_options(OPTIONS["age_band"]))]},
+                       q("age_band", "single_choice", "Age",
+                         options=_options(OPTIONS["age_band"]))]},
     ]
     return {"slug": "test-consultation", "title": "Test consultation", "summary": "",
             "reference_prefix": "TST", "timezone": "Europe/London",

@@ -7,7 +7,6 @@ STAFF_SCREENSHOTS=DIR set, each page is also saved as a PNG there.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import random
 import threading
