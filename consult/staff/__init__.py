@@ -44,7 +44,8 @@ def end_idle_sessions() -> Any:
         session.clear()
         flash(f"You were signed out because nothing happened for {timeout // 60} minutes. "
               "Sign in again to carry on.")
-        return redirect(url_for("staff.login", next=request.full_path))
+        return redirect(url_for("staff.login",
+                                next=request.full_path if request.method == "GET" else None))
     session["staff_last_seen"] = now
     return None
 
