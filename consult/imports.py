@@ -259,7 +259,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes,
         existing: set[str] = set()
         for start in range(0, len(keys), 500):
             existing.update(db.session.scalars(
-                sa.select(Response.import_key).where(Response.import_key.in_(keys[start:start + 500]))))
+                sa.select(Response.import_key)
+                .where(Response.import_key.in_(keys[start:start + 500]))))
         check.already_imported = len(existing)
         check.new_rows = [r for r in check.new_rows if r["import_key"] not in existing]
     return check

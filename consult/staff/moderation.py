@@ -20,6 +20,7 @@ from .responses import response_or_404
 from .roles import requires
 
 REASON_MESSAGE = "Give a reason, so that others can see why."
+REASON_LENGTH_MESSAGE = "Keep the reason under 500 characters."
 
 
 class StatusForm(FlaskForm):
@@ -27,13 +28,13 @@ class StatusForm(FlaskForm):
                         validate_choice=False,
                         validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
     reason = StringField("Reason", filters=[clean_text], validators=[
-        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+        DataRequired(REASON_MESSAGE), Length(max=500, message=REASON_LENGTH_MESSAGE)])
 
 
 class HideForm(FlaskForm):
     column = HiddenField(validators=[DataRequired("Choose the comment to hide or show.")])
     reason = StringField("Reason", filters=[clean_text], validators=[
-        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+        DataRequired(REASON_MESSAGE), Length(max=500, message=REASON_LENGTH_MESSAGE)])
 
 
 def _user() -> Any:

@@ -122,7 +122,8 @@ def response_detail(reference: str) -> Any:
         sa.select(ModerationEvent, StaffUser.email)
         .outerjoin(StaffUser, StaffUser.id == ModerationEvent.user_id)
         .where(ModerationEvent.response_id == response.id).order_by(ModerationEvent.at)).all()
-    entered_by = db.session.get(StaffUser, response.entered_by_id) if response.entered_by_id else None
+    entered_by = (db.session.get(StaffUser, response.entered_by_id)
+                  if response.entered_by_id else None)
     status_form = StatusForm(status=response.status)
     return render_template(
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,

@@ -71,7 +71,8 @@ def tiny_definition() -> dict[str, Any]:
                        q("contact_ways", "multiple_choice", "How do you contact the police?",
                          options=_options(OPTIONS["contact_ways"])),
                        q("years_lived", "number", "Years lived in the area", min=0, max=120),
-                       q("age_band", "single_choice", "Age", options=_options(OPTIONS["age_band"]))]},
+                       q("age_band", "single_choice", "Age",
+                         options=_options(OPTIONS["age_band"]))]},
     ]
     return {"slug": "test-consultation", "title": "Test consultation", "summary": "",
             "reference_prefix": "TST", "timezone": "Europe/London",
@@ -189,11 +190,17 @@ def quick_password_hashes(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
+def fresh_g_per_request(request):
     """The ``app`` fixture holds one app context for the whole test, and Flask reuses it for
     every request, so ``g`` (where Flask-WTF caches the CSRF token) would leak from one request
     to the next. In production each request has its own ``g``; make it so here too."""
     from flask import g
+
+    # Asked for only when the test uses the app, so that other tests run once, not per database.
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
 
     def clear_g() -> None:
         for name in list(g):

@@ -188,3 +188,9 @@ def test_staff_download_is_audited_with_who_and_rows(consultation, signed_in, fm
         assert workbook["responses"].max_row == 3
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
     assert (event.actor, event.rows, event.details["format"]) == ("analyst@example.org", 2, fmt)
+
+
+def test_cli_export_into_a_missing_folder_says_so(consultation, cli_runner, tmp_path):
+    result = cli_runner.invoke(args=["export", "test-consultation", "--out",
+                                     str(tmp_path / "nowhere" / "x.csv")])
+    assert result.exit_code != 0 and "does not exist" in result.output

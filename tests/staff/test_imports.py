@@ -157,10 +157,11 @@ def test_staff_check_then_import_in_the_browser_flow(pcp2021, signed_in):
 
 def test_the_template_has_the_export_columns(pcp2021, signed_in):
     client = signed_in("engagement")
-    csv_template = client.get(f"/staff/consultations/{SLUG}/import/template.csv").get_data(as_text=True)
+    url = f"/staff/consultations/{SLUG}/import/template"
+    csv_template = client.get(url + ".csv").get_data(as_text=True)
     expected = [c.column for c in columns(pcp2021)]
     assert next(csv.reader(io.StringIO(csv_template))) == expected
-    xlsx = client.get(f"/staff/consultations/{SLUG}/import/template.xlsx").get_data()
+    xlsx = client.get(url + ".xlsx").get_data()
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["responses"]
     assert [c.value for c in sheet[1]] == expected
 

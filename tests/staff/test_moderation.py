@@ -61,7 +61,8 @@ def test_hide_and_show_a_comment(consultation, signed_in):
         db.session.refresh(response)
         assert response.hidden_comments == expected
         assert response.answers["comment__roads"] == "Names a person"  # never deleted
-    actions = db.session.scalars(sa.select(ModerationEvent.action).order_by(ModerationEvent.id)).all()
+    actions = db.session.scalars(
+        sa.select(ModerationEvent.action).order_by(ModerationEvent.id)).all()
     assert actions == ["hide_comment", "show_comment"]
 
 

@@ -15,7 +15,8 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 @pytest.fixture
 def several(consultation):
     return {
-        "a": add_response(consultation, {"district": "fenland", "comment__roads": "Speeding on the A141"},
+        "a": add_response(consultation, {"district": "fenland",
+                                         "comment__roads": "Speeding on the A141"},
                           received_on=dt.date(2021, 6, 1)),
         "b": add_response(consultation, {"respondent_type": "business", "district": "cambridge"},
                           channel="paper", received_on=dt.date(2021, 6, 20)),
@@ -23,11 +24,6 @@ def several(consultation):
                           status="invalid", status_reason="test entry",
                           received_on=dt.date(2021, 7, 1)),
     }
-
-
-def refs(client, query: str = "") -> set[str]:
-    page = client.get(LIST + query).get_data(as_text=True)
-    return {ref for ref in ("TST-",) for ref in page.split('">') if ref.startswith("TST-")}
 
 
 def listed(client, several, query=""):
