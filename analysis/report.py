@@ -143,7 +143,10 @@ def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> l
     part = part[valid[part["row"].to_numpy()]].sort_values("reference", kind="stable")
     if len(part) < 20:
         return []
-    texts, refs = part["text"].tolist(), part["reference"].tolist()
+    redact = _redactor()
+    if redact is None:  # the marking words come from the texts: never from unredacted ones
+        return []
+    texts, refs = [redact(t) for t in part["text"].tolist()], part["reference"].tolist()
     model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
     groups = []
     for cluster in range(model.n_clusters_)[:max_groups]:
