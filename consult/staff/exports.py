@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice
 from wtforms.validators import AnyOf
 
-from .. import audit
-from ..exports import write_dictionary_csv, write_export
+from .. import audit, background
+from ..exports import write_dictionary_csv
 from ..extensions import db
 from . import bp, consultation_or_404
 from .roles import requires
@@ -58,13 +58,19 @@ def export_download(slug: str) -> Any:
                                counting_rule=COUNTING_RULE), 400
     fmt = form.format.data or "csv"
     redacted = bool(form.redacted.data)
-    # Deleted as soon as it is closed: on disk only while it is being sent.
+    # Written by a child process (consult/background.py), so that a large export does not stall
+    # the web worker; the file is deleted as soon as it is closed, on disk only while being sent.
     spool = tempfile.NamedTemporaryFile(suffix="." + fmt, delete=True)
-    if fmt == "xlsx":
-        rows = write_export(consultation, fmt, spool.name, redacted)
-    else:
-        with open(spool.name, "w", encoding="utf-8", newline="") as out:
-            rows = write_export(consultation, fmt, out, redacted)
+    try:
+        rows = int(background.run("export", consultation.slug, fmt, spool.name,
+                                  *(["--redacted"] if redacted else [])).strip() or 0)
+    except background.JobFailed as error:
+        spool.close()
+        form.format.errors = [f"The export could not be written: {error}. Try again in a "
+                              "minute; a very large export can also be written with "
+                              "'flask --app consult export'."]
+        return render_template("staff/export.html", consultation=consultation, form=form,
+                               counting_rule=COUNTING_RULE), 503
     audit.record("export", target=consultation.slug, rows=rows, format=fmt, redacted=redacted)
     db.session.commit()
     suffix = "-redacted" if redacted else ""

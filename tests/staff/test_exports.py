@@ -190,6 +190,26 @@ def test_staff_download_is_audited_with_who_and_rows(consultation, signed_in, fm
     assert (event.actor, event.rows, event.details["format"]) == ("analyst@example.org", 2, fmt)
 
 
+def test_a_failed_export_job_gives_a_plain_page_and_no_audit_entry(consultation, signed_in,
+                                                                   monkeypatch):
+    import subprocess
+
+    from .conftest import csrf_token
+
+    add_response(consultation)
+    client = signed_in("analyst")
+    token = csrf_token(client, "/staff/consultations/test-consultation/export")
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(
+        args, 2, "", "error: the disk is full\n"))
+    answer = client.post("/staff/consultations/test-consultation/export",
+                         data={"format": "xlsx", "csrf_token": token})
+    assert answer.status_code == 503
+    text = answer.get_data(as_text=True)
+    assert "The export could not be written: the disk is full." in text
+    assert "Traceback" not in text
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export")) is None
+
+
 def test_cli_export_into_a_missing_folder_says_so(consultation, cli_runner, tmp_path):
     result = cli_runner.invoke(args=["export", "test-consultation", "--out",
                                      str(tmp_path / "nowhere" / "x.csv")])

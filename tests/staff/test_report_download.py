@@ -105,7 +105,7 @@ def test_a_failed_build_gives_a_plain_page_and_keeps_nothing(pcp2021, signed_in,
     response = signed_in("analyst").get(f"/staff/consultations/{pcp2021.slug}/report/report.html")
     assert response.status_code == 503
     text = response.get_data(as_text=True)
-    assert "The report could not be built: the disk is full" in text
+    assert "The report could not be built: the disk is full." in text
     assert "Traceback" not in text
     assert not any(p.is_dir() for p in (reports_dir / pcp2021.slug).iterdir())
 
