@@ -24,13 +24,13 @@ install: $(STAMP) assets ## Create the virtualenv, install Python packages and f
 
 assets: consult/static/vendor/.installed ## Build the front end: GOV.UK Frontend from npm, compiled with Arial (no GDS font)
 
-consult/static/vendor/.installed: package.json package-lock.json assets/consult.scss
+consult/static/vendor/.installed: package.json package-lock.json consult/assets/consult.scss
 	npm ci --no-audit --no-fund --silent
 	rm -rf consult/static/vendor && mkdir -p consult/static/vendor/govuk-frontend/assets
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js consult/static/vendor/govuk-frontend/
 	cp -r node_modules/govuk-frontend/dist/govuk/assets/images consult/static/vendor/govuk-frontend/assets/
 	node_modules/.bin/sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps \
-		--silence-deprecation=import assets/consult.scss consult/static/vendor/consult.css
+		--silence-deprecation=import consult/assets/consult.scss consult/static/vendor/consult.css
 	touch $@
 
 db: install ## Create or upgrade the database and load the shipped consultations (with a demo open from today)
