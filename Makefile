@@ -7,6 +7,7 @@ FLASK := $(VENV)/bin/flask --app consult
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
 .PHONY: help install assets db run test test-fast chromium bench clean
@@ -17,8 +18,15 @@ help: ## List the targets
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+# The tests also cover the optional embeddings backend. torch goes first, pinned to the CPU build
+# this kind of machine keeps on disk; left to the extra, pip would fetch a multi-GB GPU build.
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test,embeddings]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP) assets ## Create the virtualenv, install Python packages and front-end assets
 
@@ -44,10 +52,10 @@ run: db ## Install everything and serve the app on http://$(HOST):$(PORT)
 chromium: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium ## Install what the tests need and run the whole suite
+test: install $(TEST_STAMP) chromium ## Install what the tests need and run the whole suite
 	$(PY) -m pytest
 
-test-fast: install ## Run the suite without the browser tests
+test-fast: install $(TEST_STAMP) ## Run the suite without the browser tests
 	$(PY) -m pytest -m "not browser"
 
 bench: install ## Run the benchmarks (see benchmarks/README.md)
