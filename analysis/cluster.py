@@ -160,7 +160,7 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         vectorizer=None,
         n_components: int = 100,
         max_clusters: int = 20,
-        sample_size: int = 10000,
+        sample_size: int = 5000,
         embedding_weight: float = 0.7,
         n_terms: int = 8,
         n_representatives: int = 5,
@@ -187,13 +187,13 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             return "embeddings" if embeddings_available() else "tfidf"
         return self.backend
 
-    def _features(self, texts: list[str], rng: np.random.RandomState | None = None) -> np.ndarray:
+    def _features(self, texts: list[str], sample: np.ndarray | None = None) -> np.ndarray:
         """Comment vectors: L2-normalised LSA of TF-IDF (joined to embeddings if chosen).
 
-        With ``rng`` the vectoriser and the SVD are fitted (the SVD on at most ``sample_size``
-        comments); without, the fitted ones are applied.
+        With ``sample`` (positions of the comments that build the tree) the vectoriser is fitted
+        on all comments and the SVD on the sample; without, the fitted ones are applied.
         """
-        if rng is not None:
+        if sample is not None:
             n = len(texts)
             self.vectorizer_ = clone(self.vectorizer) if self.vectorizer is not None else (
                 TfidfVectorizer(analyzer=default_analyzer(), sublinear_tf=True, min_df=_min_df(n),
@@ -206,13 +206,10 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
                 tfidf = self.vectorizer_.fit_transform([t or " " for t in texts])
             dims = min(self.n_components, tfidf.shape[1] - 1, n - 1)
             if dims >= 2:
-                # The exact (ARPACK) SVD rather than the randomised one: Ward's tree reacts to
-                # small changes of the space, and the exact one does not change with the seed.
-                # Its start vector is fixed too: trailing components with near-equal singular
-                # values could otherwise come out rotated.
-                self.svd_ = TruncatedSVD(n_components=dims, algorithm="arpack", random_state=0)
-                sample = np.arange(n) if n <= self.sample_size else rng.choice(
-                    n, self.sample_size, replace=False)
+                # The SVD's own seed is fixed rather than taken from random_state: Ward's tree
+                # reacts to small changes of the space, and a space that changed with the seed
+                # would change the clusters with it.
+                self.svd_ = TruncatedSVD(n_components=dims, n_iter=7, random_state=0)
                 self.svd_.fit(tfidf[sample])
                 lsa = self.svd_.transform(tfidf)
             else:
@@ -243,12 +240,15 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         n = X.shape[0]
         kmax = int(max(2, min(self.max_clusters, round(math.sqrt(n / 2)), n - 1)))
         sample = np.arange(n) if n <= 2000 else np.linspace(0, n - 1, 2000).astype(int)
+        # Rows are unit length, so the cosine distance is 1 - dot product; computed once.
+        distances = np.clip(1.0 - X[sample] @ X[sample].T, 0.0, 2.0)
+        np.fill_diagonal(distances, 0.0)
         self.k_scores_ = {}
         for k in range(2, kmax + 1):
             labels = fcluster(tree, k, criterion="maxclust")[sample]
             if len(np.unique(labels)) < 2:
                 continue
-            self.k_scores_[k] = float(silhouette_score(X[sample], labels, metric="cosine"))
+            self.k_scores_[k] = float(silhouette_score(distances, labels, metric="precomputed"))
         if not self.k_scores_:
             return 1
         return max(self.k_scores_, key=lambda k: (self.k_scores_[k], -k))
@@ -265,9 +265,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         self.backend_ = self._resolve_backend()
         rng = np.random.RandomState(self.random_state)
         n = len(texts)
-        X = self._features(texts, rng)
         fit_idx = np.arange(n) if n <= self.sample_size else np.sort(
             rng.choice(n, self.sample_size, replace=False))
+        X = self._features(texts, sample=fit_idx)
         X_fit = X[fit_idx]
 
         # Ward's agglomerative clustering of the (sample of) comments: deterministic, and
@@ -308,7 +308,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             top = members[np.argsort(-sims[members], kind="stable")]
             self.representative_[c] = _distinct(top, texts, self.n_representatives)
         self.sizes_ = np.bincount(self.labels_, minlength=k)
-        self.top_terms_ = self._top_terms(texts, self.labels_, k)
+        # Top terms from the comments that built the tree (all of them up to sample_size): the
+        # phrases of a few thousand comments already say what a cluster is about.
+        self.top_terms_ = self._top_terms([texts[i] for i in fit_idx], self.labels_[fit_idx], k)
         return self
 
     def _nearest(self, X: np.ndarray) -> np.ndarray:

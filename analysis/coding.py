@@ -328,8 +328,10 @@ class ThemeCoder(BaseEstimator):
             if y.min() == y.max():
                 models.append(float(y[0]))      # a code always or never present: a constant
                 continue
+            # The dual problem: far faster when features (word and character n-grams) far
+            # outnumber the coded comments, as they do here.
             model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000,
-                                       solver="liblinear")
+                                       solver="liblinear", dual=True)
             model.fit(X, y, sample_weight=weights)
             models.append(model)
         return models
