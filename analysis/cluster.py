@@ -210,7 +210,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
                 # reacts to small changes of the space, and a space that changed with the seed
                 # would change the clusters with it.
                 self.svd_ = TruncatedSVD(n_components=dims, n_iter=7, random_state=0)
-                self.svd_.fit(tfidf[sample])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    # Identical comments make the explained-variance ratio 0 / 0; harmless.
+                    self.svd_.fit(tfidf[sample])
                 lsa = self.svd_.transform(tfidf)
             else:
                 self.svd_ = None
@@ -273,12 +275,16 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         # Ward's agglomerative clustering of the (sample of) comments: deterministic, and
         # better than a single k-means run on short texts; then k-means on every comment,
         # started from the Ward centres, refines the groups and assigns the rest.
-        if len(fit_idx) >= 3:
+        if n < 3:
+            # One or two comments: each its own cluster when asked for two, else together.
+            k = min(int(self.n_clusters or 1), n)
+            ward_labels = np.arange(n) % k
+        else:
             tree = ward(X_fit)
-        k = int(self.n_clusters) if self.n_clusters is not None else (
-            self._choose_k(tree, X_fit) if len(fit_idx) >= 4 else 1)
-        k = min(k, len(fit_idx))
-        if k > 1:
+            k = int(self.n_clusters) if self.n_clusters is not None else (
+                self._choose_k(tree, X_fit) if len(fit_idx) >= 4 else 1)
+            k = min(k, len(fit_idx))
+        if k > 1 and n >= 3:
             ward_labels = fcluster(tree, k, criterion="maxclust") - 1
             k = int(ward_labels.max()) + 1   # ties in the tree can give fewer clusters
         if k > 1:
