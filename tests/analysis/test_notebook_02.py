@@ -19,13 +19,15 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def test_theme_coding_notebook_runs(tmp_path, monkeypatch):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    # The kernel runs in tmp_path (the codebook the notebook writes goes there), imports
+    # analysis from this checkout and reads ../shared/data through CONSULT_SHARED_DATA.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("CONSULT_SHARED_DATA", str(SHARED_DATA))
-    workdir = tmp_path
     NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
                    for c in notebook.cells for o in c.get("outputs", []))
     assert "clusters" in text
     assert "samples-F1" in text and "Krippendorff's alpha" in text
     assert "Cross-validated over 5 folds" in text
-    assert (workdir / "gambling_codebook.yaml").exists()
+    assert (tmp_path / "gambling_codebook.yaml").exists()
