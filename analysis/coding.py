@@ -259,13 +259,16 @@ class ThemeCoder(BaseEstimator):
     embedding_weight : float
         Length of the sentence-embedding block relative to the word and the character TF-IDF
         blocks (each of length 1) before the joined vector is normalised (embeddings only).
+    class_weight : "balanced" or None
+        "balanced" weighs a code's few positive comments up, so rare codes are still learnt.
     random_state : int
         Seed of the inner cross-validation folds.
     """
 
     def __init__(self, codebook: Codebook | None = None, C: float = 10.0, backend: str = "tfidf",
                  inner_cv: int = 3, min_codes: int = 1, example_weight: float = 2.0,
-                 embedding_weight: float = 2.0, random_state: int = 0):
+                 embedding_weight: float = 2.0, class_weight: str | None = "balanced",
+                 random_state: int = 0):
         self.codebook = codebook
         self.C = C
         self.backend = backend
@@ -273,6 +276,7 @@ class ThemeCoder(BaseEstimator):
         self.min_codes = min_codes
         self.example_weight = example_weight
         self.embedding_weight = embedding_weight
+        self.class_weight = class_weight
         self.random_state = random_state
 
     # ---- features
@@ -328,8 +332,10 @@ class ThemeCoder(BaseEstimator):
             if y.min() == y.max():
                 models.append(float(y[0]))      # a code always or never present: a constant
                 continue
-            model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000,
-                                       solver="liblinear")
+            # The dual problem: far faster when features (word and character n-grams) far
+            # outnumber the coded comments, as they do here.
+            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000,
+                                       solver="liblinear", dual=True)
             model.fit(X, y, sample_weight=weights)
             models.append(model)
         return models

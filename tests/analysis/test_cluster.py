@@ -107,6 +107,18 @@ def test_empty_and_odd_comments_are_still_assigned():
     assert len(model.labels_) == len(texts)
 
 
+@pytest.mark.parametrize("texts, k, expected", [
+    (["one comment only"], None, 1),
+    (["speeding cars", "drug dealers"], 2, 2),
+    (["speeding cars", "drug dealers"], None, 1),
+    (["same words here"] * 4, 3, 1),             # identical comments cannot be split
+])
+def test_tiny_inputs_still_give_one_label_each(texts, k, expected):
+    model = CommentClusterer(n_clusters=k).fit(texts)
+    assert len(model.labels_) == len(texts)
+    assert model.n_clusters_ == expected == len(set(model.labels_))
+
+
 def test_bad_parameters_are_explained():
     with pytest.raises(ValueError, match="backend"):
         CommentClusterer(backend="bert").fit(["a b", "c d", "e f"])
