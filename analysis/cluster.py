@@ -225,6 +225,7 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             tfidf = self.vectorizer_.transform(texts)
             lsa = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
         lsa = normalize(np.asarray(lsa, dtype=np.float64))
+        self._tfidf_space = lsa  # fit chooses k in the TF-IDF space (see fit), then drops it
         if self.backend_ == "embeddings":
             emb = encode_embeddings(texts).astype(np.float64)
             w = float(self.embedding_weight)
@@ -277,6 +278,7 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         fit_idx = np.arange(n) if n <= self.sample_size else np.sort(
             np.random.RandomState(0).choice(n, self.sample_size, replace=False))
         X = self._features(texts, sample=fit_idx)
+        tfidf_space = self.__dict__.pop("_tfidf_space")
         X_fit = X[fit_idx]
 
         # Ward's agglomerative clustering of the (sample of) comments: deterministic, and
@@ -288,8 +290,18 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             ward_labels = np.arange(n) % k
         else:
             tree = ward(X_fit)
-            k = int(self.n_clusters) if self.n_clusters is not None else (
-                self._choose_k(tree, X_fit) if len(fit_idx) >= 4 else 1)
+            if self.n_clusters is not None:
+                k = int(self.n_clusters)
+            elif len(fit_idx) < 4:
+                k = 1
+            elif self.backend_ == "embeddings":
+                # Sentence embeddings put short comments on a few broad axes, and their
+                # silhouette nearly always peaks at k = 2; the TF-IDF space separates the
+                # topics people raise, so k is chosen there and the joined space is cut at it.
+                lsa_fit = tfidf_space[fit_idx]
+                k = self._choose_k(ward(lsa_fit), lsa_fit)
+            else:
+                k = self._choose_k(tree, X_fit)
             k = min(k, len(fit_idx))
         if k > 1 and n >= 3:
             ward_labels = fcluster(tree, k, criterion="maxclust") - 1
@@ -393,7 +405,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         """Assign new comments to the nearest cluster centre: one int per text."""
         if not hasattr(self, "cluster_centers_"):
             raise RuntimeError("Call fit(texts) before predict(texts).")
-        return self._nearest(self._features(_as_texts(texts)))
+        X = self._features(_as_texts(texts))
+        self.__dict__.pop("_tfidf_space", None)
+        return self._nearest(X)
 
     def summary(self, texts: Sequence[str], references: Sequence[str] | None = None,
                 quotes: int = 3) -> pd.DataFrame:
