@@ -46,8 +46,10 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app(database_url: str):
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+def app(database_url: str, tmp_path):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                 "REPORTS_DIR": str(tmp_path / "reports"),
+                                 "IMPORTS_DIR": str(tmp_path / "imports")})
     with app.app_context():
         if database_url not in _schema_ready:
             db.drop_all()

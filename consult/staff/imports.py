@@ -36,7 +36,7 @@ class ConfirmForm(FlaskForm):
 
 
 def _store_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    path = Path(current_app.config.get("IMPORTS_DIR") or Path(current_app.instance_path) / "imports")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -5,6 +5,7 @@ consult/reports.py); each download is written to the audit log.
 """
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import render_template, send_file
@@ -57,11 +58,10 @@ def _download(slug: str, kind: str) -> Any:
     audit.record("report download", target=consultation.slug, rows=report.responses,
                  format=kind)
     db.session.commit()
+    # A report is a few megabytes: sent from memory, so no file stays open after the response.
     if kind == "html":
-        return send_file(report.html, mimetype="text/html", as_attachment=True,
-                         download_name=f"{consultation.slug}-report.html", max_age=0)
-    import io
-
-    return send_file(io.BytesIO(report.zip_bytes()), mimetype="application/zip",
-                     as_attachment=True, download_name=f"{consultation.slug}-report.zip",
-                     max_age=0)
+        body, mimetype = report.html.read_bytes(), "text/html"
+    else:
+        body, mimetype = report.zip_bytes(), "application/zip"
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True,
+                     download_name=f"{consultation.slug}-report.{kind}", max_age=0)
