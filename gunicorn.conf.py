@@ -39,3 +39,6 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "consult"
+# No control socket: several gunicorns on one machine would share its default path, and
+# nothing here uses it (docs/operations.md).
+control_socket_disable = True
