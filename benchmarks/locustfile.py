@@ -30,6 +30,7 @@ import random
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 from locust import FastHttpUser, constant, events, task
 
@@ -77,8 +78,13 @@ class LocustJourney(Journey):
         name = self.prefix + (name or path_name(url))
         client = self.user.client
         call = client.get if method == "GET" else client.post
-        kwargs = {"data": data} if method == "POST" else {}
-        with call(url, name=name, catch_response=True, headers=self.headers, **kwargs) as r:
+        headers = self.headers
+        kwargs = {}
+        if method == "POST":
+            # Encoded here: checkbox answers are lists, one field per ticked box.
+            kwargs["data"] = urlencode(data or {}, doseq=True)
+            headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        with call(url, name=name, catch_response=True, headers=headers, **kwargs) as r:
             if r.status_code != 200:
                 r.failure(f"{method} {path_name(url)} answered {r.status_code}")
                 raise Broken(name)
