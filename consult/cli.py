@@ -182,6 +182,9 @@ def export_command(slug: str, fmt: str, out: str, redacted: bool) -> None:
 
     consultation = _consultation(slug)
     path = Path(out)
+    if not path.parent.is_dir():
+        raise click.ClickException(f"The folder {path.parent} does not exist. Create it, or "
+                                   "choose another place for --out.")
     if fmt == "xlsx":
         rows = write_export(consultation, fmt, str(path), redacted)
     else:
@@ -222,7 +225,8 @@ def import_command(slug: str, file: str, dry_run: bool) -> None:
             click.echo(f"row {p.row}, column {p.column or '-'}: {p.problem}", err=True)
         raise click.ClickException(f"{len(check.problems)} problems; nothing imported. Correct "
                                    "the rows above and try again.")
-    skipped = f" ({check.already_imported} already imported, skipped)" if check.already_imported else ""
+    skipped = (f" ({check.already_imported} already imported, skipped)"
+               if check.already_imported else "")
     if dry_run:
         click.echo(f"{check.rows} rows checked, no problems: {len(check.new_rows)} would be "
                    f"imported{skipped}. Nothing stored (dry run).")

@@ -53,7 +53,7 @@ DISTRICT_OPTIONS = [
 DISTRICT_CODES = [o["code"] for o in DISTRICT_OPTIONS]
 
 # Question types and the keys each one may have besides the common ones.
-COMMON_QUESTION_KEYS = {"key", "type", "label", "hint", "required", "label_is_heading"}
+COMMON_QUESTION_KEYS = {"key", "type", "label", "short_label", "hint", "required", "label_is_heading"}
 TYPE_KEYS: dict[str, set[str]] = {
     "single_choice": {"options"},
     "multiple_choice": {"options"},
@@ -210,6 +210,9 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
         "type": qtype,
         "label": _text(raw.get("label"), f"{place}.label", problems, max_length=500),
         "hint": _text(raw.get("hint"), f"{place}.hint", problems, required=False, max_length=2000),
+        # What error messages call the answer ("Your comment must be 1,000 characters or fewer").
+        "short_label": _text(raw.get("short_label"), f"{place}.short_label", problems,
+                             required=False, max_length=100),
         "required": bool(raw.get("required", False)),
     }
     if "required" in raw and not isinstance(raw["required"], bool):

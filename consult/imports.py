@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -24,8 +23,11 @@ from . import audit
 from .exports import FORMAT_VERSION, FORMULA_STARTS, Column, columns
 from .extensions import db
 from .models import CHANNELS, RESPONSE_STATUSES, Consultation, ImportBatch, Response, StaffUser
+from .survey.forms import validate_answers
+from .survey.handlers import clean_text
+from .survey.journey import shown_answers
+from .survey.submission import new_reference
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 DEFAULT_TEXT_LIMIT = 5000
 OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 # Filled in by the app on import: they may be left empty (or kept as exported).
@@ -58,12 +60,6 @@ class ImportCheck:
     @property
     def ok(self) -> bool:
         return not self.problems and self.already_imported_file is None
-
-
-def new_reference(consultation: Consultation) -> str:
-    prefix = str((consultation.definition or {}).get("reference_prefix") or "REF")
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{prefix}-{code[:4]}-{code[4:]}"
 
 
 def read_table(filename: str, content: bytes) -> Iterator[list[Any]]:
@@ -103,7 +99,8 @@ def _text(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).strip()
+    # Line breaks as \n, control characters (NUL included: PostgreSQL refuses it) removed.
+    text = clean_text(value)
     # Exports neutralise formula-like cells with a leading '; take it off again.
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         text = text[1:]
@@ -231,7 +228,15 @@ def check_file(consultation: Consultation, filename: str, content: bytes,
                 answers[name] = value
         ranks = [v for k, v in answers.items() if k.startswith("rank__")]
         if len(ranks) != len(set(ranks)):
-            problem("rank__", "two themes have the same rank; give each theme a different rank")
+            problem("rank__*", "two themes have the same rank; give each theme a different rank")
+        # The survey's own checks (required answers, ranges, all themes ranked or none), and
+        # only the answers the survey's routing would have asked for.
+        reported = {p.column for p in check.problems[problems_before:]}
+        answers, refused = validate_answers(consultation.definition, answers)
+        for name, why in refused.items():
+            if name not in reported:
+                problem(name, why)
+        answers = shown_answers(consultation.definition, answers)
         hidden = [c.strip() for c in (cells.get("hidden_comments") or "").split(";") if c.strip()]
         for name in hidden:
             if name not in cols or cols[name].type != "comment":
@@ -254,7 +259,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes,
         existing: set[str] = set()
         for start in range(0, len(keys), 500):
             existing.update(db.session.scalars(
-                sa.select(Response.import_key).where(Response.import_key.in_(keys[start:start + 500]))))
+                sa.select(Response.import_key)
+                .where(Response.import_key.in_(keys[start:start + 500]))))
         check.already_imported = len(existing)
         check.new_rows = [r for r in check.new_rows if r["import_key"] not in existing]
     return check
@@ -271,7 +277,7 @@ def import_file(consultation: Consultation, filename: str, content: bytes,
         for row in check.new_rows:
             answers = row["answers"]
             db.session.add(Response(
-                reference=new_reference(consultation),
+                reference=new_reference(consultation.definition["reference_prefix"]),
                 consultation_id=consultation.id,
                 import_key=row["import_key"],
                 submitted_at=now,

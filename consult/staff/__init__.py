@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from ..extensions import db, login_manager
@@ -17,7 +17,7 @@ from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 # Endpoints that take a file upload are allowed more than the public 64 KiB request limit.
-UPLOAD_ENDPOINTS = {"staff.import_upload"}
+UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load"}
 UPLOAD_LIMIT = 20 * 1024 * 1024
 
 
@@ -37,22 +37,17 @@ def end_idle_sessions() -> Any:
     if not request.path.startswith("/staff") or not current_user.is_authenticated:
         return None
     now = dt.datetime.now(dt.timezone.utc).timestamp()
-    timeout = 60 * int(_config("STAFF_IDLE_TIMEOUT_MINUTES", 30))
+    timeout = 60 * int(current_app.config.get("STAFF_IDLE_TIMEOUT_MINUTES", 30))
     last_seen = session.get("staff_last_seen")
     if last_seen is not None and now - float(last_seen) > timeout:
         logout_user()
         session.clear()
         flash(f"You were signed out because nothing happened for {timeout // 60} minutes. "
               "Sign in again to carry on.")
-        return redirect(url_for("staff.login", next=request.full_path))
+        return redirect(url_for("staff.login",
+                                next=request.full_path if request.method == "GET" else None))
     session["staff_last_seen"] = now
     return None
-
-
-def _config(name: str, default: Any) -> Any:
-    from flask import current_app
-
-    return current_app.config.get(name, default)
 
 
 def _allow_uploads() -> None:

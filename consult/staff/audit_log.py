@@ -21,5 +21,6 @@ def audit_log() -> Any:
         query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     page = db.paginate(query, per_page=100, error_out=False, max_per_page=100)
-    actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("staff/audit.html", page=page, action=action, actions=actions)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField
 from wtforms.validators import InputRequired
 
@@ -58,3 +61,39 @@ def consultation_dates(slug: str) -> Any:
         form.opens_at.data = consultation.opens_at.replace(tzinfo=None)
         form.closes_at.data = consultation.closes_at.replace(tzinfo=None)
     return render_template("staff/consultation_dates.html", consultation=consultation, form=form)
+
+
+class DefinitionUploadForm(FlaskForm):
+    file = FileField("Definition file (.yaml)",
+                     validators=[FileRequired("Choose a definition file to load.")])
+
+
+@bp.route("/consultations/load", methods=["GET", "POST"])
+@requires("manage_consultations")
+def consultation_load() -> Any:
+    """Load a new definition, or update one: validated as `flask consultations load` does, and
+    refused when the change would orphan answers already given."""
+    from ..definitions import DefinitionError, load_file
+
+    form = DefinitionUploadForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        name = Path(form.file.data.filename or "definition.yaml").name[:100]
+        if not name.lower().endswith((".yaml", ".yml")):
+            form.file.errors = ["Choose a YAML file (.yaml or .yml)."]
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / name
+                path.write_bytes(form.file.data.read())
+                try:
+                    result = load_file(path)
+                except DefinitionError as error:
+                    problems = list(error.problems)
+                else:
+                    audit.record("consultation.load", target=result.slug, outcome=result.action,
+                                 filename=name)
+                    db.session.commit()
+                    flash(f"{name}: consultation ‘{result.slug}’ {result.action}.")
+                    return redirect(url_for("staff.consultations"))
+    status = 400 if (problems or form.errors) else 200
+    return render_template("staff/consultation_load.html", form=form, problems=problems), status

@@ -7,6 +7,7 @@ from flask import render_template
 
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES
 from . import bp, consultation_or_404
+from .responses import respondent_types
 from .roles import can, requires
 from .stats import COUNTING_RULE, dashboard_figures, day_chart, label_for
 
@@ -16,15 +17,9 @@ from .stats import COUNTING_RULE, dashboard_figures, day_chart, label_for
 def dashboard(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     figures = dashboard_figures(consultation, with_support=can("view_support"))
-    type_options = []
-    for question in consultation.questions:
-        if question.key == "respondent_type":
-            from ..exports import question_options
-
-            type_options = question_options(question.type, question.spec or {})
     return render_template(
         "staff/dashboard.html", consultation=consultation, figures=figures,
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
-        type_options=type_options, district_options=DISTRICT_CODES,
+        type_options=respondent_types(consultation), district_options=DISTRICT_CODES,
         channel_options=CHANNEL_CODES, status_options=STATUS_CODES,
     )

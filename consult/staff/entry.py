@@ -1,1 +1,85 @@
-"""Paper and event entry: staff key in a response through the same questions."""
+"""Paper and event entry: staff key in a response through the same questions as the online
+survey (the survey's own form fields and checks), with the channel and the date received, and
+it is stored by the survey's ``store_response``: it counts like any other response."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectChoice
+from wtforms.validators import AnyOf, InputRequired, ValidationError
+
+from ..exports import CHANNEL_CODES
+from ..survey.forms import build_form, page_answers
+from ..survey.handlers import HANDLERS
+from ..survey.journey import is_shown
+from ..survey.submission import InvalidAnswers, store_response
+from . import bp, consultation_or_404
+from .roles import requires
+
+STAFF_CHANNELS = [(code, label) for code, label in CHANNEL_CODES if code != "online"]
+
+
+class EntryForm(FlaskForm):
+    channel = RadioField(
+        "How did the response reach you?",
+        choices=[SelectChoice(c, label) for c, label in STAFF_CHANNELS], validate_choice=False,
+        validators=[AnyOf([c for c, _ in STAFF_CHANNELS],
+                          message="Choose how the response reached you.")])
+    received_on = DateField(
+        "Date received", validators=[InputRequired("Enter the date the response was received, "
+                                                   "like 2021-07-04.")],
+        format="%Y-%m-%d")
+
+    def validate_received_on(self, field: Any) -> None:
+        if field.data and field.data > dt.datetime.now(dt.timezone.utc).date():
+            raise ValidationError("The date received cannot be in the future.")
+
+
+def _page_forms(definition: dict[str, Any], formdata: Any = None) -> list[tuple[dict, Any]]:
+    return [(page, build_form(page, formdata=formdata, csrf=False))
+            for page in definition["pages"]]
+
+
+@bp.route("/consultations/<slug>/entry", methods=["GET", "POST"])
+@requires("enter_responses")
+def entry_start(slug: str) -> Any:
+    consultation = consultation_or_404(slug)
+    definition = consultation.definition
+    form = EntryForm()
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        pages = _page_forms(definition, request.form)
+        meta_ok = form.validate_on_submit()
+        answers: dict[str, Any] = {}
+        for page, page_form in pages:
+            if not is_shown(page, answers):
+                continue  # the routing would not ask these (e.g. victim questions of a business)
+            if page_form.validate():
+                answers.update(page_answers(page, page_form))
+            else:
+                errors += [(name, messages[0]) for name, messages in page_form.errors.items()]
+        if meta_ok and not errors:
+            try:
+                response = store_response(
+                    consultation, answers, channel=form.channel.data or "paper",
+                    received_on=form.received_on.data,
+                    entered_by=current_user._get_current_object())  # type: ignore[attr-defined]
+            except InvalidAnswers as error:
+                errors = list(error.errors.items())
+            else:
+                flash(f"Response {response.reference} is stored ({response.channel}, received "
+                      f"{response.received_on.isoformat()}). Write the reference on the paper "
+                      "form. The form below is empty, ready for the next one.")
+                return redirect(url_for("staff.entry_start", slug=slug))
+        errors = [(f"{name}", message) for name, message in form.errors.items()
+                  for message in message[:1]] + errors
+    else:
+        pages = _page_forms(definition)
+        form.received_on.data = dt.datetime.now(dt.timezone.utc).date()
+    themes = {t.key: t for t in consultation.themes}
+    return render_template("staff/entry.html", consultation=consultation, form=form,
+                           pages=pages, handlers=HANDLERS, themes=themes, errors=errors)

@@ -33,8 +33,9 @@ MIMETYPES = {
 
 class ExportForm(FlaskForm):
     format = RadioField("Format", choices=[SelectChoice(c, label) for c, label in FORMAT_CHOICES],
-                        default="csv",
-                        validators=[AnyOf([c for c, _ in FORMAT_CHOICES], message="Choose a format.")])
+                        default="csv", validate_choice=False,
+                        validators=[AnyOf([c for c, _ in FORMAT_CHOICES],
+                                          message="Choose a format.")])
     redacted = BooleanField("Redact email addresses, phone numbers and postcodes in free text "
                             "(for sharing with partners)")
 

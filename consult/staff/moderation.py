@@ -14,24 +14,27 @@ from .. import audit
 from ..exports import STATUS_CODES, columns
 from ..extensions import db
 from ..models import RESPONSE_STATUSES, ModerationEvent
+from ..survey.handlers import clean_text
 from . import bp
 from .responses import response_or_404
 from .roles import requires
 
 REASON_MESSAGE = "Give a reason, so that others can see why."
+REASON_LENGTH_MESSAGE = "Keep the reason under 500 characters."
 
 
 class StatusForm(FlaskForm):
     status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
+                        validate_choice=False,
                         validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
-    reason = StringField("Reason", validators=[
-        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+    reason = StringField("Reason", filters=[clean_text], validators=[
+        DataRequired(REASON_MESSAGE), Length(max=500, message=REASON_LENGTH_MESSAGE)])
 
 
 class HideForm(FlaskForm):
     column = HiddenField(validators=[DataRequired("Choose the comment to hide or show.")])
-    reason = StringField("Reason", validators=[
-        DataRequired(REASON_MESSAGE), Length(max=500, message="Keep the reason under 500 characters.")])
+    reason = StringField("Reason", filters=[clean_text], validators=[
+        DataRequired(REASON_MESSAGE), Length(max=500, message=REASON_LENGTH_MESSAGE)])
 
 
 def _user() -> Any:

@@ -14,6 +14,7 @@ from .. import retention
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES, columns, question_options
 from ..extensions import db, limiter
 from ..models import ModerationEvent, Response, StaffUser
+from ..survey.handlers import clean_text
 from . import bp, consultation_or_404
 from .roles import requires
 from .stats import COUNTING_RULE
@@ -77,9 +78,14 @@ def responses(slug: str) -> Any:
     if filters["q"]:
         term = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{term}%"
+        # The free-text answers (comments and other text) and the reference, each searched
+        # as a value, so that a column name never matches.
+        text_columns = [c.column for c in columns(consultation) if c.type in ("text", "comment")
+                        and c.question]
         query = query.where(sa.or_(
-            sa.cast(Response.answers, sa.Text).ilike(pattern, escape="\\"),
             Response.reference.ilike(pattern, escape="\\"),
+            *(Response.answers[name].as_string().ilike(pattern, escape="\\")
+              for name in text_columns),
         ))
     query = query.order_by(Response.submitted_at.desc(), Response.id.desc())
     page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
@@ -96,7 +102,7 @@ def response_or_404(reference: str) -> Response:
 
 
 class EraseForm(FlaskForm):
-    reason = StringField("Why is this response being erased?", validators=[
+    reason = StringField("Why is this response being erased?", filters=[clean_text], validators=[
         DataRequired("Say why the response is being erased (for example, the respondent asked)."),
         Length(max=500, message="Keep the reason under 500 characters.")])
 
@@ -116,7 +122,8 @@ def response_detail(reference: str) -> Any:
         sa.select(ModerationEvent, StaffUser.email)
         .outerjoin(StaffUser, StaffUser.id == ModerationEvent.user_id)
         .where(ModerationEvent.response_id == response.id).order_by(ModerationEvent.at)).all()
-    entered_by = db.session.get(StaffUser, response.entered_by_id) if response.entered_by_id else None
+    entered_by = (db.session.get(StaffUser, response.entered_by_id)
+                  if response.entered_by_id else None)
     status_form = StatusForm(status=response.status)
     return render_template(
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,

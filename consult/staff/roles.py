@@ -43,6 +43,12 @@ PERMISSION_LABELS = {
 }
 
 
+def _sign_in() -> Any:
+    # Come back to the page after signing in; a form post cannot be replayed, so not for those.
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("staff.login", next=target))
+
+
 def can(permission: str, user: Any = None) -> bool:
     user = user if user is not None else current_user
     if not getattr(user, "is_authenticated", False):
@@ -60,7 +66,7 @@ def requires(permission: str) -> Callable[[Callable[..., Any]], Callable[..., An
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for("staff.login", next=request.full_path))
+                return _sign_in()
             if not can(permission):
                 abort(403)
             return view(*args, **kwargs)
@@ -77,7 +83,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("staff.login", next=request.full_path))
+            return _sign_in()
         return view(*args, **kwargs)
 
     guarded.required_permission = "signed_in"  # type: ignore[attr-defined]

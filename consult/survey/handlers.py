@@ -34,7 +34,7 @@ def clean_text(value: Any) -> str:
 
 
 def _label(question: dict) -> str:
-    return question["label"].rstrip("?:. ")
+    return question.get("short_label") or question["label"].rstrip("?:. ")
 
 
 class _Choice:
@@ -172,8 +172,8 @@ class FreeTextHandler(Handler):
 
         def within_limit(form, field):
             if len(field.data) > limit:
-                raise ValidationError(f"{label} must be {limit:,} characters or fewer; "
-                                      f"it is {len(field.data):,} characters now")
+                raise ValidationError(f"{label} must be {limit:,} characters or fewer "
+                                      f"(it is {len(field.data):,} now)")
 
         return {question["columns"][0]: _CleanTextArea(
             question["label"],
@@ -190,7 +190,6 @@ class PostcodeDistrictHandler(Handler):
             full = FULL_POSTCODE.match(value)
             if full:  # a whole postcode was given: keep only its first part, as the question says
                 value = full.group(1)
-            value = value.replace(" ", "")
             if len(value) > SHORT_TEXT or not OUTWARD_CODE.match(value):
                 raise StopValidation("Enter the first part of a postcode, like CB1 or PE13, "
                                      "or leave it blank")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..models import CHANNELS, Consultation, Draft, Response, StaffUser, utcnow
@@ -21,6 +22,9 @@ from .journey import shown_answers
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 ATTEMPTS = 8
+# A write that meets a lock held by a simultaneous submit (SQLite answers "database is locked" at
+# once) is tried again after a short pause; a database that stays down still raises, for the 503.
+LOCK_RETRIES = 5
 
 
 class InvalidAnswers(ValueError):
@@ -57,27 +61,36 @@ def store_response(consultation: Consultation, answers: dict[str, Any], channel:
     submitted_at = submitted_at or utcnow()
     entered_by_id = entered_by.id if isinstance(entered_by, StaffUser) else entered_by
     prefix = definition["reference_prefix"]
-    for _ in range(ATTEMPTS):
-        if draft_token:
-            existing = _by_draft(draft_token)
-            if existing is not None:
-                return existing
+    busy = 0
+    attempt = 0
+    while attempt < ATTEMPTS:
+        attempt += 1
         reference = new_reference(prefix)
-        response = Response(
-            reference=reference, consultation_id=consultation.id, draft_token=draft_token,
-            submitted_at=submitted_at, received_on=received_on or submitted_at.date(),
-            channel=channel, respondent_type=clean.get("respondent_type"),
-            district=clean.get("district"), status="valid", status_reason="",
-            hidden_comments=[], answers=clean, entered_by_id=entered_by_id)
-        db.session.add(response)
-        if draft_token:
-            draft = db.session.execute(select(Draft).where(Draft.token == draft_token)).scalar_one_or_none()
-            if draft is not None:
-                draft.submitted_at = submitted_at
-                draft.answers = clean
         try:
+            if draft_token:
+                existing = _by_draft(draft_token)
+                if existing is not None:
+                    return existing
+                draft = db.session.execute(select(Draft).where(Draft.token == draft_token)).scalar_one_or_none()
+                if draft is not None:
+                    draft.submitted_at = submitted_at
+                    draft.answers = clean
+            response = Response(
+                reference=reference, consultation_id=consultation.id, draft_token=draft_token,
+                submitted_at=submitted_at, received_on=received_on or submitted_at.date(),
+                channel=channel, respondent_type=clean.get("respondent_type"),
+                district=clean.get("district"), status="valid", status_reason="",
+                hidden_comments=[], answers=clean, entered_by_id=entered_by_id)
+            db.session.add(response)
             db.session.commit()
             return response
+        except OperationalError:
+            db.session.rollback()
+            busy += 1
+            if busy > LOCK_RETRIES:
+                raise
+            attempt -= 1
+            time.sleep(0.05 * busy)
         except IntegrityError:
             db.session.rollback()
             if draft_token:

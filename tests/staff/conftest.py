@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from consult.extensions import db
 from consult.models import Consultation, Question, Response, Theme
@@ -70,7 +71,8 @@ def tiny_definition() -> dict[str, Any]:
                        q("contact_ways", "multiple_choice", "How do you contact the police?",
                          options=_options(OPTIONS["contact_ways"])),
                        q("years_lived", "number", "Years lived in the area", min=0, max=120),
-                       q("age_band", "single_choice", "Age", options=_options(OPTIONS["age_band"]))]},
+                       q("age_band", "single_choice", "Age",
+                         options=_options(OPTIONS["age_band"]))]},
     ]
     return {"slug": "test-consultation", "title": "Test consultation", "summary": "",
             "reference_prefix": "TST", "timezone": "Europe/London",
@@ -176,6 +178,18 @@ def signed_in(client, staff):
 
 
 @pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """argon2 with its smallest cost in tests (the product keeps argon2-cffi's defaults)."""
+    from argon2 import PasswordHasher
+
+    from consult.staff import accounts
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", quick)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", quick.hash("dummy"))
+
+
+@pytest.fixture(autouse=True)
 def fresh_g_per_request(app):
     """The ``app`` fixture holds one app context for the whole test, and Flask reuses it for
     every request, so ``g`` (where Flask-WTF caches the CSRF token) would leak from one request
@@ -188,3 +202,19 @@ def fresh_g_per_request(app):
 
     app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
     yield
+
+
+SHIPPED_2021 = "instance/consultations/police-and-crime-plan-2021.yaml"
+
+
+@pytest.fixture
+def pcp2021(app) -> Consultation:
+    """The shipped 2021 Police and Crime Plan consultation, loaded as `flask consultations load`
+    loads it."""
+    from pathlib import Path
+
+    from consult.definitions import load_file
+
+    root = Path(__file__).resolve().parents[2]
+    result = load_file(root / SHIPPED_2021)
+    return db.session.scalar(sa.select(Consultation).where(Consultation.slug == result.slug))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flask import g
 
 from consult.definitions import load_file, make_demo
 from consult.extensions import db
@@ -52,13 +53,19 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 class Browser:
-    """A test client that reads the CSRF token from the page it last fetched, as a browser does."""
+    """A test client that reads the CSRF token from the page it last fetched, as a browser does.
+
+    The ``app`` fixture keeps one app context open for the whole test, so requests share ``g``,
+    where Flask-WTF caches the CSRF token: it is cleared before each request, as a real server's
+    fresh app context would be.
+    """
 
     def __init__(self, client):
         self.client = client
         self.token = None
 
     def get(self, url, **kwargs):
+        g.pop("csrf_token", None)
         response = self.client.get(url, **kwargs)
         match = CSRF_RE.search(response.get_data(as_text=True))
         if match:
@@ -70,6 +77,7 @@ class Browser:
             self.get(url)
         data = dict(data or {})
         data.setdefault("csrf_token", self.token)
+        g.pop("csrf_token", None)
         response = self.client.post(url, data=data, **kwargs)
         match = CSRF_RE.search(response.get_data(as_text=True))
         if match:

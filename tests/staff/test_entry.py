@@ -1,0 +1,60 @@
+"""Paper and event entry: the survey's questions and checks, a channel and a date received."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import sqlalchemy as sa
+
+from consult.extensions import db
+from consult.models import Response
+from consult.staff.stats import dashboard_figures
+
+from .conftest import csrf_token
+
+ENTRY = "/staff/consultations/police-and-crime-plan-2021/entry"
+
+
+def test_the_entry_page_asks_every_question_of_the_survey(pcp2021, signed_in):
+    client = signed_in("engagement")
+    page = client.get(ENTRY).get_data(as_text=True)
+    for question in pcp2021.questions:
+        for column in question.spec["columns"]:
+            assert f'name="{column}"' in page, column
+    assert 'name="channel"' in page and 'name="received_on"' in page
+
+
+def test_a_paper_response_is_stored_and_counted(pcp2021, signed_in, staff):
+    client = signed_in("engagement")
+    token = csrf_token(client, ENTRY)
+    answer = client.post(ENTRY, data={
+        "csrf_token": token, "channel": "paper", "received_on": "2021-06-15",
+        "respondent_type": "resident", "district": "fenland",
+        "support__communities_first": "strongly_support",
+        "comment__communities_first": "More officers in March please",
+        "business_size": "micro",  # a business question: not asked of a resident, so dropped
+    })
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    response = db.session.scalar(sa.select(Response))
+    assert (response.channel, response.received_on) == ("paper", dt.date(2021, 6, 15))
+    assert response.entered_by_id == staff["engagement"].id
+    assert response.answers["comment__communities_first"] == "More officers in March please"
+    assert "business_size" not in response.answers
+    assert re.fullmatch(r"[A-Z0-9]+-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", response.reference)
+    figures = dashboard_figures(pcp2021, with_support=True)
+    assert figures.valid == 1 and dict(figures.by_channel) == {"paper": 1}
+    assert response.reference in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_bad_entries_are_refused_with_messages_and_nothing_stored(pcp2021, signed_in):
+    client = signed_in("engagement")
+    token = csrf_token(client, ENTRY)
+    answer = client.post(ENTRY, data={
+        "csrf_token": token, "channel": "carrier pigeon", "received_on": "2999-01-01",
+        "district": "atlantis", "comment__communities_first": "x" * 20000})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Choose how the response reached you." in page
+    assert "The date received cannot be in the future." in page
+    assert "the response is not stored yet" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
