@@ -87,8 +87,10 @@ def test_resident_journey_with_axe_on_every_page_and_error_state(page, live_serv
         answer_theme(page, theme)
     audit(page, audited)
     page.locator("#rank__communities_first").select_option("1")
-    page.locator("#rank__crime_prevention").select_option("1")
-    continue_(page)
+    page.locator("#rank__crime_prevention").select_option("1")  # with JavaScript: the clash is swapped
+    assert page.locator("#rank__communities_first").input_value() == ""
+    page.locator("#rank__victims_and_witnesses").select_option("2")
+    continue_(page)  # not every theme ranked: errors
     audit(page, audited)
     rank_all(page)
     audit(page, audited)
@@ -221,6 +223,10 @@ def test_javascript_off_at_320px_works_and_fits(chromium, live_server):
             assert page.evaluate("document.documentElement.scrollWidth") <= 320, page.url
             answer_theme(page, theme, "dont_know")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.locator("#rank__communities_first").select_option("1")
+        page.locator("#rank__crime_prevention").select_option("1")  # no JavaScript: the server says so
+        continue_(page)
+        assert "You gave 1 to more than one theme" in page.locator(".govuk-error-summary").inner_text()
         rank_all(page)
         continue_(page)
         continue_(page)
@@ -331,3 +337,34 @@ def test_error_pages_are_accessible(chromium, live_server):
         audit(page)
     finally:
         context.close()
+
+
+def test_database_down_page_is_accessible_and_try_again_sends_the_answers(page, live_server):
+    import sqlalchemy as sa
+
+    from consult.extensions import db
+
+    with live_server.app.app_context():
+        engine = db.engine
+    state = {"down": False}
+
+    def fail_writes(conn, cursor, statement, parameters, context, executemany):
+        if state["down"] and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise sa.exc.OperationalError(statement, parameters, Exception("database unavailable"))
+
+    sa.event.listen(engine, "before_cursor_execute", fail_writes)
+    try:
+        start(page, live_server, f"/c/{SLUG}/q/about_you")
+        page.get_by_label("A resident of Cambridgeshire or Peterborough").check()
+        state["down"] = True
+        continue_(page)
+        assert page.get_by_role("heading", name="Sorry, your answers have not been saved yet").is_visible()
+        audit(page)
+        state["down"] = False
+        with page.expect_navigation():
+            page.get_by_role("button", name="Try again").click()
+        assert page.get_by_role("heading", name="Where you live or work").is_visible()
+        page.get_by_role("link", name="Back").click()
+        assert page.get_by_label("A resident of Cambridgeshire or Peterborough").is_checked()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail_writes)

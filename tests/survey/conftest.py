@@ -72,8 +72,10 @@ class Browser:
             self.token = match.group(1)
         return response
 
-    def post(self, url, data=None, *, fetch_first=True, **kwargs):
-        if fetch_first:
+    def post(self, url, data=None, *, fetch_first=None, **kwargs):
+        """Posts ``data`` with the CSRF token, fetching the page first when no token is known yet
+        (the token lasts as long as the session, as it does for a resident)."""
+        if fetch_first or (fetch_first is None and self.token is None):
             self.get(url)
         data = dict(data or {})
         data.setdefault("csrf_token", self.token)

@@ -157,3 +157,18 @@ def test_index_lists_open_and_past_consultations(browser):
     page = html(browser.get("/"))
     assert "Police and Crime Plan 2021 to 2024 consultation (demo)" in page
     assert "closed on 30 July 2021" in page and "closed on 13 November 2016" in page
+
+
+def test_no_page_has_inline_script_or_style(browser):
+    """A Content Security Policy of script-src 'self' (no 'unsafe-inline') must hold on every page."""
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|<style|\son[a-z]+=")
+    urls = ["/", DEMO, f"{DEMO}/resume", "/privacy", "/accessibility", "/no-such-page"]
+    urls += [f"{DEMO}/q/{key}" for key in ("about_you", "victim_experience", "business", "area",
+                                             "theme__crime_prevention", "ranking", "missing", "equality")]
+    browser.post(f"{DEMO}/q/about_you", {"respondent_type": "victim_or_witness"})
+    for url in urls:
+        assert not inline.findall(html(browser.get(url))), url
+    error = browser.post(f"{DEMO}/q/ranking", {"rank__communities_first": "1", "rank__crime_prevention": "1"})
+    assert 'govuk-error-summary' in html(error) and not inline.findall(html(error))
+    check = complete_2021(browser, "resident")
+    assert not inline.findall(html(browser.get(check)))
