@@ -46,6 +46,8 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # Said explicitly: Flask-Limiter keeps the last app's setting when an app leaves it out.
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     STAFF_IDLE_TIMEOUT_MINUTES = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30"))
     CONSULTATIONS_DIR = os.environ.get("CONSULTATIONS_DIR", str(INSTANCE_DIR / "consultations"))

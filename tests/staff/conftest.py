@@ -190,11 +190,17 @@ def quick_password_hashes(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
+def fresh_g_per_request(request):
     """The ``app`` fixture holds one app context for the whole test, and Flask reuses it for
     every request, so ``g`` (where Flask-WTF caches the CSRF token) would leak from one request
     to the next. In production each request has its own ``g``; make it so here too."""
     from flask import g
+
+    # Asked for only when the test uses the app, so that other tests run once, not per database.
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
 
     def clear_g() -> None:
         for name in list(g):

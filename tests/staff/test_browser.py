@@ -93,14 +93,31 @@ def live(tmp_path_factory):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser():
+def in_own_thread(scenario) -> None:
+    """Run ``scenario(browser)`` with its own Playwright in a thread of its own: the survey's
+    browser tests keep a session-wide Playwright open in the main thread, and Playwright's sync
+    API allows one per thread."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    scenario(chromium)
+                finally:
+                    chromium.close()
+        except BaseException as error:  # handed to the test's thread below
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=240)
+    assert not thread.is_alive(), "the browser scenario did not finish in 4 minutes"
+    if failure:
+        raise failure[0]
 
 
 def shot(page, name: str) -> None:
@@ -109,7 +126,11 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-def test_no_payload_ever_runs_on_staff_pages(live, browser, tmp_path):
+def test_no_payload_ever_runs_on_staff_pages(live, tmp_path):
+    in_own_thread(lambda browser: payloads_never_run(browser, live, tmp_path))
+
+
+def payloads_never_run(browser, live, tmp_path) -> None:
     base, reference = live
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
