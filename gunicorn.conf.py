@@ -16,14 +16,18 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # One process per core: page rendering is CPU-bound, so more processes than cores only adds
-# context switches; the worker model below overlaps the waits on PostgreSQL instead.
+# context switches; a few threads per process overlap the waits on PostgreSQL.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+# gunicorn's gthread worker, plus the time each request was queued, which admission control
+# (consult/admission.py) uses to answer 503 at once rather than late. "sync", "gthread" and
+# "gevent" also work (without queue-time admission control unless a proxy stamps
+# X-Request-Start).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "consult.serving.ThreadWorker")
 threads = _int("GUNICORN_THREADS", 4)
-worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 200)
-# Connections waiting to be accepted. A short queue turns a flood into quick refusals at the
-# proxy instead of minutes of waiting; the app's own admission control answers 503 before that.
-backlog = _int("GUNICORN_BACKLOG", 256)
+# Connections one process holds (queued or kept alive) before it stops accepting more.
+worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 1000)
+# Connections waiting in the kernel to be accepted.
+backlog = _int("GUNICORN_BACKLOG", 2048)
 # A request still running after this many seconds is killed and its worker replaced.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
@@ -39,3 +43,6 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "consult"
+# No control socket: several gunicorns on one machine would share its default path, and
+# nothing here uses it (docs/operations.md).
+control_socket_disable = True

@@ -2,7 +2,7 @@
 
     python benchmarks/load.py                       # journeys, final submit alone, ceiling
     python benchmarks/load.py --duration 60 --users 60
-    python benchmarks/load.py --only ceiling --worker-class gevent
+    python benchmarks/load.py --only ceiling --worker-class sync
 
 In one run it
 1. creates a scratch PostgreSQL database (default ``consult_load`` on 127.0.0.1), applies the
@@ -33,7 +33,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
+DEMO = "police-and-crime-plan-2021-demo"
 
 
 def free_port() -> int:
@@ -70,6 +72,8 @@ def app_env(database_url: str) -> dict[str, str]:
         # Plain HTTP on loopback: the cookie must travel without TLS here.
         SESSION_COOKIE_SECURE="0",
         FLASK_APP="consult",
+        # As behind nginx: each simulated resident's address comes in X-Forwarded-For.
+        TRUSTED_PROXIES="1",
     )
     return env
 
@@ -122,10 +126,61 @@ class Server:
         self.log.close()
 
 
+def prepare_drafts(server_url: str, database_url: str, env: dict[str, str], count: int,
+                   path: Path) -> None:
+    """``count`` drafts on "check your answers", each with a browser's session cookie and CSRF
+    token, for the final-submit run: one real journey, then copies of its answers."""
+    import secrets
+
+    import psycopg
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from benchmarks.pages import Browser
+
+    walk = Browser(server_url, f"/c/{DEMO}")
+    walk.save_probability = 0.0
+    walk.to_check_answers()
+    plain_url = database_url.replace("+psycopg", "")
+    with psycopg.connect(plain_url) as conn:
+        cid, closes_at = conn.execute(
+            "SELECT id, closes_at FROM consultation WHERE slug = %s", (DEMO,)).fetchone()
+        answers = conn.execute(
+            "SELECT answers::text FROM draft WHERE consultation_id = %s AND current_page = 'check'"
+            " ORDER BY id DESC LIMIT 1", (cid,)).fetchone()[0]
+        tokens = [secrets.token_hex(32) for _ in range(count)]
+        with conn.cursor() as cur, cur.copy(
+                "COPY draft (consultation_id, token, answers, current_page, channel, created_at,"
+                " updated_at, expires_at) FROM STDIN") as copy:
+            for token in tokens:
+                copy.write_row((cid, token, answers, "check", "online", "now", "now",
+                                closes_at))
+        conn.commit()
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from consult import create_app
+
+        app = create_app("production")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    serializer = app.session_interface.get_signing_serializer(app)
+    with open(path, "w", encoding="utf-8") as out:
+        for token in tokens:
+            with app.test_request_context():
+                session["drafts"] = {DEMO: token}
+                csrf = generate_csrf()
+                cookie = serializer.dumps(dict(session))
+            out.write(f"/c/{DEMO}/check\t{cookie}\t{csrf}\n")
+
+
 def locust(user_class: str, host: str, args: argparse.Namespace, prefix: Path,
-           start_path: str = "/") -> dict:
+           start_path: str = "/", drafts: Path | None = None) -> dict:
     counts = prefix.with_suffix(".counts.json")
     env = dict(os.environ, CONSULT_BENCH_COUNTS=str(counts), CONSULT_BENCH_START=start_path)
+    if drafts:
+        env["CONSULT_BENCH_DRAFTS"] = str(drafts)
     cmd = [
         PYTHON, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
         "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time",
@@ -169,13 +224,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=30, help="seconds per Locust run (30)")
     parser.add_argument("--users", type=int, default=40, help="concurrent Locust users (40)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--worker-class", default="gthread", help="sync, gthread or gevent")
+    parser.add_argument("--worker-class", default="consult.serving.ThreadWorker",
+                        help="consult.serving.ThreadWorker (the default: gthread with queue-time"
+                             " admission control), sync, gthread or gevent")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--only", choices=["journeys", "submit", "ceiling"], action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="consult_load", help="scratch database (replaced)")
-    parser.add_argument("--start", default="/", help="the path the journey starts from")
+    parser.add_argument("--start", default=f"/c/{DEMO}", help="the path the journey starts from")
+    parser.add_argument("--drafts", type=int, default=0,
+                        help="drafts prepared for the final-submit run (default: 700 a second)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "load")
     args = parser.parse_args(argv)
     parts = args.only or ["journeys", "submit", "ceiling"]
@@ -183,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"conditions: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}; gunicorn {args.worker_class} x{args.workers}"
-          + (f" ({args.threads} threads each)" if args.worker_class == "gthread" else "")
+          + (f" ({args.threads} threads each)" if "hread" in args.worker_class else "")
           + f"; Locust {args.users} users for {args.duration} s, no wait between requests")
     results = {}
     if "journeys" in parts or "submit" in parts:
@@ -196,8 +255,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["journeys"] = locust("ResidentJourney", server.url, args,
                                              args.out / "journeys", args.start)
             if "submit" in parts:
+                drafts = args.out / "drafts.tsv"
+                prepare_drafts(server.url, env["DATABASE_URL"], env,
+                               args.drafts or 700 * args.duration, drafts)
                 results["submit"] = locust("FinalSubmit", server.url, args,
-                                           args.out / "submit", args.start)
+                                           args.out / "submit", args.start, drafts)
         finally:
             server.stop()
     if "ceiling" in parts:

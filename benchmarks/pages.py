@@ -11,6 +11,7 @@ import html
 import http.cookiejar
 import random
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -185,6 +186,11 @@ def is_save_label(label: str) -> bool:
     return "save" in label and "come back" in label
 
 
+def is_busy(page: Page) -> bool:
+    """The busy page of admission control (consult/admission.py)."""
+    return page.status == 503 and "the service is busy" in page.text
+
+
 class Broken(Exception):
     """A page the journey could not go on from."""
 
@@ -316,8 +322,18 @@ class Browser(Journey):
         except urllib.error.HTTPError as error:
             return Page(error.code, error.read().decode("utf-8", "replace"), error.geturl())
 
+    def fetch_patiently(self, method: str, url: str, data=None, tries: int = 50) -> Page:
+        """As ``fetch``, but a "service is busy" answer is tried again after a pause, as a
+        resident would (admission control refuses before doing anything, so this is safe)."""
+        for _ in range(tries):
+            page = self.fetch(method, url, data)
+            if not is_busy(page):
+                return page
+            time.sleep(0.1 + random.random() * 0.3)
+        return page
+
     def request(self, method: str, url: str, data=None, name: str | None = None) -> Page:
-        page = self.fetch(method, url, data)
+        page = self.fetch_patiently(method, url, data)
         if page.status != 200 or ERROR_SUMMARY_RE.search(page.text):
             raise Broken(f"{method} {url} answered {page.status}")
         return page

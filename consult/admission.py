@@ -1,22 +1,22 @@
-"""Admission control: when a process already has as many requests in hand as it can answer
-quickly, the next one is told at once that the service is busy (503 with a plain-English page and
-``Retry-After``) instead of waiting in a queue until everyone's pages time out.
+"""Admission control: a request that has already waited too long in the server's queue is told
+at once that the service is busy (503 with a plain-English page and ``Retry-After``) instead of
+being served late, after its resident has given up, while everyone behind it waits longer still.
 
-Why a limit on requests in flight: under gevent workers every accepted connection becomes a
-request in the app at once, so the number in flight is exactly the queue that the CPU has to work
-through; past a few dozen per core, each extra request adds its own rendering time to everyone's
-latency. Refusing early keeps the pages that are served fast, and the refused resident loses
-nothing: answers are saved page by page on the server, and the busy page says so.
+Why queue time, and not a count of requests in flight: on a busy machine the queue is where the
+time goes. With gunicorn's threaded workers, each process accepts connections as they come and
+hands them to a small pool of threads; when page rendering cannot keep up, connections wait in
+that hand-over queue. ``consult.serving.ThreadWorker`` notes when each request entered the queue,
+and this middleware compares it with the moment the request reaches the app. Past
+``CONSULT_MAX_QUEUE_MS`` (default 400) the request is refused before Flask, the session or the
+database are touched, so refusing costs a fraction of a millisecond and the queue drains fast:
+the requests that are served keep their latency near the limit, and the service recovers as
+soon as the crowd thins. The refused resident loses nothing: answers are saved page by page on
+the server, and the busy page says so.
 
-The refusal happens before Flask, the session or the database are touched, so it stays cheap
-when the service is flooded. Static files are never refused (they are cheap and a page without
-its stylesheet is worse than no page). Set ``CONSULT_MAX_IN_FLIGHT`` per process (default 48);
-0 switches admission control off. See docs/operations.md.
-
-Behind a proxy that stamps ``X-Request-Start: t=<milliseconds since the epoch>`` (nginx:
-``proxy_set_header X-Request-Start "t=${msec}";``), a request that already waited longer than
-``CONSULT_MAX_QUEUE_MS`` (default 0: off) in queues before reaching the app is refused the same
-way: the resident has likely given up on it, and serving it would only delay the next ones.
+Behind a reverse proxy that stamps ``X-Request-Start: t=<seconds since the epoch>`` (nginx:
+``proxy_set_header X-Request-Start "t=${msec}";``), the time spent queued in front of the app
+counts too (the proxy and app clocks must agree, as with NTP). Static files are always admitted.
+``CONSULT_MAX_QUEUE_MS=0`` switches admission control off. See docs/operations.md.
 """
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ import os
 import threading
 import time
 from typing import Callable, Iterable
-
-from werkzeug.wsgi import ClosingIterator
 
 BUSY_PAGE = """<!DOCTYPE html>
 <html lang="en" class="govuk-template">
@@ -51,31 +49,42 @@ deal with your request.</p>
 
 RETRY_AFTER_SECONDS = "30"
 
+_queued = threading.local()
+
+
+def note_enqueued(monotonic_time: float | None) -> None:
+    """Called by the server's worker thread: when the request it is about to serve was queued."""
+    _queued.at = monotonic_time
+
+
+def queue_wait_ms(environ: dict) -> float:
+    """How long this request has waited before reaching the app, in milliseconds (0 if unknown)."""
+    waits = [0.0]
+    at = getattr(_queued, "at", None)
+    if at is not None:
+        waits.append((time.monotonic() - at) * 1000.0)
+    stamp = environ.get("HTTP_X_REQUEST_START", "")
+    if stamp:
+        try:
+            started = float(stamp.removeprefix("t=").strip())
+        except ValueError:
+            started = 0.0
+        if started > 1e11:  # given in milliseconds rather than seconds
+            started /= 1000.0
+        if started > 0:
+            waits.append((time.time() - started) * 1000.0)
+    return max(waits)
+
 
 class AdmissionControl:
-    """WSGI middleware that refuses requests beyond ``max_in_flight`` with a 503 busy page."""
+    """WSGI middleware that refuses requests queued longer than ``max_queue_ms`` with a 503."""
 
-    def __init__(self, app: Callable, max_in_flight: int, max_queue_ms: int = 0,
+    def __init__(self, app: Callable, max_queue_ms: float,
                  always_admit: tuple[str, ...] = ("/static/",)):
         self.app = app
-        self.max_in_flight = max_in_flight
         self.max_queue_ms = max_queue_ms
         self.always_admit = always_admit
-        self.in_flight = 0
         self.refused = 0
-        self._lock = threading.Lock()
-
-    def _queued_too_long(self, environ: dict) -> bool:
-        if not self.max_queue_ms:
-            return False
-        stamp = environ.get("HTTP_X_REQUEST_START", "")
-        try:
-            started_ms = float(stamp.removeprefix("t=").strip())
-        except ValueError:
-            return False
-        if started_ms > 1e11:  # milliseconds since the epoch (nginx's ${msec} is seconds.millis)
-            started_ms /= 1000.0
-        return (time.time() - started_ms) * 1000.0 > self.max_queue_ms
 
     def busy(self, start_response: Callable) -> Iterable[bytes]:
         self.refused += 1
@@ -92,37 +101,14 @@ class AdmissionControl:
         return [BUSY_PAGE]
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith(self.always_admit):
-            return self.app(environ, start_response)
-        if self._queued_too_long(environ):
+        if (not environ.get("PATH_INFO", "").startswith(self.always_admit)
+                and queue_wait_ms(environ) > self.max_queue_ms):
             return self.busy(start_response)
-        with self._lock:
-            if self.in_flight >= self.max_in_flight:
-                admitted = False
-            else:
-                self.in_flight += 1
-                admitted = True
-        if not admitted:
-            return self.busy(start_response)
-        try:
-            body = self.app(environ, start_response)
-        except BaseException:
-            self._release()
-            raise
-        # The request leaves the count when its body is closed, so a streamed export counts
-        # for as long as it is being sent.
-        return ClosingIterator(body, [self._release])
-
-    def _release(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
+        return self.app(environ, start_response)
 
 
 def wrap(app, environ: dict[str, str] | None = None):
-    """``app.wsgi_app`` wrapped with the limits from the environment (unchanged if off)."""
+    """``app.wsgi_app`` wrapped with the limit from the environment (unchanged if off)."""
     env = os.environ if environ is None else environ
-    limit = int(env.get("CONSULT_MAX_IN_FLIGHT", "48"))
-    queue_ms = int(env.get("CONSULT_MAX_QUEUE_MS", "0"))
-    if limit <= 0 and queue_ms <= 0:
-        return app
-    return AdmissionControl(app, max_in_flight=limit if limit > 0 else 10**9, max_queue_ms=queue_ms)
+    limit = float(env.get("CONSULT_MAX_QUEUE_MS", "400"))
+    return AdmissionControl(app, max_queue_ms=limit) if limit > 0 else app

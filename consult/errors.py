@@ -74,7 +74,27 @@ def handle_500(error: Exception):
     return _error_page(500)
 
 
+def end_session_quietly(_error: BaseException | None = None) -> None:
+    """Closes the request's database session, even when the database went away mid-request.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first. Closing a session rolls
+    back its connection; if PostgreSQL was stopped under it, that rollback fails too, and an
+    error raised in teardown escapes every error handler as a bare 500, replacing the "not saved
+    yet" page already chosen. The dead connection is discarded instead.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost while closing the session: %s", error)
+        try:
+            db.session.invalidate()
+        except Exception:  # nothing more can be done with a dead connection
+            log.debug("invalidating the session failed", exc_info=True)
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    app.teardown_appcontext(end_session_quietly)
     app.register_error_handler(CSRFError, handle_csrf)
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, handle_http)

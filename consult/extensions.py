@@ -22,7 +22,10 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded values after a commit: a request that has just saved a draft does
+# not need a round trip to read back the token it wrote (requests are short, and the session
+# ends with each one, so nothing stale outlives the request).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

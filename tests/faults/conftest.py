@@ -162,7 +162,7 @@ class Gunicorn:
         return self.log_path.read_text()
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(signal.SIGINT)  # quick shutdown: nothing to finish gracefully
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:

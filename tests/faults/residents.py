@@ -20,7 +20,7 @@ class Resident:
     def press_send(self) -> Page:
         """Presses "Send response" on check your answers (raises OSError if the connection drops)."""
         data = dict(self.check_form.hidden)
-        return self.browser.fetch("POST", self.check_form.action, data)
+        return self.browser.fetch_patiently("POST", self.check_form.action, data)
 
 
 def prepare(base_url: str, count: int, threads: int = 6) -> list[Resident]:

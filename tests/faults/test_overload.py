@@ -18,7 +18,7 @@ from .residents import START
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-STEPS = (4, 32, 128, 256)
+STEPS = (4, 32, 128, 256, 512)
 STEP_SECONDS = 3.0
 
 
