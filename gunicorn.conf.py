@@ -46,3 +46,15 @@ proc_name = "consult"
 # No control socket: several gunicorns on one machine would share its default path, and
 # nothing here uses it (docs/operations.md).
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Compile every template before the first request, so that a worker just started (or
+    restarted by max_requests) does not make its first residents wait while it does so."""
+    app = worker.wsgi
+    flask_app = getattr(app, "jinja_env", None) and app
+    if flask_app is None:
+        return
+    env = flask_app.jinja_env
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)

@@ -215,7 +215,7 @@ def summary(label: str, result: dict, duration: float) -> dict:
         "p50": agg["50%"] if agg else "-",
         "p95": agg["95%"] if agg else "-",
         "p99": agg["99%"] if agg else "-",
-        "max": agg["Max Response Time"] if agg else "-",
+        "max": f"{float(agg['Max Response Time']):.0f}" if agg else "-",
     }
 
 
