@@ -1,9 +1,9 @@
 """Long jobs a staff page asks for, run in a child process: large exports and the report.
 
-A web worker (gunicorn's gevent worker) serves many residents at once on one thread; minutes of
-CPU work inside it (an Excel export of 100,000 responses, the evidence report) would stall them
-all and trip the worker timeout. The page starts a child process and waits for it; waiting on a
-child is cooperative under gevent, so the worker keeps serving while the child works.
+A web worker serves residents on a few threads of one process; minutes of CPU work inside it (an
+Excel export of 100,000 responses, the evidence report with its charts and clustering) would hold
+the process's interpreter lock and slow every resident it serves. The page starts a child process
+and waits for it, which costs the worker nothing but one waiting thread.
 
 ``python -m consult.background export SLUG FORMAT OUT [--redacted]`` and
 ``python -m consult.background report SLUG OUT`` are the child's entry points; they open the same
