@@ -89,10 +89,11 @@ def test_a_new_response_makes_a_new_report(pcp2021, signed_in, reports_dir, monk
 
 def test_no_responses_yet_says_so_without_building(pcp2021, signed_in, reports_dir, monkeypatch):
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("built a report"))
-    page = signed_in("admin").get(f"/staff/consultations/{pcp2021.slug}/report")
+    client = signed_in("admin")
+    page = client.get(f"/staff/consultations/{pcp2021.slug}/report")
     assert "There are no responses yet" in page.get_data(as_text=True)
     assert "report.html" not in page.get_data(as_text=True)
-    response = signed_in("admin").get(f"/staff/consultations/{pcp2021.slug}/report/report.html")
+    response = client.get(f"/staff/consultations/{pcp2021.slug}/report/report.html")
     assert response.status_code == 409
     assert "There are no responses yet" in response.get_data(as_text=True)
 
