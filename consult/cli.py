@@ -155,6 +155,21 @@ def users_set_role(email: str, role: str) -> None:
     click.echo(f"{user.email} is now {role}.")
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.password_option("--password", help="The new password (asked for when not given).")
+def users_set_password(email: str, password: str) -> None:
+    """Set a new password for an account (its sessions end at once)."""
+    from .staff.accounts import AccountError, set_password
+
+    user = _user(email)
+    try:
+        set_password(user, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{user.email} has a new password; their sessions have ended.")
+
+
 @users.command("deactivate")
 @click.argument("email")
 def users_deactivate(email: str) -> None:

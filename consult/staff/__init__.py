@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
         exports,
         imports,
         moderation,
+        password,
         reports,
         responses,
         users,

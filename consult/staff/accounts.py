@@ -1,4 +1,5 @@
-"""Staff accounts: argon2 password hashes, creating users, changing roles, deactivating.
+"""Staff accounts: argon2 password hashes, creating users, changing roles and passwords,
+deactivating.
 
 Used by the admin page and by ``flask users ...``; every change is written to the audit log.
 """
@@ -91,4 +92,18 @@ def set_active(user: StaffUser, active: bool, by: StaffUser | None = None) -> No
     user.active = active
     user.session_token = secrets.token_hex(16)  # ends the account's sessions
     audit.record("user.activate" if active else "user.deactivate", target=user.email, user=by)
+    db.session.commit()
+
+
+def set_password(user: StaffUser, password: str, by: StaffUser | None = None) -> None:
+    """A new password for ``user``; the account's session ends (when people change their own
+    password, the caller signs their session in again)."""
+    problem = password_problem(password, user.email)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)
+    own = by is not None and by.id == user.id
+    audit.record("user.change_password" if own else "user.set_password", target=user.email,
+                 user=by)
     db.session.commit()

@@ -39,7 +39,7 @@ PERMISSION_LABELS = {
     "export": "Download exports (CSV, Excel, JSON)",
     "download_report": "Download the evidence report (support, breakdowns, charts, quotes)",
     "manage_consultations": "Load or update a definition, change open and close dates",
-    "manage_users": "Create staff accounts, change roles, deactivate",
+    "manage_users": "Create staff accounts, change roles, set new passwords, deactivate",
     "view_audit": "Read the audit log",
     "erase": "Erase a response for good",
 }

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db
 from ..models import StaffUser
 from . import bp
-from .accounts import AccountError, create_user, set_active, set_role
+from .accounts import AccountError, create_user, set_active, set_password, set_role
 from .roles import PERMISSIONS, ROLES, requires
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -28,6 +28,12 @@ class NewUserForm(FlaskForm):
         DataRequired("Enter a first password."), Length(max=200)])
 
 
+class SetPasswordForm(FlaskForm):
+    account = SelectField("Account", choices=[], validate_choice=False)
+    password = PasswordField("New password", validators=[
+        DataRequired("Enter a new password for them."), Length(max=200)])
+
+
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
@@ -40,10 +46,16 @@ def _me() -> StaffUser:
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
-def _page(form: NewUserForm, status: int = 200) -> Any:
+def _page(form: NewUserForm, status: int = 200,
+          password_form: SetPasswordForm | None = None) -> Any:
     users = db.session.scalars(sa.select(StaffUser).order_by(StaffUser.email)).all()
+    password_form = password_form or SetPasswordForm()
+    # Your own password is changed with "Change your password", which asks for the current one.
+    password_form.account.choices = [SelectChoice("", "Choose an account")] + [
+        SelectChoice(str(u.id), u.email) for u in users if u.id != _me().id]
     return render_template("staff/users.html", users=users, form=form, role_form=RoleForm,
-                           empty_form=EmptyForm(), permissions=PERMISSIONS), status
+                           empty_form=EmptyForm(), permissions=PERMISSIONS,
+                           password_form=password_form), status
 
 
 @bp.route("/users", methods=["GET"])
@@ -105,3 +117,31 @@ def users_toggle_active(user_id: int) -> Any:
             set_active(user, not user.active, by=_me())
             flash(f"{user.email} is now {'active' if user.active else 'deactivated'}.")
     return redirect(url_for("staff.users"))
+
+
+@bp.route("/users/password", methods=["POST"])
+@requires("manage_users")
+def users_set_password() -> Any:
+    """A new password for someone who forgot theirs: their sessions end, and they should change
+    it when they next sign in."""
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        account = form.account.data or ""
+        user = db.session.get(StaffUser, int(account)) if account.isdigit() else None
+        if user is not None and user.id == _me().id:
+            form.account.errors = ["Change your own password with Change your password, at the "
+                                   "top of the page: it asks for your current one."]
+            return _page(NewUserForm(formdata=None), 400, form)
+        if user is None:
+            form.account.errors = ["Choose the account to set a new password for."]
+            return _page(NewUserForm(formdata=None), 400, form)
+        try:
+            set_password(user, form.password.data or "", by=_me())
+        except AccountError as error:
+            db.session.rollback()
+            form.password.errors = [str(error)]
+            return _page(NewUserForm(formdata=None), 400, form)
+        flash(f"A new password is set for {user.email}, and their sessions have ended. Give it to "
+              "them in person or by phone, and ask them to change it when they sign in.")
+        return redirect(url_for("staff.users"))
+    return _page(NewUserForm(formdata=None), 400, form)
