@@ -32,7 +32,16 @@ TITLES = {
 _NOT_KEPT = {"csrf_token"}
 
 
-def _error_page(code: int, *, template: str = "errors/error.html", **context):
+def _staff_page() -> bool:
+    """Whether the request is for the staff workspace (a route of it, or any address under it)."""
+    return request.blueprint == "staff" or request.path.rstrip("/") == "/staff" \
+        or request.path.startswith("/staff/")
+
+
+def _error_page(code: int, *, template: str | None = None, **context):
+    if template is None:
+        # 5xx pages stay on the public layout: it needs nothing from the database.
+        template = "staff/error.html" if code < 500 and _staff_page() else "errors/error.html"
     return render_template(template, code=code, title=TITLES.get(code, TITLES[500]), **context), code
 
 

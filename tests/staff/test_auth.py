@@ -96,7 +96,11 @@ def test_failed_sign_ins_are_throttled_per_address(client, staff):
         assert login(client, "admin@example.org", "wrong password!!").status_code == 200
     answer = login(client, "admin@example.org", PASSWORD)
     assert answer.status_code == 429
-    assert "Wait a minute, then try again" in answer.get_data(as_text=True)
+    body = answer.get_data(as_text=True)
+    assert "Wait a minute, then try again" in body
+    # In the staff workspace, with its own way on, not the residents' pages.
+    assert "Consult staff" in body and "ask an admin to set a new one" in body
+    assert "list of consultations" not in body
 
 
 def test_failed_sign_ins_are_throttled_per_account(app, staff):

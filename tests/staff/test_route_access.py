@@ -71,6 +71,8 @@ def test_under_privileged_requests_are_refused(app, client, seeded, staff, role)
         assert answer.status_code == 403, f"{role}: {method} {url} gave {answer.status_code}"
         body = answer.get_data(as_text=True)
         assert SECRET not in body and seeded.reference not in body
+        assert f"has the {role} role, which does not allow this" in body, body[:1500]
+        assert "Go to the staff home page" in body
         refused += 1
     # every role but admin is refused something; admin is refused nothing
     assert (refused == 0) == (role == "admin")
@@ -84,3 +86,12 @@ def test_responses_are_addressed_by_reference_not_by_id(app):
     for rule, _ in staff_routes(app):
         if "response" in rule.rule:
             assert "<int:" not in rule.rule and "id>" not in rule.rule, rule.rule
+
+
+def test_an_unknown_staff_address_is_a_staff_404(client, staff):
+    answer = client.get("/staff/no-such-page")
+    assert answer.status_code == 404
+    body = answer.get_data(as_text=True)
+    assert "There is no staff page at this address" in body and "Consult staff" in body
+    public = client.get("/no-such-page").get_data(as_text=True)
+    assert "Consult staff" not in public and "list of consultations" in public
