@@ -82,4 +82,5 @@ def entry_start(slug: str) -> Any:
         form.received_on.data = dt.datetime.now(dt.timezone.utc).date()
     themes = {t.key: t for t in consultation.themes}
     return render_template("staff/entry.html", consultation=consultation, form=form,
-                           pages=pages, handlers=HANDLERS, themes=themes, errors=errors)
+                           pages=pages, handlers=HANDLERS, themes=themes, errors=errors,
+                           paper_entry=True)

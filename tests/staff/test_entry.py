@@ -58,3 +58,38 @@ def test_bad_entries_are_refused_with_messages_and_nothing_stored(pcp2021, signe
     assert "The date received cannot be in the future." in page
     assert "the response is not stored yet" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_an_optional_choice_can_be_set_back_to_not_answered(pcp2021, signed_in, client):
+    staff_client = signed_in("engagement")
+    page = staff_client.get(ENTRY).get_data(as_text=True)
+    # Optional radio questions end with "Not answered", chosen until something else is.
+    for column in ("district", "support__communities_first", "victim_reported"):
+        assert re.search(rf'name="{column}" type="radio" value="" checked', page), column
+    # A required one (the respondent type) has no way to leave it empty.
+    assert not re.search(r'name="respondent_type" type="radio" value=""', page)
+    token = csrf_token(staff_client, ENTRY)
+    answer = staff_client.post(ENTRY, data={
+        "csrf_token": token, "channel": "paper", "received_on": "2021-06-15",
+        "respondent_type": "resident", "district": "", "support__communities_first": ""})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    stored = db.session.scalar(sa.select(Response)).answers
+    assert stored == {"respondent_type": "resident"}
+    # Residents online never see it (the consultation opened now, so its pages are served).
+    pcp2021.opens_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    pcp2021.closes_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    db.session.commit()
+    online = client.get("/c/police-and-crime-plan-2021/q/area")
+    assert online.status_code == 200 and 'name="district"' in online.get_data(as_text=True)
+    assert "Not answered" not in online.get_data(as_text=True)
+
+
+def test_a_mistaken_choice_shown_again_after_an_error_can_still_be_cleared(pcp2021, signed_in):
+    staff_client = signed_in("engagement")
+    token = csrf_token(staff_client, ENTRY)
+    refused = staff_client.post(ENTRY, data={
+        "csrf_token": token, "channel": "paper", "received_on": "2999-01-01",
+        "respondent_type": "resident", "district": "fenland"}).get_data(as_text=True)
+    assert "The date received cannot be in the future." in refused
+    assert re.search(r'name="district" type="radio" value="fenland" checked', refused)
+    assert re.search(r'name="district" type="radio" value=""(?! checked)', refused)
