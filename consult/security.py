@@ -33,6 +33,11 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # Pages carry answers and staff data: never kept by a browser or a proxy (a shared computer
+    # at a library or an event must not show the last resident's answers). Static files keep
+    # their own caching.
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
     # Behind a proxy, ProxyFix (or the WSGI server) makes request.is_secure reflect HTTPS.
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)

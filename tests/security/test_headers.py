@@ -17,6 +17,7 @@ def _check(answer, https: bool = False):
     assert h.get("X-Frame-Options") == "DENY"
     assert h.get("X-Content-Type-Options") == "nosniff"
     assert h.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
+    assert h.get("Cache-Control") == "no-store"
     if https:
         assert "max-age=" in h.get("Strict-Transport-Security", "")
 
@@ -44,3 +45,17 @@ def test_session_cookie_is_http_only_and_same_site(client, staff):
     answer = login(client, "admin@example.org")
     cookie = next(c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_question_pages_with_answers_are_never_stored_by_a_browser(client, consultation):
+    consultation.opens_at = consultation.opens_at.replace(year=2000)
+    consultation.closes_at = consultation.closes_at.replace(year=2999)
+    db.session.commit()
+    answer = client.get(f"/c/{consultation.slug}")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_keep_their_own_caching(client):
+    with client.get("/static/favicon.svg") as answer:
+        assert answer.status_code == 200
+        assert answer.headers.get("Cache-Control") != "no-store"
