@@ -50,11 +50,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, security, staff
+    from . import cli, errors, published, security, staff
     from .survey import bp as survey_bp
+    from .survey import rendering
 
     app.register_blueprint(survey_bp)
     errors.init_app(app)
+    published.init_app(app)
+    rendering.init_app(app)
     security.init_app(app)
     staff.init_app(app)
     cli.init_app(app)

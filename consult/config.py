@@ -35,8 +35,33 @@ def secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
     return path.read_text().strip()
 
 
+def _number(name: str, default: float) -> float:
+    """A setting that must be a number of 0 or more, with a message naming it when it is not."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
+    return value
+
+
+def engine_options() -> dict:
+    """SQLAlchemy's pool settings.
+
+    Connections are not tested with a round trip before each request (``DATABASE_PRE_PING=1``
+    turns that on): after a database restart the first request on a broken connection gets the
+    "not saved yet" page and the pool replaces its connections. Connections older than half an
+    hour are replaced when next taken, before a firewall or proxy can drop them while idle.
+    """
+    return {"pool_pre_ping": os.environ.get("DATABASE_PRE_PING", "0") == "1",
+            "pool_recycle": 1800}
+
+
 class Config:
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Requests over 64 KiB are refused with a 413 page before any form code runs.
     MAX_CONTENT_LENGTH = 64 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
@@ -59,6 +84,12 @@ class Config:
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
         self.SECRET_KEY = secret_key()
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options()
+        # How long each process keeps a consultation as residents see it (consult/published.py):
+        # staff changes reach the public pages within this many seconds.
+        self.CONSULTATION_CACHE_SECONDS = _number("CONSULTATION_CACHE_SECONDS", 5.0)
+        # Question pages rendered per process, kept by what they show (survey/rendering.py).
+        self.PAGE_CACHE_SIZE = int(_number("PAGE_CACHE_SIZE", 512))
 
 
 class DevelopmentConfig(Config):
@@ -72,11 +103,15 @@ class ProductionConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    # Tests change consultations and look at once; the cache has tests of its own.
+    CONSULTATION_CACHE_SECONDS = 0.0
+    PAGE_CACHE_SIZE = 512
     RATELIMIT_STORAGE_URI = "memory://"
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
         self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options()
 
 
 config_by_name = {

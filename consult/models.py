@@ -57,7 +57,24 @@ CHANNELS = ("online", "paper", "event", "email", "letter")
 ROLES = ("admin", "engagement", "analyst", "viewer")
 
 
-class Consultation(db.Model):
+class OpeningTimes:
+    """Open from ``opens_at`` (inclusive) to ``closes_at`` (exclusive), both aware UTC datetimes
+    given by the class that uses it (the model, and the snapshot residents' pages read)."""
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
+
+    def status(self, now: dt.datetime | None = None) -> str:
+        now = now or utcnow()
+        if now < self.opens_at:
+            return "not open yet"
+        if now >= self.closes_at:
+            return "closed"
+        return "open"
+
+
+class Consultation(OpeningTimes, db.Model):
     __tablename__ = "consultation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,18 +100,6 @@ class Consultation(db.Model):
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"
     )
-
-    def is_open(self, now: dt.datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.opens_at <= now < self.closes_at
-
-    def status(self, now: dt.datetime | None = None) -> str:
-        now = now or utcnow()
-        if now < self.opens_at:
-            return "not open yet"
-        if now >= self.closes_at:
-            return "closed"
-        return "open"
 
 
 class Theme(db.Model):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Consultation, Draft, utcnow
+from ..published import ConsultationLike
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 16
@@ -40,7 +41,7 @@ def _tokens() -> dict[str, str]:
     return dict(session.get("drafts", {}))
 
 
-def remember(consultation: Consultation, draft: Draft, code: str | None = None) -> None:
+def remember(consultation: ConsultationLike, draft: Draft, code: str | None = None) -> None:
     tokens = _tokens()
     tokens[consultation.slug] = draft.token
     session["drafts"] = tokens
@@ -50,7 +51,8 @@ def remember(consultation: Consultation, draft: Draft, code: str | None = None) 
         session["codes"] = codes
 
 
-def session_draft(consultation: Consultation, *, include_submitted: bool = False) -> Draft | None:
+def session_draft(consultation: ConsultationLike, *,
+                  include_submitted: bool = False) -> Draft | None:
     """The draft this browser is answering for ``consultation``, if any and still usable."""
     token = _tokens().get(consultation.slug)
     if not token:
@@ -81,7 +83,7 @@ def resume_code_for(draft: Draft) -> str:
     return code
 
 
-def find_by_code(consultation: Consultation, code: str) -> Draft | None:
+def find_by_code(consultation: ConsultationLike, code: str) -> Draft | None:
     draft = db.session.execute(select(Draft).where(
         Draft.resume_code_sha256 == hash_code(code),
         Draft.consultation_id == consultation.id)).scalar_one_or_none()

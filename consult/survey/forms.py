@@ -8,9 +8,11 @@ so that staff paper entry is held to the rules the online survey is held to.
 from __future__ import annotations
 
 import json
+import threading
 from functools import lru_cache
 from typing import Any
 
+from cachetools import LRUCache
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
@@ -31,9 +33,23 @@ def _form_class(page_json: str) -> type[PageForm]:
     return type(f"PageForm_{page['key']}", (PageForm,), attrs)
 
 
+# The classes of the page dicts seen most recently, by identity: a published consultation's pages
+# are the same dict objects request after request, so most look-ups skip serialising the page.
+# Each entry holds its page, so an id cannot be reused while it is kept.
+_by_identity: LRUCache = LRUCache(maxsize=256)
+_by_identity_lock = threading.Lock()
+
+
 def form_class(page: dict) -> type[PageForm]:
     """The form class of one page of a definition (cached: a page's fields never change)."""
-    return _form_class(json.dumps(page, sort_keys=True))
+    with _by_identity_lock:
+        kept = _by_identity.get(id(page))
+    if kept is not None and kept[0] is page:
+        return kept[1]
+    cls = _form_class(json.dumps(page, sort_keys=True))
+    with _by_identity_lock:
+        _by_identity[id(page)] = (page, cls)
+    return cls
 
 
 def build_form(page: dict, *, formdata: MultiDict | None = None,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..models import CHANNELS, Consultation, Draft, Response, StaffUser, utcnow
+from ..published import ConsultationLike
 from .forms import validate_answers
 from .journey import shown_answers
 
@@ -41,16 +42,21 @@ def new_reference(prefix: str) -> str:
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
 
 
-def store_response(consultation: Consultation, answers: dict[str, Any], channel: str = "online",
-                   received_on: dt.date | None = None, draft_token: str | None = None,
-                   entered_by: StaffUser | int | None = None,
-                   submitted_at: dt.datetime | None = None) -> Response:
+def store_response(consultation: ConsultationLike, answers: dict[str, Any],
+                   channel: str = "online", received_on: dt.date | None = None,
+                   draft_token: str | None = None, entered_by: StaffUser | int | None = None,
+                   submitted_at: dt.datetime | None = None,
+                   draft: Draft | None = None) -> Response:
     """Check ``answers`` (keyed by export column) and store them as one Response; commits.
 
-    Raises InvalidAnswers when an answer would not be accepted online. With ``draft_token``, a
-    response already stored for that draft is returned instead of a second one, and the draft
-    is marked submitted in the same transaction.
+    Raises InvalidAnswers when an answer would not be accepted online. With ``draft_token`` (or
+    the ``draft`` itself, already loaded by the caller), a response already stored for that draft
+    is returned instead of a second one, and the draft is marked submitted in the same
+    transaction. Two submits of one draft at once make one response: the unique ``draft_token``
+    turns the second insert away, and the second caller gets the first one's response.
     """
+    if draft is not None:
+        draft_token = draft.token
     if channel not in CHANNELS:
         raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
     definition = consultation.definition
@@ -68,13 +74,20 @@ def store_response(consultation: Consultation, answers: dict[str, Any], channel:
         reference = new_reference(prefix)
         try:
             if draft_token:
-                existing = _by_draft(draft_token)
-                if existing is not None:
-                    return existing
-                draft = db.session.execute(select(Draft).where(Draft.token == draft_token)).scalar_one_or_none()
+                # A loaded draft not yet marked submitted needs no look-up: if another submit of
+                # it has just been stored, the unique draft_token refuses this one below.
+                if draft is None or draft.submitted_at is not None or attempt > 1:
+                    existing = _by_draft(draft_token)
+                    if existing is not None:
+                        return existing
+                if draft is None:
+                    draft = db.session.execute(
+                        select(Draft).where(Draft.token == draft_token)).scalar_one_or_none()
                 if draft is not None:
+                    # The response holds the answers now; the draft keeps none of them (nor any
+                    # given on pages the route no longer shows).
                     draft.submitted_at = submitted_at
-                    draft.answers = clean
+                    draft.answers = {}
             response = Response(
                 reference=reference, consultation_id=consultation.id, draft_token=draft_token,
                 submitted_at=submitted_at, received_on=received_on or submitted_at.date(),

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
-from . import bp
+from ..published import PublishedConsultation, published
+from . import bp, rendering
 from .drafts import (find_by_code, new_draft, normalise_code, remember, resume_code_for,
                      session_draft)
 from .forms import build_form, page_answers, page_columns, validate_answers
@@ -19,21 +20,26 @@ from .journey import find_page, is_shown, next_page, previous_page, visible_page
 from .submission import InvalidAnswers, store_response
 
 
-def get_consultation(slug: str) -> Consultation:
-    consultation = db.session.execute(
-        select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
+# The pages every resident goes through carry no rate limit (a crowd is met by admission control,
+# consult/admission.py), so they are marked exempt and the limiter skips them at once; guessing
+# resume codes is limited on the resume routes below.
+
+
+def get_consultation(slug: str) -> PublishedConsultation:
+    consultation = published(slug)
     if consultation is None:
         abort(404)
     return consultation
 
 
-def not_open_page(consultation: Consultation):
+def not_open_page(consultation: PublishedConsultation):
     """Refuses an answer sent while the consultation is not open; any saved draft is left alone."""
     return render_template("survey/not_open.html", consultation=consultation,
                            status=consultation.status()), 403
 
 
 @bp.get("/")
+@limiter.exempt
 def index():
     consultations = db.session.execute(
         select(Consultation).order_by(Consultation.closes_at.desc())).scalars().all()
@@ -44,6 +50,7 @@ def index():
 
 
 @bp.get("/c/<slug>")
+@limiter.exempt
 def start(slug: str):
     consultation = get_consultation(slug)
     definition = consultation.definition
@@ -54,6 +61,7 @@ def start(slug: str):
 
 
 @bp.route("/c/<slug>/q/<page_key>", methods=["GET", "POST"])
+@limiter.exempt
 def page(slug: str, page_key: str):
     consultation = get_consultation(slug)
     definition = consultation.definition
@@ -72,37 +80,47 @@ def page(slug: str, page_key: str):
         target = url_for(".page", slug=slug, page_key=following["key"]) if following and not returning \
             else url_for(".check", slug=slug)
         return redirect(target)
-    if request.method == "POST":
-        form = build_form(current, formdata=request.form)
-        if form.validate():
-            if draft is None:
-                draft = new_draft(consultation)
-            kept = {k: v for k, v in answers.items() if k not in page_columns(current)}
-            kept.update(page_answers(current, form))
-            draft.answers = kept
-            following = next_page(definition, page_key, kept)
-            draft.current_page = following["key"] if following and not returning else "check"
-            db.session.commit()
-            remember(consultation, draft)
-            if request.form.get("action") == "save":
-                return redirect(url_for(".saved", slug=slug))
-            if following is None or returning:
-                return redirect(url_for(".check", slug=slug))
-            return redirect(url_for(".page", slug=slug, page_key=following["key"]))
-    else:
-        form = build_form(current, answers=answers)
+    columns = page_columns(current)
     back = previous_page(definition, page_key, answers)
     back_url = url_for(".check", slug=slug) if returning else (
         url_for(".page", slug=slug, page_key=back["key"]) if back else url_for(".start", slug=slug))
+    if request.method != "POST":  # GET, and HEAD (which must never save anything)
+        key = rendering.page_key(consultation.fingerprint, current, columns, answers, back_url,
+                                 returning)
+        return rendering.serve(key, lambda placeholder: _render_page(
+            consultation, current, build_form(current, answers=answers, csrf=False), back_url,
+            returning, csrf_value=placeholder))
+    form = build_form(current, formdata=request.form, csrf=False)  # CSRFProtect checked it
+    if form.validate():
+        if draft is None:
+            draft = new_draft(consultation)
+        answered_here = set(columns)
+        kept = {k: v for k, v in answers.items() if k not in answered_here}
+        kept.update(page_answers(current, form))
+        draft.answers = kept
+        following = next_page(definition, page_key, kept)
+        draft.current_page = following["key"] if following and not returning else "check"
+        db.session.commit()
+        remember(consultation, draft)
+        if request.form.get("action") == "save":
+            return redirect(url_for(".saved", slug=slug))
+        if following is None or returning:
+            return redirect(url_for(".check", slug=slug))
+        return redirect(url_for(".page", slug=slug, page_key=following["key"]))
+    return _render_page(consultation, current, form, back_url, returning)
+
+
+def _render_page(consultation: PublishedConsultation, current: dict, form, back_url: str,
+                 returning: bool, csrf_value: str | None = None) -> str:
     themes = consultation.themes
     theme = next((t for t in themes if t.key == current.get("theme")), None)
     return render_template("survey/page.html", consultation=consultation, page=current, form=form,
                            handlers=HANDLERS, back_url=back_url, returning=returning, theme=theme,
-                           theme_count=len(themes),
+                           theme_count=len(themes), csrf_value=csrf_value,
                            page_theme_number=themes.index(theme) + 1 if theme else None)
 
 
-def _summary(consultation: Consultation, answers: dict) -> list[dict]:
+def _summary(consultation: PublishedConsultation, answers: dict) -> list[dict]:
     sections = []
     for page_def in visible_pages(consultation.definition, answers):
         rows = []
@@ -114,6 +132,7 @@ def _summary(consultation: Consultation, answers: dict) -> list[dict]:
 
 
 @bp.route("/c/<slug>/check", methods=["GET", "POST"])
+@limiter.exempt
 def check(slug: str):
     consultation = get_consultation(slug)
     if not consultation.is_open():
@@ -129,7 +148,7 @@ def check(slug: str):
     if request.method == "POST":
         try:
             response = store_response(consultation, dict(draft.answers), channel="online",
-                                      draft_token=draft.token)
+                                      draft=draft)
         except InvalidAnswers as invalid:
             errors = invalid.errors
         else:
@@ -146,7 +165,7 @@ def check(slug: str):
                            incomplete=bool(missing)), (200 if not errors else 400)
 
 
-def _confirmation_of(consultation: Consultation, token: str):
+def _confirmation_of(consultation: PublishedConsultation, token: str):
     response = db.session.execute(select(Response).where(Response.draft_token == token)).scalar_one_or_none()
     if response is None:  # a draft marked submitted always has its response; be safe regardless
         return redirect(url_for(".start", slug=consultation.slug))
@@ -154,13 +173,14 @@ def _confirmation_of(consultation: Consultation, token: str):
     return redirect(url_for(".confirmation", slug=consultation.slug))
 
 
-def _remember_reference(consultation: Consultation, response: Response) -> None:
+def _remember_reference(consultation: PublishedConsultation, response: Response) -> None:
     refs = dict(session.get("submitted", {}))
     refs[consultation.slug] = response.reference
     session["submitted"] = refs
 
 
 @bp.get("/c/<slug>/confirmation")
+@limiter.exempt
 def confirmation(slug: str):
     consultation = get_consultation(slug)
     reference = dict(session.get("submitted", {})).get(slug)
@@ -170,6 +190,7 @@ def confirmation(slug: str):
 
 
 @bp.get("/c/<slug>/saved")
+@limiter.exempt
 def saved(slug: str):
     consultation = get_consultation(slug)
     if not consultation.is_open():
@@ -187,7 +208,7 @@ def saved(slug: str):
                            next_url=next_url)
 
 
-def _resume(consultation: Consultation, code: str):
+def _resume(consultation: PublishedConsultation, code: str):
     draft = find_by_code(consultation, code)
     if draft is None:
         return None
@@ -241,11 +262,13 @@ def resume_link(slug: str, code: str):
 
 
 @bp.get("/privacy")
+@limiter.exempt
 def privacy():
     consultations = db.session.execute(select(Consultation)).scalars().all()
     return render_template("survey/privacy.html", consultations=consultations)
 
 
 @bp.get("/accessibility")
+@limiter.exempt
 def accessibility():
     return render_template("survey/accessibility.html")

@@ -16,9 +16,14 @@ from benchmarks.pages import CONFIRMATION_RE, answer, read_forms
 from consult.extensions import db
 
 DEMO = "/c/police-and-crime-plan-2021-demo"
-# Most queries any one request of the journey may make.
-BUDGET = {"GET page": 2, "POST page": 3, "GET check": 2, "POST check": 6, "GET start": 2,
-          "GET confirmation": 2}
+# Most queries any one request of the journey may make, as served in production: the
+# consultation is read once (on the start page here) and then kept for a few seconds
+# (consult/published.py); a question page reads the draft, and saving it adds one write.
+BUDGET = {"GET page": 1, "POST page": 2, "GET check": 1, "POST check": 3, "GET start": 1,
+          "GET confirmation": 0}
+# Reading the consultation when it is not kept: one query, its themes joined.
+COLD_BUDGET = {"GET page": 2, "POST page": 3, "GET check": 2, "POST check": 4, "GET start": 1,
+               "GET confirmation": 1}
 
 
 def _kind(method: str, path: str) -> str:
@@ -31,8 +36,12 @@ def _kind(method: str, path: str) -> str:
     return f"{method} start"
 
 
+@pytest.mark.parametrize("kept_seconds, budget", [(60.0, BUDGET), (0.0, COLD_BUDGET)],
+                         ids=["consultation-kept", "consultation-read-each-time"])
 @pytest.mark.parametrize("respondent", ["resident", "victim_or_witness", "business"])
-def test_each_page_makes_a_fixed_small_number_of_queries(app, client, loaded, respondent):
+def test_each_page_makes_a_fixed_small_number_of_queries(app, client, loaded, respondent,
+                                                         kept_seconds, budget):
+    app.config["CONSULTATION_CACHE_SECONDS"] = kept_seconds
     counted: dict[str, list[int]] = defaultdict(list)
     queries = []
 
@@ -69,5 +78,5 @@ def test_each_page_makes_a_fixed_small_number_of_queries(app, client, loaded, re
 
     worst = {kind: max(n) for kind, n in counted.items()}
     print(f"{respondent}: most queries per request {worst}")
-    over = {k: (n, BUDGET[k]) for k, n in worst.items() if n > BUDGET[k]}
+    over = {k: (n, budget[k]) for k, n in worst.items() if n > budget[k]}
     assert not over, f"queries per request over budget (found, budget): {over}; all: {worst}"

@@ -31,6 +31,21 @@ def test_back_and_submit_again_makes_one_response(browser):
     assert browser.get(check).location.endswith("/confirmation")
 
 
+def test_a_submitted_draft_keeps_no_answers_only_the_response_does(browser):
+    browser.post(f"{DEMO}/q/about_you", {"respondent_type": "victim_or_witness"})
+    browser.post(f"{DEMO}/q/victim_experience", {
+        "victim_crime_types": ["burglary"], "victim_reported": "yes",
+        "victim_support_offered": "no", "victim_satisfaction": "not_applicable"})
+    check = complete_2021(browser, "resident")  # the victim page is no longer on the route
+    assert "victim_reported" in db.session.query(Draft).one().answers
+    assert browser.post(check, {}).location.endswith("/confirmation")
+    db.session.expire_all()
+    draft = db.session.query(Draft).one()
+    assert draft.submitted_at is not None and draft.answers == {}
+    stored = db.session.query(Response).one().answers
+    assert stored["respondent_type"] == "resident" and "victim_reported" not in stored
+
+
 def test_two_submits_at_once_make_one_response(app, browser):
     check = complete_2021(browser, "resident")
     browser.get(check)
