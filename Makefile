@@ -58,7 +58,7 @@ test: install $(TEST_STAMP) chromium ## Install what the tests need and run the 
 test-fast: install $(TEST_STAMP) ## Run the suite without the browser tests
 	$(PY) -m pytest -m "not browser"
 
-bench: install ## Run the benchmarks (see benchmarks/README.md)
+bench: install ## Run the benchmarks and print their figures (docs/operations.md, "Capacity")
 	$(PY) -m pip install --quiet -e '.[benchmarks]'
 	$(PY) benchmarks/run_all.py
 

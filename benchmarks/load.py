@@ -190,7 +190,9 @@ def locust(user_class: str, host: str, args: argparse.Namespace, prefix: Path,
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - started
-    if proc.returncode not in (0, 1):  # 1: some requests failed, reported below
+    if proc.returncode not in (0, 1) or not Path(f"{prefix}_stats.csv").exists():
+        # 1 is also Locust's answer when some requests failed, reported below; without its
+        # statistics file it did not run at all (not installed: pip install -e '.[benchmarks]').
         sys.exit(f"locust failed:\n{proc.stdout}\n{proc.stderr}")
     rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
     counted = json.loads(counts.read_text()) if counts.exists() else {}
@@ -284,9 +286,13 @@ def main(argv: list[str] | None = None) -> int:
               f" (goal >= 50/s), broken journeys {c.get('broken_journeys', 0)}, "
               f"saves {c.get('saves', 0)}, resumes {c.get('resumes', 0)}, "
               f"submissions {c.get('submissions', 0) / duration:.1f}/s")
+        served = (table["journeys"]["requests"] + c.get("redirects_followed", 0)) / duration
+        print(f"requests the app answered for the journeys, the redirects Locust followed "
+              f"included: {served:.1f}/s")
         if ceiling_rps:
             print(f"journey pages/s as a fraction of the ceiling: "
-                  f"{table['journeys']['rps'] / ceiling_rps:.2f}")
+                  f"{table['journeys']['rps'] / ceiling_rps:.2f}; requests answered: "
+                  f"{served / ceiling_rps:.2f}")
     if "submit" in results:
         sub = row(results["submit"], "submit (final)")
         n = int(sub["Request Count"]) if sub else 0

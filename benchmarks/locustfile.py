@@ -30,7 +30,7 @@ import random
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from locust import FastHttpUser, constant, events, task
 
@@ -47,7 +47,7 @@ from benchmarks.pages import (  # noqa: E402
 ERROR_LIST_RE = re.compile(r'govuk-error-summary__list">(.*?)</ul>', re.S)
 START_PATH = os.environ.get("CONSULT_BENCH_START", "/")
 COUNTS = {"journeys": 0, "submissions": 0, "acknowledged": 0, "saves": 0, "resumes": 0,
-          "broken_journeys": 0}
+          "broken_journeys": 0, "redirects_followed": 0}
 
 
 def random_address() -> str:
@@ -85,6 +85,9 @@ class LocustJourney(Journey):
             kwargs["data"] = urlencode(data or {}, doseq=True)
             headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
         with call(url, name=name, catch_response=True, headers=headers, **kwargs) as r:
+            # Locust counts a request and the redirect it followed as one; the app served both.
+            if urlsplit(str(r.url)).path != urlsplit(url).path:
+                COUNTS["redirects_followed"] += 1
             if r.status_code != 200:
                 r.failure(f"{method} {path_name(url)} answered {r.status_code}")
                 raise Broken(name)

@@ -1,5 +1,6 @@
-"""Every benchmark, one after the other (``make bench``): the load benchmark beside its ceiling,
-the million-response CSV export beside COPY, and the export memory benchmark.
+"""Every benchmark, one after the other (``make bench``): the time each request of the journey
+takes in the app alone, the load benchmark beside its ceiling, the million-response CSV export
+beside COPY, and the export memory benchmark.
 
     python benchmarks/run_all.py            # prints each benchmark's figures
     python benchmarks/run_all.py --quick    # short runs, to see that everything works
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs")
     args = parser.parse_args(argv)
     runs = [
+        ["route_times.py"] + (["--journeys", "5"] if args.quick else []),
         ["load.py"] + (["--duration", "10", "--users", "10"] if args.quick else ["--duration", "60"]),
         ["export_speed.py"] + (["--responses", "20000"] if args.quick else []),
         ["export_memory.py"] + (["--sizes", "2000", "--formats", "csv"] if args.quick else []),

@@ -18,7 +18,8 @@ class Resident:
     reference: str | None = None
 
     def press_send(self) -> Page:
-        """Presses "Send response" on check your answers (raises OSError if the connection drops)."""
+        """Presses "Send response" on check your answers (raises OSError, or an
+        http.client.HTTPException for an answer cut short, if the connection drops)."""
         data = dict(self.check_form.hidden)
         return self.browser.fetch_patiently("POST", self.check_form.action, data)
 

@@ -57,10 +57,12 @@ def test_database_outage_gives_the_not_saved_page_and_retries_store_once(
             f.result()
 
     try:
-        # While it is down: pages say so, and a page of answers posted is kept on the page.
+        # While it is down: a page that needs nothing stored is served from what the process
+        # keeps (the consultation, for CONSULTATION_CACHE_SECONDS), any other says the service
+        # is unavailable; never a 500. A page of answers posted is kept on the page.
         start_page = walker.fetch_patiently("GET", START)
-        assert start_page.status == 503, start_page.status
-        assert "Sorry" in start_page.text
+        assert start_page.status in (200, 503), start_page.status
+        assert ("Start now" if start_page.status == 200 else "Sorry") in start_page.text
         data = answer(question_form)
         posted = walker.fetch_patiently("POST", question_form.action, data)
         assert posted.status == 503 and NOT_SAVED in posted.text, posted.status
