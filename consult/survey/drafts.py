@@ -10,10 +10,11 @@ import hashlib
 import secrets
 
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import Consultation, Draft, utcnow
+from ..models import Draft, utcnow
 from ..published import ConsultationLike
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -43,12 +44,19 @@ def _tokens() -> dict[str, str]:
 
 def remember(consultation: ConsultationLike, draft: Draft, code: str | None = None) -> None:
     tokens = _tokens()
-    tokens[consultation.slug] = draft.token
-    session["drafts"] = tokens
+    if tokens.get(consultation.slug) != draft.token:  # else the cookie is not sent again
+        tokens[consultation.slug] = draft.token
+        session["drafts"] = tokens
     if code:
         codes = dict(session.get("codes", {}))
         codes[draft.token] = code
         session["codes"] = codes
+
+
+# Built once: every page a resident opens or answers reads its draft with this statement, and a
+# statement object kept between requests keeps its compiled form and cache key too.
+_DRAFT_BY_TOKEN = select(Draft).where(Draft.token == bindparam("token"),
+                                      Draft.consultation_id == bindparam("consultation_id"))
 
 
 def session_draft(consultation: ConsultationLike, *,
@@ -57,8 +65,8 @@ def session_draft(consultation: ConsultationLike, *,
     token = _tokens().get(consultation.slug)
     if not token:
         return None
-    draft = db.session.execute(select(Draft).where(
-        Draft.token == token, Draft.consultation_id == consultation.id)).scalar_one_or_none()
+    draft = db.session.execute(_DRAFT_BY_TOKEN, {
+        "token": token, "consultation_id": consultation.id}).scalar_one_or_none()
     if draft is None or draft.expires_at <= utcnow():
         return None
     if draft.submitted_at is not None and not include_submitted:
@@ -66,10 +74,33 @@ def session_draft(consultation: ConsultationLike, *,
     return draft
 
 
-def new_draft(consultation: Consultation) -> Draft:
+def new_draft(consultation: ConsultationLike) -> Draft:
     draft = Draft(consultation_id=consultation.id, token=secrets.token_hex(32), answers={},
                   expires_at=consultation.closes_at)
     db.session.add(draft)
+    return draft
+
+
+_SAVE_ANSWERS = (update(Draft.__table__)
+                 .where(Draft.__table__.c.id == bindparam("draft_id"))
+                 .values(answers=bindparam("new_answers"), current_page=bindparam("new_page")))
+
+
+def save_answers(consultation: ConsultationLike, draft: Draft | None, answers: dict,
+                 current_page: str) -> Draft:
+    """Stores the draft's answers and the page it is on, and commits: a new draft for a first
+    answer, otherwise one UPDATE of its row (without the ORM's unit of work, which costs more
+    than the statement on the page residents answer most)."""
+    if draft is None:
+        draft = new_draft(consultation)
+        draft.answers = answers
+        draft.current_page = current_page
+    else:
+        db.session.execute(_SAVE_ANSWERS, {"draft_id": draft.id, "new_answers": answers,
+                                           "new_page": current_page})
+        set_committed_value(draft, "answers", answers)
+        set_committed_value(draft, "current_page", current_page)
+    db.session.commit()
     return draft
 
 

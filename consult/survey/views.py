@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
 from . import bp, rendering
-from .drafts import (find_by_code, new_draft, normalise_code, remember, resume_code_for,
+from .drafts import (find_by_code, normalise_code, remember, resume_code_for, save_answers,
                      session_draft)
 from .forms import build_form, page_answers, page_columns, validate_answers
 from .handlers import HANDLERS
@@ -92,15 +92,12 @@ def page(slug: str, page_key: str):
             returning, csrf_value=placeholder))
     form = build_form(current, formdata=request.form, csrf=False)  # CSRFProtect checked it
     if form.validate():
-        if draft is None:
-            draft = new_draft(consultation)
         answered_here = set(columns)
         kept = {k: v for k, v in answers.items() if k not in answered_here}
         kept.update(page_answers(current, form))
-        draft.answers = kept
         following = next_page(definition, page_key, kept)
-        draft.current_page = following["key"] if following and not returning else "check"
-        db.session.commit()
+        draft = save_answers(consultation, draft, kept,
+                             following["key"] if following and not returning else "check")
         remember(consultation, draft)
         if request.form.get("action") == "save":
             return redirect(url_for(".saved", slug=slug))

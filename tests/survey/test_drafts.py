@@ -152,3 +152,34 @@ def test_a_consultation_not_open_yet_says_when_it_opens(browser):
     assert "This consultation is not open yet. It opens at" in page and "Start now" not in page
     refused = browser.post(f"{DEMO}/q/about_you", {"respondent_type": "resident"}, fetch_first=False)
     assert refused.status_code == 403 and "not open yet" in html(refused)
+
+
+def test_each_answered_page_is_stored_in_the_draft_with_the_page_it_leads_to(browser):
+    browser.post(f"{DEMO}/q/about_you", {"respondent_type": "victim_or_witness"})
+    first = db.session.query(Draft).one()
+    created, first_saved = first.created_at, first.updated_at
+    db.session.expire_all()
+    browser.post(f"{DEMO}/q/victim_experience", {"victim_crime_types": ["fraud_or_cyber"]})
+    db.session.expire_all()
+    draft = db.session.query(Draft).one()
+    assert draft.answers["respondent_type"] == "victim_or_witness"
+    assert draft.answers["victim_crime_types"] == ["fraud_or_cyber"]
+    assert draft.current_page == "area"
+    assert draft.created_at == created and draft.updated_at >= first_saved
+    # Answering a page again replaces that page's answers and keeps the others.
+    browser.post(f"{DEMO}/q/victim_experience", {"victim_crime_types": ["burglary"]})
+    db.session.expire_all()
+    draft = db.session.query(Draft).one()
+    assert draft.answers["victim_crime_types"] == ["burglary"]
+    assert draft.answers["respondent_type"] == "victim_or_witness"
+
+
+def test_the_session_cookie_is_sent_again_only_when_it_changes(browser):
+    first = browser.post(f"{DEMO}/q/about_you", {"respondent_type": "resident"})
+    assert "session=" in first.headers.get("Set-Cookie", "")
+    later = browser.post(f"{DEMO}/q/area", {"district": "cambridge"})
+    assert later.status_code == 302
+    assert "session=" not in later.headers.get("Set-Cookie", "")
+    # The browser's cookie still leads to the same draft, holding both answers.
+    draft = db.session.query(Draft).one()
+    assert draft.answers["district"] == "cambridge" and draft.answers["respondent_type"] == "resident"
