@@ -436,13 +436,20 @@ def _rank_text(value) -> str:
     return "" if pd.isna(value) else str(int(value))
 
 
-def write_csv(wide: pd.DataFrame, path: Path) -> None:
+def _cells(wide: pd.DataFrame) -> pd.DataFrame:
+    """The rows as a spreadsheet shows them: ranks as whole numbers (blank when not ranked) and
+    text guarded against formulas."""
     out = wide.copy()
     for col in out.columns:
         if col.startswith("rank__"):
             out[col] = out[col].map(_rank_text)
         elif not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(_guard)
+    return out
+
+
+def write_csv(wide: pd.DataFrame, path: Path) -> None:
+    out = _cells(wide)
     out.to_csv(path, index=False, lineterminator="\n")
     dictionary().to_csv(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
                         else Path(str(path) + ".dictionary.csv"), index=False, lineterminator="\n")
@@ -468,12 +475,7 @@ def write_json(wide: pd.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(wide: pd.DataFrame, path: Path) -> None:
-    out = wide.copy()
-    for col in out.columns:
-        if col.startswith("rank__"):
-            out[col] = out[col].map(_rank_text)
-        elif not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(_guard)
+    out = _cells(wide)
     with pd.ExcelWriter(path, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False,
                                                    "strings_to_urls": False}}) as writer:
