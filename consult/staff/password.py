@@ -30,7 +30,7 @@ class ChangePasswordForm(FlaskForm):
     again = PasswordField("New password again", validators=[
         DataRequired("Enter the new password again."),
         EqualTo("new", message="The two new passwords are not the same. "
-                               "Enter it twice, the same.")])
+                               "Enter the same new password in both boxes.")])
 
 
 def _refused(response: Any) -> bool:
