@@ -97,7 +97,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
     (fewer than 10 people) are left out and named in the note below the chart."""
     table = bd.table
     themes = list(dict.fromkeys(table["theme"]))
-    shown = table[~(table["hidden_support"] | table["hidden_view"])]
+    shown = table[~(table["hidden_supporting"] | table["hidden_view"])]
     groups = list(dict.fromkeys(table["label"]))
     with plt.rc_context(FONT):
         n = len(themes)
@@ -111,7 +111,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
             ax = axes[k // cols][k % cols]
             part = shown[shown["theme"] == theme]
             overall = table[table["theme"] == theme]
-            total = overall["n_support"].sum() / max(overall["n_view"].sum(), 1)
+            total = overall["n_supporting"].sum() / max(overall["n_view"].sum(), 1)
             ax.axvline(total, color="#6f777b", linestyle="--", linewidth=0.8)
             ys = [y_of[g] for g in part["label"]]
             ax.errorbar(part["support_share"], ys,

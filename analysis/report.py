@@ -190,7 +190,7 @@ def _breakdown_section(data: ConsultationData, field: str) -> dict[str, Any]:
     for r in t.itertuples():
         if r.hidden_view:
             text = "<10"
-        elif r.hidden_support:
+        elif r.hidden_supporting:
             text = f"– (n={r.n_view:,})"
         else:
             text = f"{pct(r.support_share)} (n={r.n_view:,})"

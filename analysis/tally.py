@@ -10,8 +10,11 @@ Counting rules (also printed in the report's methods note):
   view, i.e. strongly support, support, neither, oppose or strongly oppose.
 * Support = strongly support + support; oppose = oppose + strongly oppose; net support =
   support share - oppose share (percentage points, -100 to 100 when multiplied by 100).
+  ``n_<level>`` is always the count of that one level (``n_support`` is "support" only); the
+  two-level totals are ``n_supporting`` and ``n_opposing``.
 * Intervals are Wilson score 95% intervals for a binomial proportion; the net support interval
-  is the normal interval for a difference of two proportions from the same multinomial sample.
+  is the MOVER-Wilson interval for a difference of two proportions from the same multinomial
+  sample (:func:`net_support_interval`), which stays inside -1 to 1 and never has zero width.
 * Published counts under 10 are shown as ``<10`` (primary suppression), and further cells are
   hidden where a hidden one could be worked out from row or column totals (secondary
   suppression, :func:`suppression_mask`).
@@ -59,6 +62,32 @@ def wilson_interval(count, n, confidence: float = 0.95) -> tuple[np.ndarray, np.
     return low, high
 
 
+def net_support_interval(support_share, oppose_share, n, confidence: float = 0.95
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """95% interval for net support (support share minus oppose share, -1 to 1) when both shares
+    come from the same ``n`` people (MOVER, Zou and Donner 2008, from Wilson limits, with the
+    correlation -sqrt(ps po / ((1-ps)(1-po))) of two answers of one multinomial question).
+
+    Unlike the plain normal interval it never collapses to a point when everyone supports (3 of 3
+    supporting gives about +21 to +100, not +100 to +100) and it stays inside -1 to 1.
+    Returns ``(low, high)``; NaN where ``n`` is 0. ``n`` may be an effective sample size.
+    """
+    ps = np.asarray(support_share, dtype=float)
+    po = np.asarray(oppose_share, dtype=float)
+    n = np.asarray(n, dtype=float)
+    ls, us = wilson_interval(ps * n, n, confidence)
+    lo, uo = wilson_interval(po * n, n, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = -np.sqrt(ps * po / ((1 - ps) * (1 - po)))
+    r = np.where(np.isfinite(r), r, 0.0)
+    d = ps - po
+    low = d - np.sqrt(np.maximum((ps - ls) ** 2 + (uo - po) ** 2 - 2 * r * (ps - ls) * (uo - po), 0))
+    high = d + np.sqrt(np.maximum((us - ps) ** 2 + (po - lo) ** 2 - 2 * r * (us - ps) * (po - lo), 0))
+    low = np.where(n > 0, np.clip(low, -1, 1), np.nan)
+    high = np.where(n > 0, np.clip(high, -1, 1), np.nan)
+    return low, high
+
+
 def _status_mask(data: ConsultationData, status: str | None) -> np.ndarray:
     statuses = data.responses["status"]
     if status is None:
@@ -92,23 +121,21 @@ def shares_from_counts(counts: pd.DataFrame, n_effective: pd.Series | None = Non
     for level in LEVELS:
         out[f"n_{level}"] = counts[level]
     out["n_view"] = counts[VIEW_LEVELS].sum(axis=1)
-    out["n_support"] = counts[SUPPORT_LEVELS].sum(axis=1)
-    out["n_oppose"] = counts[OPPOSE_LEVELS].sum(axis=1)
+    # two-level totals under their own names: n_support and n_oppose stay the single levels
+    out["n_supporting"] = counts[SUPPORT_LEVELS].sum(axis=1)
+    out["n_opposing"] = counts[OPPOSE_LEVELS].sum(axis=1)
     base = out["n_view"].replace(0, np.nan)
     for level in VIEW_LEVELS:
         out[f"share_{level}"] = counts[level] / base
     n_int = out["n_view"] if n_effective is None else n_effective
-    for side in ("support", "oppose"):
-        share = out[f"n_{side}"] / base
+    for side, column in (("support", "n_supporting"), ("oppose", "n_opposing")):
+        share = out[column] / base
         out[f"{side}_share"] = share
         low, high = wilson_interval(share * n_int, n_int)
         out[f"{side}_low"], out[f"{side}_high"] = low, high
     ps, po = out["support_share"], out["oppose_share"]
     out["net_support"] = ps - po
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt((ps + po - (ps - po) ** 2) / n_int.replace(0, np.nan))
-    out["net_low"] = (out["net_support"] - Z95 * se).clip(-1, 1)
-    out["net_high"] = (out["net_support"] + Z95 * se).clip(-1, 1)
+    out["net_low"], out["net_high"] = net_support_interval(ps, po, n_int)
     if n_effective is not None:
         out["n_effective"] = n_effective
     return out
@@ -119,10 +146,11 @@ def support_table(data: ConsultationData, status: str | None = "valid") -> pd.Da
 
     Columns: ``title``; ``responses`` (responses counted); ``n_<level>`` for every level in
     :data:`LEVELS` (including ``dont_know`` and ``not_answered``); ``n_view`` (the base: people
-    who gave a view); ``n_support``, ``n_oppose``; ``share_<level>`` for the five view levels;
+    who gave a view); ``n_supporting`` (strongly support + support) and ``n_opposing`` (oppose +
+    strongly oppose); ``share_<level>`` for the five view levels;
     ``support_share``, ``support_low``, ``support_high``, ``oppose_share``, ``oppose_low``,
     ``oppose_high`` (proportions 0-1, Wilson 95%); ``net_support``, ``net_low``, ``net_high``
-    (support share minus oppose share, -1 to 1).
+    (support share minus oppose share, -1 to 1, :func:`net_support_interval`).
     ``status`` picks which responses are counted (``valid`` by the counting rule).
     """
     table = shares_from_counts(level_counts(data, status))
@@ -195,9 +223,10 @@ class Breakdown:
     """Support per theme by the groups of one field.
 
     ``table``: one row per theme and group with ``theme``, ``group`` (the code, ``not_given``
-    when blank), ``label``, ``n_view``, ``n_support``, ``n_neither``, ``n_oppose``,
+    when blank), ``label``, ``n_view``, ``n_supporting`` (strongly support + support), ``n_neither``, ``n_opposing``
+    (oppose + strongly oppose),
     ``n_dont_know``, ``support_share`` / ``low`` / ``high``, ``oppose_share``, ``net_support``
-    and ``hidden_view`` / ``hidden_support`` / ``hidden_neither`` / ``hidden_oppose`` (True where
+    and ``hidden_view`` / ``hidden_supporting`` / ``hidden_neither`` / ``hidden_opposing`` (True where
     the published table shows ``<10``).
     ``tests``: one row per theme: ``chi2``, ``dof``, ``p_value``, ``cramers_v``, ``n`` (people
     in the tested groups), ``groups`` (how many groups were tested).
@@ -212,18 +241,18 @@ class Breakdown:
         shown as ``<10`` (or ``-`` for secondary suppression), shares hidden with their counts."""
         t = self.table
         out = pd.DataFrame({"theme": t["theme"], "group": t["label"]})
-        for name, col in (("people with a view", "n_view"), ("support", "n_support"),
-                          ("neither", "n_neither"), ("oppose", "n_oppose")):
+        for name, col in (("people with a view", "n_view"), ("support", "n_supporting"),
+                          ("neither", "n_neither"), ("oppose", "n_opposing")):
             hidden = t[f"hidden_{col[2:]}"]
             primary = t[col] < MIN_CELL
             out[name] = np.where(hidden, np.where(primary, "<10", "-"), t[col].astype(int).astype(str))
-        share_hidden = t["hidden_support"] | t["hidden_view"]
+        share_hidden = t["hidden_supporting"] | t["hidden_view"]
         out["support %"] = np.where(share_hidden, "-", (100 * t["support_share"]).round(0).map("{:.0f}".format))
         out["95% interval"] = np.where(
             share_hidden, "-",
             (100 * t["support_low"]).round(0).map("{:.0f}".format) + "-" +
             (100 * t["support_high"]).round(0).map("{:.0f}".format))
-        oppose_hidden = t["hidden_oppose"] | t["hidden_view"]
+        oppose_hidden = t["hidden_opposing"] | t["hidden_view"]
         out["oppose %"] = np.where(oppose_hidden, "-", (100 * t["oppose_share"]).round(0).map("{:.0f}".format))
         return out
 
@@ -281,21 +310,21 @@ def breakdown(data: ConsultationData, field: str, status: str = "valid",
             "theme": theme, "group": categories,
             "label": [labels.get(g) or ("Not given" if g == NOT_GIVEN else g.replace("_", " ").capitalize())
                       for g in categories],
-            "n_view": view, "n_support": sup, "n_neither": nei, "n_oppose": opp,
+            "n_view": view, "n_supporting": sup, "n_neither": nei, "n_opposing": opp,
             "n_dont_know": c[:, idx["dont_know"]], "n_not_answered": c[:, idx["not_answered"]],
         })[present].reset_index(drop=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            frame["support_share"] = frame["n_support"] / frame["n_view"].replace(0, np.nan)
-            frame["oppose_share"] = frame["n_oppose"] / frame["n_view"].replace(0, np.nan)
-        frame["support_low"], frame["support_high"] = wilson_interval(frame["n_support"], frame["n_view"])
+            frame["support_share"] = frame["n_supporting"] / frame["n_view"].replace(0, np.nan)
+            frame["oppose_share"] = frame["n_opposing"] / frame["n_view"].replace(0, np.nan)
+        frame["support_low"], frame["support_high"] = wilson_interval(frame["n_supporting"], frame["n_view"])
         frame["net_support"] = frame["support_share"] - frame["oppose_share"]
-        cells = frame[["n_support", "n_neither", "n_oppose", "n_view"]].to_numpy()
+        cells = frame[["n_supporting", "n_neither", "n_opposing", "n_view"]].to_numpy()
         hide = suppression_mask(cells, min_cell) if len(frame) else np.zeros((0, 4), bool)
-        for j, name in enumerate(("support", "neither", "oppose", "view")):
+        for j, name in enumerate(("supporting", "neither", "opposing", "view")):
             frame[f"hidden_{name}"] = hide[:, j] if len(frame) else []
         frames.append(frame)
         tested = frame[(frame["n_view"] >= min_cell) & ~frame["group"].isin(UNINFORMATIVE_GROUPS)]
-        table = tested[["n_support", "n_neither", "n_oppose"]].to_numpy()
+        table = tested[["n_supporting", "n_neither", "n_opposing"]].to_numpy()
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[0] >= 2 and table.shape[1] >= 2:
             chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)

@@ -72,7 +72,7 @@ def test_only_valid_responses_are_counted_and_the_others_are_reported_separately
         wide[theme] = levels.sort_index().astype(str).to_numpy()
     for theme in demo.themes:
         counted = wide.loc[wide["status"] == "valid", theme]
-        assert table.loc[theme, "n_support"] == counted.isin(["support", "strongly_support"]).sum()
+        assert table.loc[theme, "n_supporting"] == counted.isin(["support", "strongly_support"]).sum()
         assert table.loc[theme, "n_dont_know"] == (counted == "dont_know").sum()
         assert table.loc[theme, "n_view"] == counted.isin(tally.VIEW_LEVELS).sum()
     summary = tally.status_summary(demo).set_index("status")
@@ -184,3 +184,45 @@ def test_support_command_prints_the_table(capsys):
     assert main(["support", "--source", str(DEMO / "demo.csv"), "--by", "district", "--ranking"]) == 0
     out = capsys.readouterr().out
     assert "Supporting Victims and Witnesses" in out and "<10" in out and "Borda" in out
+
+
+def test_per_level_counts_are_each_level_alone_and_add_up_to_the_people_with_a_view(demo):
+    table = tally.support_table(demo)
+    valid = (demo.responses["status"] == "valid").to_numpy()
+    for theme in demo.themes:
+        part = demo.support[demo.support["theme"] == theme]
+        levels = part["level"].astype(str)[valid[part["row"].to_numpy()]]
+        counted = levels.value_counts()
+        for level in LEVELS:
+            assert table.loc[theme, f"n_{level}"] == counted.get(level, 0), (theme, level)
+        row = table.loc[theme]
+        assert sum(row[f"n_{level}"] for level in tally.VIEW_LEVELS) == row["n_view"]
+        assert row["n_supporting"] == counted.get("strongly_support", 0) + counted.get("support", 0)
+        assert row["n_opposing"] == counted.get("oppose", 0) + counted.get("strongly_oppose", 0)
+    # the demo has both support levels, so a total written over n_support would show here
+    assert (table["n_support"] < table["n_supporting"]).all()
+
+
+def _net_coverage(ps: float, po: float, n: int, trials: int, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n, [ps, po, 1 - ps - po], size=trials)
+    low, high = tally.net_support_interval(draws[:, 0] / n, draws[:, 1] / n, np.full(trials, n))
+    return float(((low <= ps - po) & (ps - po <= high)).mean())
+
+
+@pytest.mark.parametrize("ps, po, n", [(0.55, 0.25, 40), (0.9, 0.05, 25), (0.3, 0.3, 200)])
+def test_net_support_interval_covers_the_true_difference_about_95_times_in_100(ps, po, n):
+    assert 0.93 <= _net_coverage(ps, po, n, trials=4000, seed=11) <= 0.975
+
+
+def test_net_support_interval_is_never_a_point_when_everyone_agrees():
+    low, high = tally.net_support_interval(np.array([1.0, 0.0, 0.5]), np.array([0.0, 1.0, 0.5]),
+                                           np.array([3, 3, 0]))
+    # 3 of 3 supporting: the support share's Wilson interval is 44%-100%, so net support cannot be
+    # pinned at +100; the bound is 1 - sqrt((1 - 0.438)^2 + 0.562^2) = 0.205
+    low_s, _ = tally.wilson_interval(3, 3)
+    assert low[0] == pytest.approx(1 - np.sqrt(2 * (1 - low_s) ** 2)) and high[0] == 1
+    assert low[1] == -1 and high[1] == pytest.approx(-low[0])
+    assert np.isnan(low[2]) and np.isnan(high[2])
+    table = tally.shares_from_counts(pd.DataFrame([[0, 3, 0, 0, 0, 1, 0]], columns=LEVELS, index=["t"]))
+    assert table.loc["t", "net_support"] == 1 and 0.2 < table.loc["t", "net_low"] < 0.21
