@@ -203,7 +203,8 @@ def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
         raise LoadError(f"{path.name} has no format_version column, so it is not a Consult export "
                         f"(or it was changed). This analysis reads export format version "
                         f"{', '.join(map(str, SUPPORTED_VERSIONS))}.")
-    version = _check_version(list(wide["format_version"].unique()), path.name)
+    # an export with no responses has the header but no row to carry the version
+    version = _check_version(list(wide["format_version"].unique()), path.name) if len(wide) else SUPPORTED_VERSIONS[0]
     dictionary_path = path.with_name(path.stem + ".dictionary.csv")
     notes = []
     if dictionary_path.exists():
@@ -211,8 +212,8 @@ def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
     else:
         dictionary = pd.DataFrame(columns=["column", "question", "type", "theme", "theme_title", "label",
                                            "codes", "description"])
-        notes.append(f"No data dictionary ({dictionary_path.name}) beside the CSV: codes are shown as "
-                     "they are, without their labels.")
+        notes.append(f"No data dictionary ({dictionary_path.name}) beside the CSV: the consultation, its "
+                     "themes and the answers are shown by their codes, without their titles and labels.")
     text_cols = [c for c in wide.columns if c not in ("format_version",)]
     _strip_formula_guard(wide, text_cols)
     meta = _meta_from_dictionary(wide, dictionary)
@@ -232,7 +233,7 @@ def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
     wide = sheets["responses"].astype(str)
     if "format_version" not in wide.columns:
         raise LoadError(f"The 'responses' sheet of {path.name} has no format_version column.")
-    version = _check_version(list(wide["format_version"].unique()), path.name)
+    version = _check_version(list(wide["format_version"].unique()), path.name) if len(wide) else SUPPORTED_VERSIONS[0]
     dictionary = sheets.get("data dictionary", pd.DataFrame(columns=["column", "codes"])).astype(str)
     _strip_formula_guard(wide, [c for c in wide.columns if c != "format_version"])
     meta = _meta_from_dictionary(wide, dictionary)
@@ -286,9 +287,14 @@ def _meta_from_dictionary(wide: pd.DataFrame, dictionary: pd.DataFrame) -> dict[
     for col in wide.columns:
         if col.startswith("support__"):
             key = col[len("support__"):]
-            themes.append({"key": key, "title": titles.get(key) or _humanise(key), "what_we_will_do": ""})
+            # without a dictionary the key is shown as it is, rather than a made-up title
+            themes.append({"key": key, "title": titles.get(key) or key, "what_we_will_do": ""})
     slug = wide["consultation"].iloc[0] if "consultation" in wide.columns and len(wide) else ""
-    return {"slug": slug, "title": "", "opens_at": None, "closes_at": None, "is_demo": None,
+    # the exporter lists the consultation's slug=title as the codes of the consultation column
+    named = _codes_of(dictionary, "consultation")
+    slug = slug or (next(iter(named)) if len(named) == 1 else "")
+    title = named.get(slug, "") if named.get(slug) != _humanise(slug) else ""
+    return {"slug": slug, "title": title, "opens_at": None, "closes_at": None, "is_demo": None,
             "themes": themes, "population": {}}
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,22 @@ def status_summary(data: ConsultationData) -> pd.DataFrame:
     out["share"] = out["responses"] / total if total else np.nan
     out["counted"] = np.where(out["status"] == "valid", "counted", "reported separately")
     return out
+
+
+def require_counted(data: ConsultationData, doing: str = "report on") -> int:
+    """Raise :class:`LoadError` (one line for the command line) when ``data`` holds no response
+    to count: none at all, or none valid. Returns how many responses are counted."""
+    from analysis.wording import counted
+
+    name = data.consultation.get("title") or data.consultation.get("slug") or Path(data.source).name
+    total = len(data.responses)
+    if total == 0:
+        raise LoadError(f"{name} has no responses yet, so there is nothing to {doing}.")
+    valid = int((data.responses["status"] == "valid").sum())
+    if valid == 0:
+        raise LoadError(f"None of the {counted(total, 'response')} to {name} is counted (each is marked "
+                        f"duplicate, campaign or invalid), so there is nothing to {doing}.")
+    return valid
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,40 +470,80 @@ def _pct(x: float) -> str:
     return "-" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
+def _num(x: float, digits: int = 2) -> str:
+    return "-" if pd.isna(x) else f"{x:.{digits}f}"
+
+
+def _text_table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Rows of text padded into columns: the first ``left`` columns left-aligned, numbers right."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header)] + [line(r) for r in rows]
+
+
+def _tests_lines(data: ConsultationData, tests: pd.DataFrame) -> list[str]:
+    rows = []
+    for r in tests.itertuples():
+        tested = not pd.isna(r.p_value)
+        rows.append([data.theme_titles[r.theme][:40], str(r.groups), f"{r.n:,}",
+                     f"{r.chi2:.1f} ({r.dof})" if tested else "not tested",
+                     ("<0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}") if tested else "-",
+                     _num(r.cramers_v), effect_size_words(r.cramers_v)])
+    return _text_table(["theme", "groups tested", "people", "chi-square (df)", "p", "Cramer's V", "difference"],
+                       rows)
+
+
 def cli_main(args: argparse.Namespace) -> int:
+    from analysis.wording import counted
+
     try:
         data = load(args.source, args.consultation)
+        require_counted(data, "count")
         table = support_table(data)
-        lines = [f"{data.consultation.get('title') or data.consultation.get('slug')}: support per theme "
-                 f"(valid responses only; base = people who gave a view)", ""]
-        header = f"{'theme':<36}{'base':>7}{'support':>9}{'95% interval':>15}{'oppose':>8}{'net':>7}{'dont know':>11}{'blank':>7}"
-        lines.append(header)
-        for theme, row in table.iterrows():
-            interval = f"{_pct(row.support_low)}-{_pct(row.support_high)}"
-            lines.append(f"{row.title[:35]:<36}{int(row.n_view):>7}{_pct(row.support_share):>9}{interval:>15}"
-                         f"{_pct(row.oppose_share):>8}{100 * row.net_support:>+7.0f}{int(row.n_dont_know):>11}"
-                         f"{int(row.n_not_answered):>7}")
+        name = data.consultation.get("title") or data.consultation.get("slug")
+        lines = [str(name), "Support per theme (valid responses only; the base is the people who gave a view)"]
+        lines += [f"Note: {note}" for note in data.notes]
+        rows = [[row.title[:40], f"{int(row.n_view):,}", _pct(row.support_share),
+                 f"{_pct(row.support_low)}-{_pct(row.support_high)}" if row.n_view else "-",
+                 _pct(row.oppose_share), "-" if pd.isna(row.net_support) else f"{100 * row.net_support:+.0f}",
+                 f"{int(row.n_dont_know):,}", f"{int(row.n_not_answered):,}"]
+                for _, row in table.iterrows()]
+        lines += [""] + _text_table(["theme", "with a view", "support", "95% interval", "oppose", "net",
+                                     "don't know", "not answered"], rows)
         summary = status_summary(data)
         lines += ["", "Responses by status: " + ", ".join(
-            f"{r.status} {r.responses}" for r in summary.itertuples()) + " (only valid are counted)"]
+            f"{r.status} {r.responses:,}" for r in summary.itertuples()) + " (only valid are counted)"]
         if args.weights:
             from analysis import weighting
             result = weighting.weighted_support(data, weighting.read_margins(args.weights))
             lines += ["", f"Weighted to {args.weights}: Kish effective sample size "
-                          f"{result.effective_n:.0f} of {result.n_weighted}, design effect {result.design_effect:.2f}"]
+                          f"{result.effective_n:,.0f} of {counted(result.n_weighted, 'response')}, "
+                          f"design effect {result.design_effect:.2f}"]
             for theme, row in result.table.iterrows():
                 lines.append(f"  {data.theme_titles[theme][:34]:<35} support {_pct(row.support_share)} "
                              f"({_pct(row.support_low)}-{_pct(row.support_high)})")
         for field in args.by:
             result = breakdown(data, field)
-            lines += ["", f"By {field} (counts under 10 shown as <10):"]
-            lines.append(result.published().to_string(index=False))
-            lines.append(result.tests.round(4).to_string(index=False))
+            lines += ["", f"By {field} (counts under {MIN_CELL} shown as <{MIN_CELL}; '-' hides a figure that "
+                          "would give one away):"]
+            published = result.published()
+            published["theme"] = published["theme"].map(data.theme_titles).str[:40]
+            lines += _text_table(list(published.columns), published.astype(str).to_numpy().tolist(), left=2)
+            lines += ["", f"Do the groups differ? Chi-square test by {field}:"] + _tests_lines(data, result.tests)
         if args.ranking:
             ranking = ranking_table(data)
-            lines += ["", "Ranking (Borda: k - rank points, mean per person who ranked; 95% bootstrap intervals):"]
-            lines.append(ranking[["title", "n", "mean_rank", "borda", "borda_low", "borda_high",
-                                  "first_share"]].round(3).to_string())
+            if len(ranking):
+                people = int(ranking["people"].iloc[0])
+                lines += ["", f"Ranking by {counted(people, 'person')} (Borda: k - rank points, mean per person "
+                              "who ranked; 95% bootstrap intervals):"]
+                lines += _text_table(["theme", "ranked by", "mean rank", "Borda", "95% interval", "ranked first"], [
+                    [r.title[:40], f"{r.n:,}", _num(r.mean_rank), _num(r.borda),
+                     f"{_num(r.borda_low)}-{_num(r.borda_high)}", _pct(r.first_share)]
+                    for r in ranking.itertuples()])
+            else:
+                lines += ["", "Ranking: nobody whose response is counted ranked the themes."]
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

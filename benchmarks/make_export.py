@@ -365,7 +365,7 @@ def dictionary() -> pd.DataFrame:
 
     rows = [
         ("format_version", "", "integer", "", "", "Export format version", "", "Always 1."),
-        ("consultation", "", "text", "", "", "Consultation", "", "The consultation's slug."),
+        ("consultation", "", "text", "", "", "Consultation", codes({SLUG: TITLE}), "The consultation's slug."),
         ("reference", "", "text", "", "", "Reference", "", "The response's reference."),
         ("submitted_at", "", "datetime", "", "", "Submitted at", "", "When the response was stored (UTC)."),
         ("received_on", "", "date", "", "", "Received on", "", "The day the response reached the office."),

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import IO, Any, Callable, Iterator
 
 import sqlalchemy as sa
@@ -144,7 +144,9 @@ def columns(consultation: Consultation) -> list[Column]:
     order the definition asks them. Questions on a page asked once per theme are stored one row
     per theme (``support__THEME``, ``comment__THEME``), so they come out theme by theme."""
     titles = {t.key: t.title for t in consultation.themes}
-    result = fixed_columns()
+    # the consultation's title travels with its slug, so a CSV export can be read with its name
+    result = [replace(c, codes=_codes_text([(consultation.slug, consultation.title)]))
+              if c.column == "consultation" else c for c in fixed_columns()]
     for question in consultation.questions:
         spec = question.spec or {}
         asked_as = str(spec.get("definition_key") or question.key)

@@ -226,3 +226,50 @@ def test_net_support_interval_is_never_a_point_when_everyone_agrees():
     assert np.isnan(low[2]) and np.isnan(high[2])
     table = tally.shares_from_counts(pd.DataFrame([[0, 3, 0, 0, 0, 1, 0]], columns=LEVELS, index=["t"]))
     assert table.loc["t", "net_support"] == 1 and 0.2 < table.loc["t", "net_low"] < 0.21
+
+
+def _empty_export(tmp_path):
+    from analysis_helpers import DEMO
+    header = (DEMO / "demo.csv").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "empty.csv").write_text(header + "\n", encoding="utf-8")
+    (tmp_path / "empty.dictionary.csv").write_bytes((DEMO / "demo.dictionary.csv").read_bytes())
+    return tmp_path / "empty.csv"
+
+
+def test_support_command_on_an_export_with_no_responses_says_so_in_one_line(tmp_path, capsys):
+    from analysis.__main__ import main
+    assert main(["support", "--source", str(_empty_export(tmp_path)), "--by", "district", "--ranking"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().count("\n") == 0 and "has no responses yet" in captured.err
+
+
+def test_support_command_with_no_valid_responses_says_none_is_counted(tmp_path, capsys):
+    from analysis.__main__ import main
+    from analysis_helpers import DEMO
+    frame = pd.read_csv(DEMO / "demo.csv", dtype=str, keep_default_na=False).head(3)
+    frame["status"] = "campaign"
+    frame.to_csv(tmp_path / "all_campaign.csv", index=False)
+    assert main(["support", "--source", str(tmp_path / "all_campaign.csv")]) == 2
+    assert "None of the 3 responses" in capsys.readouterr().err
+
+
+def test_support_command_without_a_dictionary_says_so_and_invents_no_titles(tmp_path, capsys):
+    from analysis.__main__ import main
+    from analysis_helpers import DEMO
+    (tmp_path / "bare.csv").write_bytes((DEMO / "demo.csv").read_bytes())
+    assert main(["support", "--source", str(tmp_path / "bare.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "No data dictionary (bare.dictionary.csv) beside the CSV" in out
+    assert "communities_first" in out and "Communities first" not in out
+    assert out.splitlines()[0] == "police-and-crime-plan-2021"
+
+
+def test_support_command_prints_no_nan_and_says_what_was_not_tested(capsys):
+    from analysis.__main__ import main
+    from analysis_helpers import DEMO
+    assert main(["support", "--source", str(DEMO / "demo.json"), "--by", "gender_identity", "--by", "district",
+                 "--ranking"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower() and "not tested" in out
+    assert "Ranking by 759 people" in out
