@@ -408,8 +408,9 @@ def ranking_table(data: ConsultationData, status: str = "valid", n_boot: int = 2
     ranks = data.ranks
     themes = data.themes
     k = len(themes)
-    sel = keep[ranks["row"].to_numpy()]
-    rows = ranks["row"].to_numpy()[sel]
+    all_rows = ranks["row"].to_numpy().astype(np.int64)  # float when the source has no ranking at all
+    sel = keep[all_rows]
+    rows = all_rows[sel]
     t_codes = ranks["theme"].cat.codes.to_numpy()[sel].astype(np.int64)
     values = ranks["rank"].to_numpy()[sel].astype(np.int64)
     if len(rows) == 0:
