@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.load import CENSUS_2021_POPULATION, LEVEL_LABELS, ConsultationData  # noqa: E402
+from analysis.tally import MIN_CELL, hidden_counts  # noqa: E402
 
 LEVEL_COLOURS = {
     "strongly_oppose": "#e66101", "oppose": "#fdb863", "neither": "#d4d4d4",
@@ -100,7 +101,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
     shown = table[~(table["hidden_supporting"] | table["hidden_view"])]
     groups = list(dict.fromkeys(table["label"]))
     with plt.rc_context(FONT):
-        n = len(themes)
+        n = max(len(themes), 1)
         cols = min(n, 3)
         rows = int(np.ceil(n / cols))
         height = max(1.8, 0.26 * len(groups) + 0.7)
@@ -127,20 +128,27 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
             axes[k // cols][k % cols].set_visible(False)
         hidden = sorted(set(table["label"]) - set(shown["label"]))
         note = ("Dots: support share of people with a view; lines: 95% Wilson interval; dashed: all groups. "
-                "No dot: fewer than 10 people with a view, or hidden so that a small figure cannot be worked out.")
+                f"No dot: fewer than {MIN_CELL} people with a view, or hidden so that a small figure cannot be worked out.")
         fig.supxlabel(_wrap(note, 140), fontsize=7.5, x=0.01, ha="left")
         fig.suptitle(f"Support by {field_label}", x=0.01, ha="left", fontweight="bold")
     described = []
     for theme in themes:
         part = shown[(shown["theme"] == theme) & ~shown["group"].isin(["not_given", "prefer_not_to_say"])]
-        if len(part):
+        if len(part) == 1:
+            only = part.iloc[0]
+            described.append(f"{titles.get(theme, theme)}: only {only.label} shown, {_pct(only.support_share)}")
+        elif len(part):
             hi = part.loc[part["support_share"].idxmax()]
             lo = part.loc[part["support_share"].idxmin()]
-            described.append(f"{titles.get(theme, theme)}: highest {hi.label} {_pct(hi.support_share)}, "
-                             f"lowest {lo.label} {_pct(lo.support_share)}")
+            if _pct(hi.support_share) == _pct(lo.support_share):
+                described.append(f"{titles.get(theme, theme)}: every group shown {_pct(hi.support_share)}")
+            else:
+                described.append(f"{titles.get(theme, theme)}: highest {hi.label} {_pct(hi.support_share)}, "
+                                 f"lowest {lo.label} {_pct(lo.support_share)}")
     fig.alt_text = (f"Support by {field_label}: one small chart per theme with the support share and its "
                     f"95% interval for each group. " + "; ".join(described) + "."
-                    + (f" Groups under 10 people are not shown: {', '.join(hidden)}." if hidden else ""))
+                    + (f" Not shown (fewer than {MIN_CELL} people, or hidden so that a small figure cannot be "
+                       f"worked out): {', '.join(hidden)}." if hidden else ""))
     return fig
 
 
@@ -158,23 +166,29 @@ def ranking_chart(ranking: pd.DataFrame) -> Figure:
         ax.errorbar(order["borda"], y, xerr=[order["borda"] - order["borda_low"], order["borda_high"] - order["borda"]],
                     fmt="none", ecolor=INK, capsize=3, linewidth=1)
         for yi, row in zip(y, order.itertuples()):
-            ax.text(row.borda_high + 0.05, yi, f"{100 * row.first_share:.0f}% ranked it first", va="center",
+            ax.text(row.borda_high + 0.05, yi, f"{100 * row.first_share:.0f}% put it first", va="center",
                     fontsize=8)
         ax.set_yticks(y, [_wrap(t) for t in order["title"]])
         ax.set_xlim(0, k - 1 + 0.9)
-        ax.set_xlabel(f"mean Borda points (0 = always last, {k - 1} = always first)")
+        ax.set_xlabel(f"importance score: average points, {k - 1} for first place down to 0 for last")
         people = int(ranking["people"].iloc[0]) if "people" in ranking else int(ranking["n"].max())
         ax.set_title(f"Which themes matter most ({people:,} people ranked them)", loc="left", fontweight="bold")
         fig.subplots_adjust(left=0.26, right=0.97, top=0.88, bottom=0.2)
-    fig.alt_text = ("Which themes matter most: bar chart of mean Borda points with 95% bootstrap intervals. "
-                    + "; ".join(f"{r.title}: {r.borda:.2f} points, mean rank {r.mean_rank:.2f}, "
-                                f"{100 * r.first_share:.0f}% ranked it first" for r in ranking.itertuples()) + ".")
+    fig.alt_text = (f"Which themes matter most: bar chart of each theme's importance score ({k - 1} points for "
+                    "first place down to 0 for last, averaged over the people who ranked), with its likely range. "
+                    + "; ".join(f"{r.title}: score {r.borda:.2f} of {k - 1}, average position {r.mean_rank:.2f}, "
+                                f"{100 * r.first_share:.0f}% put it first" for r in ranking.itertuples()) + ".")
     return fig
 
 
 def timeline_chart(data: ConsultationData) -> Figure:
     """Responses per day (by the day they were submitted, UTC), valid ones stacked by channel,
-    with responses not counted (duplicate, campaign, invalid) as a line."""
+    with responses not counted (duplicate, campaign, invalid) as a line.
+
+    Small numbers follow the report's rule: a channel's count for a day under 10 (or one that
+    would give such a count away) is pooled into a hatched "channels not shown" part of the bar;
+    a day whose total is under 10 is drawn as a hatched stub of fixed height, not to scale; days
+    with fewer than 10 responses not counted are left out of the line."""
     r = data.responses
     day = r["submitted_at"].dt.tz_convert("UTC").dt.floor("D").dt.tz_localize(None)
     valid = (r["status"] == "valid").to_numpy()
@@ -186,31 +200,71 @@ def timeline_chart(data: ConsultationData) -> Figure:
         excluded = day[~valid].value_counts().reindex(full, fill_value=0)
     else:
         excluded = pd.Series(dtype=int)
+    totals = by_channel.sum(axis=1)
+    period = "day"
+    small = ((totals > 0) & (totals < MIN_CELL)).sum()
+    if len(totals) > 7 and small > 0.3 * max((totals > 0).sum(), 1):
+        # most days are too small to show: weeks (from Monday) say more and hide less
+        period = "week"
+        week = lambda index: index - pd.to_timedelta(index.weekday, unit="D")  # noqa: E731
+        by_channel = by_channel.groupby(week(by_channel.index)).sum()
+        excluded = excluded.groupby(week(excluded.index)).sum()
+        totals = by_channel.sum(axis=1)
+    hide = hidden_counts(np.column_stack([by_channel.to_numpy(), totals.to_numpy()]), -1)
+    day_hidden = hide[:, -1] if len(hide) else np.zeros(0, dtype=bool)
+    part_hidden = hide[:, :-1] if len(hide) else np.zeros((0, by_channel.shape[1]), dtype=bool)
+    excluded_hidden = hidden_counts(excluded.to_numpy())
     with plt.rc_context(FONT):
-        fig = _figure(9, 3.6)
+        fig = _figure(9, 3.9)
         ax = fig.add_subplot()
         bottom = np.zeros(len(by_channel))
         for i, channel in enumerate(by_channel.columns):
-            ax.bar(by_channel.index, by_channel[channel], bottom=bottom, width=0.85, color=OKABE_ITO[i % 8],
-                   label=str(channel).capitalize())
-            bottom += by_channel[channel].to_numpy()
-        if excluded.sum():
-            ax.plot(excluded.index, excluded.to_numpy(), color=INK, linewidth=1.2, marker=".",
-                    label="Not counted (duplicate, campaign, invalid)")
-        ax.set_ylabel("responses per day")
+            heights = np.where(part_hidden[:, i] | day_hidden, 0, by_channel[channel].to_numpy())
+            ax.bar(by_channel.index, heights, bottom=bottom, width=0.85 if period == "day" else 6,
+                   color=OKABE_ITO[i % 8], label=str(channel).capitalize() if heights.sum() else None)
+            bottom += heights
+        width = 0.85 if period == "day" else 6
+        pooled = np.where(day_hidden, 0, totals.to_numpy() - bottom)
+        if pooled.sum():
+            ax.bar(by_channel.index, pooled, bottom=bottom, width=width, color="white", edgecolor="#6f777b",
+                   hatch="///", linewidth=0.5, label="Channels not shown (small numbers)")
+        for when, hidden_total, total in zip(by_channel.index, day_hidden, totals):
+            if hidden_total:
+                ax.text(when, 0, "<10" if total < MIN_CELL else "–", ha="center", va="bottom", fontsize=7,
+                        rotation=90, color="#505a5f")
+        if excluded.sum() and not np.all(excluded_hidden):
+            line = np.where(excluded_hidden, np.nan, excluded.to_numpy().astype(float))
+            ax.plot(excluded.index, line, color=INK, linewidth=1.2, marker=".",
+                    label=f"Not counted ({period}s under {MIN_CELL} left out)")
+        ax.set_ylabel(f"responses per {period}")
         ax.set_title("Responses over time", loc="left", fontweight="bold")
-        ax.legend(frameon=False, fontsize=8, ncols=6, loc="lower left", bbox_to_anchor=(0, -0.28))
+        ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
+        if day_hidden.any():
+            fig.text(0.01, 0.01, f"<10: a {period} with fewer than {MIN_CELL} valid responses; –: hidden so that "
+                     "such a figure cannot be worked out. Neither is drawn.", fontsize=7.5)
         import matplotlib.dates as mdates
         ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-        fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.22)
-    total = by_channel.sum(axis=1)
-    peak = total.idxmax() if len(total) else None
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.34)
+    shown = totals[~day_hidden] if len(totals) else totals
+    if len(totals) and len(shown):
+        peak = shown.idxmax()
+        busiest = (f"; the busiest {period} was {'the week from ' if period == 'week' else ''}{peak.day} "
+                   f"{peak:%B %Y} with {int(shown.max()):,} valid responses")
+    elif len(totals):
+        busiest = f"; no {period} had {MIN_CELL} or more valid responses"
+    else:
+        busiest = ""
+    first, last = (totals.index.min(), totals.index.max()) if len(totals) else (None, None)
+    span = f", from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}" if first is not None else ""
+    small_periods = int(day_hidden.sum())
+    n_excluded = int(excluded.sum())
     fig.alt_text = (
-        f"Responses over time: bar chart of valid responses per day by channel"
-        + (f", from {total.index.min():%d %B %Y} to {total.index.max():%d %B %Y}; the busiest day was "
-           f"{peak:%d %B %Y} with {int(total.max()):,} valid responses" if peak is not None else "")
-        + f"; {int(excluded.sum()):,} responses not counted are drawn as a line.")
+        f"Responses over time: bar chart of valid responses per {period} by channel" + span + busiest
+        + (f"; {small_periods} {period + (' is' if small_periods == 1 else 's are')} not drawn, having fewer than "
+           f"{MIN_CELL} responses or hidden so that such a figure cannot be worked out" if small_periods else "")
+        + (f"; responses not counted ({n_excluded:,} in all) are drawn as a line, leaving out {period}s with fewer "
+           f"than {MIN_CELL}" if n_excluded else "") + ".")
     return fig
 
 
@@ -241,13 +295,17 @@ def read_population_csv(path: str | Path) -> dict[str, int]:
 
 def representativeness_chart(data: ConsultationData, population: dict[str, int], source_note: str = "") -> Figure:
     """Valid responses per 1,000 residents in each district, with the rate for the whole area
-    as a dashed line: districts below the line are under-represented."""
+    as a dashed line: districts below the line are under-represented. A district with fewer than
+    10 responses (or one whose count would give such a district away) gets no bar and no rate,
+    by the report's small-number rule."""
     r = data.responses
     valid = r["status"] == "valid"
     counts = r.loc[valid, "district"].astype(str).value_counts()
     districts = list(population)
+    n = np.array([counts.get(d, 0) for d in districts], dtype=float)
+    hidden = hidden_counts(n)
     rate = pd.Series({d: 1000 * counts.get(d, 0) / population[d] for d in districts})
-    overall = 1000 * sum(counts.get(d, 0) for d in districts) / sum(population.values())
+    overall = 1000 * n.sum() / sum(population.values())
     labels = data.labels("district")
     names = [labels.get(d) or d.replace("_", " ").title() for d in districts]
     with plt.rc_context(FONT):
@@ -255,21 +313,26 @@ def representativeness_chart(data: ConsultationData, population: dict[str, int],
         ax = fig.add_subplot()
         y = np.arange(len(districts))[::-1]
         colours = [OKABE_ITO[5] if v < overall else OKABE_ITO[0] for v in rate]
-        ax.barh(y, rate.to_numpy(), color=colours, height=0.6)
-        for yi, d, v in zip(y, districts, rate):
-            ax.text(v, yi, f" {v:.2f} ({counts.get(d, 0):,} of {population[d]:,})", va="center", fontsize=8,
+        ax.barh(y, np.where(hidden, 0, rate.to_numpy()), color=colours, height=0.6)
+        for yi, d, v, h in zip(y, districts, rate, hidden):
+            text = ((f" not shown: fewer than {MIN_CELL} responses" if counts.get(d, 0) < MIN_CELL else
+                     " not shown, so that a small figure cannot be worked out") if h
+                    else f" {v:.2f} ({counts.get(d, 0):,} of {population[d]:,})")
+            ax.text(0 if h else v, yi, text, va="center", fontsize=8,
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.85})
         ax.axvline(overall, color=INK, linestyle="--", linewidth=1, label=f"whole area: {overall:.2f}")
         ax.legend(loc="lower right", frameon=False, fontsize=8)
         ax.set_yticks(y, names)
-        ax.set_xlim(0, max(rate.max(), overall) * 1.45 if len(rate) else 1)
+        ax.set_xlim(0, max(rate.max(), overall) * 1.45 if len(rate) and max(rate.max(), overall) > 0 else 1)
         ax.set_xlabel("valid responses per 1,000 residents")
         ax.set_title("Who answered: responses per 1,000 residents by district", loc="left", fontweight="bold")
-        note = "Orange: below the whole-area rate. Residents: " + (source_note or "population figures") + "."
-        fig.text(0.01, 0.01, note, fontsize=7.5)
+        note = ("Orange: below the whole-area rate. Residents: " + (source_note or "population figures") +
+                f". Districts with fewer than {MIN_CELL} responses are not shown.")
+        fig.text(0.01, 0.01, _wrap(note, 130), fontsize=7.5)
         fig.subplots_adjust(left=0.26, right=0.97, top=0.87, bottom=0.2)
-    fig.alt_text = ("Responses per 1,000 residents by district: " +
-                    "; ".join(f"{n} {v:.2f}" for n, v in zip(names, rate)) +
+    parts = [f"{name}: not shown ({'fewer than ' + str(MIN_CELL) + ' responses' if counts.get(d, 0) < MIN_CELL else 'hidden so that a small figure cannot be worked out'})"
+             if h else f"{name} {v:.2f}" for name, d, v, h in zip(names, districts, rate, hidden)]
+    fig.alt_text = ("Responses per 1,000 residents by district: " + "; ".join(parts) +
                     f"; whole area {overall:.2f}. Districts below the whole-area rate are under-represented.")
     return fig
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from analysis import charts, tally
+from analysis import charts, tally, wording
 from analysis.load import LEVEL_LABELS, ConsultationData, LoadError, load
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
@@ -162,24 +163,88 @@ def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> l
 # building the report
 
 
-def _support_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+def _range(low: Any, high: Any) -> str:
+    """A 95% interval for a table cell: "70% to 75%"."""
+    return "–" if pd.isna(low) or pd.isna(high) else f"{100 * low:.0f}% to {100 * high:.0f}%"
+
+
+def _points_cell(low: Any, high: Any) -> str:
+    return "–" if pd.isna(low) or pd.isna(high) else f"{wording.points(low)} to {wording.points(high)}"
+
+
+def _support_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for theme, r in table.iterrows():
         rows.append({
             "theme": theme, "title": r["title"], "n_view": count(r["n_view"]),
-            "support": pct(r["support_share"]), "support_interval": interval(r["support_low"], r["support_high"]),
-            "oppose": pct(r["oppose_share"]), "oppose_interval": interval(r["oppose_low"], r["oppose_high"]),
+            "people": wording.counted(r["n_view"], "person"),
+            "support": pct(r["support_share"]), "support_interval": _range(r["support_low"], r["support_high"]),
+            "support_words": wording.percent_range(r["support_low"], r["support_high"]),
+            "oppose": pct(r["oppose_share"]), "oppose_interval": _range(r["oppose_low"], r["oppose_high"]),
+            "oppose_words": wording.percent_range(r["oppose_low"], r["oppose_high"]),
             "neither": pct(r["share_neither"]),
-            "net": "–" if pd.isna(r["net_support"]) else f"{100 * r['net_support']:+.0f}",
-            "net_interval": "–" if pd.isna(r["net_low"]) else f"{100 * r['net_low']:+.0f} to {100 * r['net_high']:+.0f}",
+            "net": wording.points(r["net_support"]), "net_interval": _points_cell(r["net_low"], r["net_high"]),
+            "net_words": wording.points_range(r["net_low"], r["net_high"]),
             "dont_know": count(r["n_dont_know"]), "not_answered": count(r["n_not_answered"]),
+            "dont_know_words": wording.counted(r["n_dont_know"], "person"),
+            "not_answered_words": wording.counted(r["n_not_answered"], "person"),
+            "no_view": not r["n_view"],
             "levels": [count(r[f"n_{lv}"]) for lv in tally.VIEW_LEVELS],
         })
     return rows
 
 
-def _small(n: Any) -> bool:
-    return not pd.isna(n) and n < tally.MIN_CELL
+def _ties(table: pd.DataFrame, column: str, rounding) -> tuple[list[str], list[str]]:
+    """Titles sharing the highest and the lowest value of ``column`` once rounded as published."""
+    values = table[column].map(rounding)
+    known = values.dropna()
+    if known.empty:
+        return [], []
+    return (table.loc[known[known == known.max()].index, "title"].tolist(),
+            table.loc[known[known == known.min()].index, "title"].tolist())
+
+
+def _headlines(table: pd.DataFrame, ranking: pd.DataFrame) -> list[dict[str, Any]]:
+    """The summary's headlines: most and least support (ties named together, with how many people
+    gave a view), and the theme ranked most important. Each is ``{"lead", "names", "detail"}``."""
+    def share_of(titles: list[str]) -> pd.DataFrame:
+        return table[table["title"].isin(titles)]
+
+    def detail(rows: pd.DataFrame) -> str:
+        share = pct(rows["support_share"].iloc[0])
+        if len(rows) == 1:
+            r = rows.iloc[0]
+            return (f"{share} of the {wording.counted(r['n_view'], 'person')} who gave a view support it "
+                    f"({wording.percent_range(r['support_low'], r['support_high'])})")
+        people = wording.join([f"{int(n):,}" for n in rows["n_view"]])
+        return f"{share} each of the people who gave a view ({people} people)"
+
+    out: list[dict[str, Any]] = []
+    with_view = table[table["n_view"] > 0]
+    top, bottom = _ties(with_view, "support_share", lambda x: round(100 * x))
+    if top:
+        if len(with_view) == 1:
+            out.append({"lead": "Support", "names": top, "detail": detail(share_of(top))})
+        elif set(top) == set(with_view["title"]):
+            out.append({"lead": f"All {len(top)} themes had the same support", "names": [],
+                        "detail": detail(share_of(top))})
+        else:
+            out.append({"lead": "Most support", "names": top, "detail": detail(share_of(top))})
+            out.append({"lead": "Least support", "names": bottom, "detail": detail(share_of(bottom))})
+    if len(ranking):
+        ranked = ranking.reset_index()
+        first, _ = _ties(ranked, "borda", lambda x: round(x, 2))
+        people = wording.counted(ranking["people"].iloc[0], "person")
+        put_first = wording.join([f"{pct(ranked.loc[ranked['title'] == t, 'first_share'].iloc[0])} put "
+                                  f"{'it' if len(first) == 1 else t} first" for t in first])
+        out.append({"lead": "Ranked most important" + (" (a tie)" if len(first) > 1 else ""), "names": first,
+                    "detail": f"by the {people} who ranked the themes; {put_first}"})
+    return out
+
+
+def _published_counts(counts: pd.Series) -> list[str]:
+    hidden = tally.hidden_parts(counts.to_numpy())
+    return [tally.published_count(v, h) for v, h in zip(counts.to_numpy(), hidden)]
 
 
 def _breakdown_section(data: ConsultationData, field: str) -> dict[str, Any]:
@@ -189,7 +254,7 @@ def _breakdown_section(data: ConsultationData, field: str) -> dict[str, Any]:
     cells: dict[str, dict[str, str]] = {g: {} for g in groups}
     for r in t.itertuples():
         if r.hidden_view:
-            text = "<10"
+            text = tally.published_count(r.n_view, True)
         elif r.hidden_supporting:
             text = f"– (n={r.n_view:,})"
         else:
@@ -200,9 +265,33 @@ def _breakdown_section(data: ConsultationData, field: str) -> dict[str, Any]:
     for r in bd.tests.itertuples():
         tests.append({"theme": data.theme_titles[r.theme], "chi2": "–" if pd.isna(r.chi2) else f"{r.chi2:.1f}",
                       "dof": r.dof, "p": r.p_value, "v": "–" if pd.isna(r.cramers_v) else f"{r.cramers_v:.2f}",
+                      "cramers_v": r.cramers_v,
                       "size": tally.effect_size_words(r.cramers_v), "n": f"{r.n:,}", "groups": r.groups})
     return {"field": field, "label": FIELD_LABELS.get(field, field.replace("_", " ")), "breakdown": bd,
             "rows": rows, "tests": tests}
+
+
+def _findings(section: dict[str, Any]) -> list[str]:
+    """What the tests of one breakdown mean, in words, from the Holm-adjusted p-values."""
+    label = section["label"]
+    differ, alike, untested = [], [], []
+    for t in section["tests"]:
+        if t["p_holm_value"] is None or pd.isna(t["p_holm_value"]):
+            untested.append(t["theme"])
+        elif t["p_holm_value"] < 0.05:
+            differ.append(f"{t['theme']} ({'a ' + t['size'] if t['size'] != 'negligible' else 'a very small'} "
+                          "difference)")
+        else:
+            alike.append(t["theme"])
+    lines = []
+    if differ:
+        lines.append(f"Support differs by {label} more than chance would explain for {wording.join(differ)}.")
+    if alike:
+        lines.append(f"No clear difference by {label} for {wording.join(alike)}.")
+    if untested:
+        lines.append(f"Not compared for {wording.join(untested)}: fewer than two groups had "
+                     f"{tally.MIN_CELL} or more people with a view.")
+    return lines
 
 
 def _image(fig, directory: Path, name: str) -> dict[str, str]:
@@ -220,13 +309,68 @@ def _source_description(source: str) -> dict[str, str]:
     return {"name": source, "sha256": "", "kind": "database"}
 
 
+def _dates_in_words(opens_at: Any, closes_at: Any) -> str:
+    """"30 June to 30 July 2021" (UK time), or "" when the source does not carry the dates."""
+    if not opens_at or not closes_at:
+        return ""
+    start, end = (pd.Timestamp(v).tz_convert("Europe/London") for v in (opens_at, closes_at))
+    first = f"{start.day} {start:%B}" + ("" if start.year == end.year else f" {start.year}")
+    return f"{first} to {end.day} {end:%B %Y}"
+
+
+LINE_START = re.compile(r"(?m)^((?:> ?)*[ \t]*)(?:([-+#=])|(\d+)([.)])(?=\s|$))")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])|<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
+def markdown_text(value: Any) -> Any:
+    """Text from the data made inert in Markdown: characters that would start emphasis, code,
+    links, tables or strikethrough are backslash-escaped, and so is any ``<`` that could open an
+    HTML tag, comment or autolink and any ``&`` that would start an entity. Figures such as
+    ``<10`` are left as they are. Values marked safe (:class:`markupsafe.Markup`) pass through."""
+    from markupsafe import Markup
+
+    if value is None or isinstance(value, (Markup, int, float)):
+        return value
+    text = MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), str(value))
+    # a line of the data that starts like a heading, list item or rule would be read as one
+    return LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)),
+                          text)
+
+
+def markdown_code(value: Any) -> Any:
+    """``value`` as a Markdown code span, fenced with more backticks than it holds."""
+    from markupsafe import Markup
+
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _environment(markdown: bool):
+    """The Jinja environment for one output: HTML autoescaped; Markdown escaped by
+    :func:`markdown_text` on every value printed (titles, labels, quotes come from the data)."""
+    from urllib.parse import quote
+
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=not markdown and
+                             jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, finalize=markdown_text if markdown else None)
+    env.filters["counted"] = lambda n, noun: wording.counted(str(n).replace(",", ""), noun)
+    env.filters["code"] = markdown_code if markdown else (lambda v: v)
+    env.filters["path"] = (lambda v: Markup(quote(str(v)))) if markdown else (lambda v: v)
+    return env
+
+
 def build_report(data: ConsultationData, out: Path, margins_path: str | None = None,
                  population_path: str | None = None, progress: bool = True) -> dict[str, Path]:
     """Compute every table, chart and quote for ``data`` and write the report into ``out``.
 
-    Returns the paths written (``html``, ``markdown``)."""
-    import jinja2
-
+    Returns the paths written (``html``, ``markdown``). Raises :class:`LoadError` when no
+    response is counted (there is nothing to report)."""
     from analysis import weighting
 
     out.mkdir(parents=True, exist_ok=True)
@@ -238,7 +382,10 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
 
     meta = data.consultation
     titles = data.theme_titles
-    context: dict[str, Any] = {"consultation": meta, "source": _source_description(data.source),
+    counted = tally.require_counted(data, "report on")
+    context: dict[str, Any] = {"consultation": meta, "title": meta.get("title") or meta.get("slug") or "",
+                               "dates": _dates_in_words(meta.get("opens_at"), meta.get("closes_at")),
+                               "source": _source_description(data.source),
                                "format_version": data.format_version, "notes": list(data.notes),
                                "level_labels": [LEVEL_LABELS[lv] for lv in tally.VIEW_LEVELS],
                                "min_cell": tally.MIN_CELL, "themes": [{"key": k, "title": titles[k]} for k in data.themes]}
@@ -249,24 +396,27 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     statuses = tally.status_summary(data)
     context["statuses"] = [{"status": r.status, "responses": f"{r.responses:,}", "share": pct(r.share, 1),
                             "counted": r.counted} for r in statuses.itertuples()]
-    counted = int(statuses.loc[statuses["status"] == "valid", "responses"].sum())
+    total = int(statuses["responses"].sum())
     context["counted"] = f"{counted:,}"
-    context["total"] = f"{int(statuses['responses'].sum()):,}"
-    context["not_counted"] = f"{int(statuses['responses'].sum()) - counted:,}"
+    context["counted_words"] = wording.counted(counted, "response")
+    context["counted_verb"] = "is" if counted == 1 else "are"
+    context["total"] = f"{total:,}"
+    context["not_counted"] = f"{total - counted:,}"
+    context["not_counted_words"] = wording.counted(total - counted, "more response")
+    context["not_counted_verb"] = "was" if total - counted == 1 else "were"
     excluded = []
     for status in ("campaign", "duplicate", "invalid"):
         n = int(statuses.loc[statuses["status"] == status, "responses"].sum())
         if n:
             t = tally.support_table(data, status=status)
-            excluded.append({"status": status, "n": f"{n:,}", "rows": [
-                {"title": r["title"], "n_view": "<10" if _small(r["n_view"]) else count(r["n_view"]),
-                 "support": "–" if _small(r["n_view"]) else pct(r["support_share"]),
-                 "oppose": "–" if _small(r["n_view"]) else pct(r["oppose_share"])}
-                for _, r in t.iterrows()]})
+            small = t["n_view"] < tally.MIN_CELL
+            excluded.append({"status": status, "n": f"{n:,}", "words": wording.counted(n, f"{status} response"),
+                             "rows": [
+                {"title": r["title"], "n_view": tally.published_count(r["n_view"]),
+                 "support": "–" if small[theme] else pct(r["support_share"]),
+                 "oppose": "–" if small[theme] else pct(r["oppose_share"])}
+                for theme, r in t.iterrows()]})
     context["excluded"] = excluded
-    best = table.sort_values(["support_share", "title"], ascending=[False, True])
-    context["headline"] = {"highest": best.iloc[0]["title"], "highest_share": pct(best.iloc[0]["support_share"]),
-                           "lowest": best.iloc[-1]["title"], "lowest_share": pct(best.iloc[-1]["support_share"])}
     bar.update()
 
     step(steps[1])
@@ -274,13 +424,15 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     if len(ranking):
         context["ranking"] = [{
             "title": r.title, "n": f"{r.n:,}", "mean_rank": f"{r.mean_rank:.2f}",
-            "mean_rank_interval": f"{r.mean_rank_low:.2f}–{r.mean_rank_high:.2f}",
-            "borda": f"{r.borda:.2f}", "borda_interval": f"{r.borda_low:.2f}–{r.borda_high:.2f}",
-            "first": pct(r.first_share), "first_interval": interval(r.first_share_low, r.first_share_high),
+            "mean_rank_interval": f"{r.mean_rank_low:.2f} to {r.mean_rank_high:.2f}",
+            "borda": f"{r.borda:.2f}", "borda_interval": f"{r.borda_low:.2f} to {r.borda_high:.2f}",
+            "first": pct(r.first_share), "first_interval": _range(r.first_share_low, r.first_share_high),
+            "first_words": wording.percent_range(r.first_share_low, r.first_share_high),
         } for r in ranking.itertuples()]
-        context["ranking_people"] = f"{int(ranking['people'].iloc[0]):,}"
+        context["ranking_people"] = wording.counted(ranking["people"].iloc[0], "person")
         context["ranking_chart"] = _image(charts.ranking_chart(ranking), out, "ranking")
         context["k"] = len(data.themes)
+    context["headlines"] = _headlines(table, ranking)
     bar.update()
 
     step(steps[2])
@@ -293,8 +445,9 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
             charts.representativeness_chart(data, population, population_note), out, "representativeness")
     valid = data.responses["status"] == "valid"
     channels = data.responses.loc[valid, "channel"].value_counts()
-    context["channels"] = [{"channel": str(k).capitalize(), "n": "<10" if v < tally.MIN_CELL else f"{v:,}"}
-                           for k, v in channels.items() if v > 0]
+    channels = channels[channels > 0]
+    context["channels"] = [{"channel": str(k).capitalize(), "n": n}
+                           for k, n in zip(channels.index, _published_counts(channels))]
     bar.update()
 
     step(steps[3])
@@ -309,11 +462,14 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     adjusted = iter(tally.holm(all_p))
     for s in sections:
         for t in s["tests"]:
-            t["p_holm"] = p_value(next(adjusted))
+            t["p_holm_value"] = next(adjusted)
+            t["p_holm"] = p_value(t["p_holm_value"])
             t["p"] = p_value(t["p"])
+        s["findings"] = _findings(s)
         del s["breakdown"]
     context["breakdowns"] = sections
     context["n_tests"] = sum(1 for p in all_p if not pd.isna(p))
+    context["n_tests_words"] = wording.counted(context["n_tests"], "test")
     bar.update()
 
     step(steps[4])
@@ -322,12 +478,15 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
         result = weighting.weighted_support(data, margins)
         unweighted = table
         context["weighting"] = {
-            "file": Path(margins_path).name, "variables": ", ".join(margins),
+            "file": Path(margins_path).name, "variables": wording.join(
+                [FIELD_LABELS.get(v, v.replace("_", " ")) for v in margins]),
             "n_weighted": f"{result.n_weighted:,}", "n_excluded": f"{result.n_excluded:,}",
+            "n_weighted_words": wording.counted(result.n_weighted, "response"),
+            "n_excluded_words": wording.counted(result.n_excluded, "valid response"),
             "effective_n": f"{result.effective_n:,.0f}", "design_effect": f"{result.design_effect:.2f}",
             "max_weight": f"{np.nanmax(result.weights):.2f}", "min_weight": f"{np.nanmin(result.weights):.2f}",
             "rows": [{"title": r["title"], "unweighted": pct(unweighted.loc[theme, "support_share"]),
-                      "weighted": pct(r["support_share"]), "interval": interval(r["support_low"], r["support_high"]),
+                      "weighted": pct(r["support_share"]), "interval": _range(r["support_low"], r["support_high"]),
                       "oppose": pct(r["oppose_share"]), "n_eff": f"{r['n_effective']:,.0f}"}
                      for theme, r in result.table.iterrows()],
             "achieved": [{"variable": FIELD_LABELS.get(r.variable, r.variable).capitalize(), "category": data.label(r.variable, r.category),
@@ -357,11 +516,8 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     bar.update()
 
     step(steps[6])
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(
-        enabled_extensions=("html", "html.j2")), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined)
-    html = env.get_template("report.html.j2").render(**context)
-    markdown = env.get_template("report.md.j2").render(**context)
+    html = _environment(markdown=False).get_template("report.html.j2").render(**context)
+    markdown = _environment(markdown=True).get_template("report.md.j2").render(**context)
     paths = {"html": out / "report.html", "markdown": out / "report.md"}
     paths["html"].write_text(html, encoding="utf-8")
     paths["markdown"].write_text(markdown, encoding="utf-8")

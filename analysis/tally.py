@@ -231,6 +231,37 @@ def suppression_mask(cells: np.ndarray, min_cell: int = MIN_CELL, total_col: int
     return hide
 
 
+def hidden_counts(cells, total_col: int | None = None, min_cell: int = MIN_CELL) -> np.ndarray:
+    """Which counts of a published table or chart to hide: :func:`suppression_mask` with zeros
+    published (a zero describes nobody), though a zero may still be hidden to protect another
+    count. ``cells`` is 1-D (parts of a published total, e.g. channels or districts) or 2-D
+    with ``total_col`` holding each row's total (e.g. days x channels)."""
+    cells = np.asarray(cells, dtype=float)
+    flat = cells.ndim == 1
+    grid = cells.reshape(-1, 1) if flat else cells
+    if grid.size == 0:
+        return np.zeros(cells.shape, dtype=bool)
+    hide = suppression_mask(np.where(grid == 0, min_cell, grid), min_cell, None if flat else total_col)
+    return hide[:, 0] if flat else hide
+
+
+def hidden_parts(counts, min_cell: int = MIN_CELL) -> np.ndarray:
+    """Which of a list of counts whose total is published to hide (a channel list, the districts
+    of a chart): every count from 1 to ``min_cell`` - 1, and when only one would be hidden, the
+    next smallest too, so that the total cannot give the small one away."""
+    return hidden_counts(np.asarray(counts, dtype=float).ravel(), None, min_cell)
+
+
+def published_count(n, hidden: bool = False, min_cell: int = MIN_CELL) -> str:
+    """A count as it may be published: ``<10`` under ``min_cell``, ``–`` when hidden so that a
+    small count cannot be worked out, else the number with thousands separators."""
+    if n is None or pd.isna(n):
+        return "–"
+    if n < min_cell:
+        return f"<{min_cell}"
+    return "–" if hidden else f"{int(round(n)):,}"
+
+
 # ---------------------------------------------------------------------------------------------
 # breakdowns
 

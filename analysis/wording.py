@@ -28,13 +28,13 @@ def plural(word: str) -> str:
 def counted(n: Any, singular: str, plural_form: str | None = None) -> str:
     """``n`` with its noun in the right number: "1 response", "0 responses", "2,400 people".
 
-    The noun may be a phrase whose first word is the noun ("comment on this theme")."""
-    first, _, rest = singular.partition(" ")
+    The noun may be a phrase ending in the noun ("campaign response" -> "campaign responses")."""
+    head, _, last = singular.rpartition(" ")
     value = int(round(float(n)))
     if value == 1:
         noun = singular
     else:
-        noun = plural_form or (plural(first) + (f" {rest}" if rest else ""))
+        noun = plural_form or ((head + " " if head else "") + plural(last))
     return f"{value:,} {noun}"
 
 

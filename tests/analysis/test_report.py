@@ -35,8 +35,10 @@ def test_the_report_holds_the_figures_charts_and_methods(reports, demo):
     from analysis import tally
     table = tally.support_table(demo)
     for theme, row in table.iterrows():
-        cell = f"{100 * row.support_low:.0f}–{100 * row.support_high:.0f}%"
+        cell = f"{100 * row.support_low:.0f}% to {100 * row.support_high:.0f}%"
+        words = f"between {100 * row.support_low:.0f}% and {100 * row.support_high:.0f}%"
         assert cell in html and cell in md
+        assert words in html and words in md
     assert html.count('<img src="data:image/png;base64,') >= 13  # self-contained
     assert "http://" not in html and "https://" not in html
     assert all(alt.strip() for alt in re.findall(r'alt="([^"]*)"', html))
