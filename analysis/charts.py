@@ -116,7 +116,9 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
             ax.axvline(total, color="#6f777b", linestyle="--", linewidth=0.8)
             ys = [y_of[g] for g in part["label"]]
             ax.errorbar(part["support_share"], ys,
-                        xerr=[part["support_share"] - part["support_low"], part["support_high"] - part["support_share"]],
+                        # clipped: at 0% or 100% rounding can put a limit a hair inside the share
+                        xerr=[(part["support_share"] - part["support_low"]).clip(lower=0),
+                              (part["support_high"] - part["support_share"]).clip(lower=0)],
                         fmt="o", color=LEVEL_COLOURS["strongly_support"], ecolor="#6f777b", capsize=2, markersize=4)
             ax.set_title(_wrap(titles.get(theme, theme), 34), loc="left", fontsize=9)
             ax.set_xlim(0, 1)
