@@ -19,7 +19,11 @@ Public API
 ``analyse(text) -> list[str]`` and ``Analyser(...)``
     normalise, tokenise, drop stop words, stem: usable as scikit-learn's ``analyzer``.
 ``find_pii(text, *, names=True) -> list[PiiSpan]`` and ``redact_pii(text, *, names=True)``
-    emails, UK phone numbers, UK postcodes, UK vehicle registrations, web addresses and names.
+    emails, UK phone numbers, UK postcodes, street addresses, UK vehicle registrations, web
+    addresses and names.
+``word_set(text)``, ``word_overlap(a, b)``, ``too_similar(a, b)``, ``diverse(texts, n)``
+    how many words two comments share, and a pick of comments no two of which share more than
+    half their words (for quotes shown together).
 """
 from __future__ import annotations
 
@@ -49,6 +53,11 @@ __all__ = [
     "stem",
     "stem_tokens",
     "tokenise",
+    "MAX_QUOTE_OVERLAP",
+    "diverse",
+    "too_similar",
+    "word_overlap",
+    "word_set",
 ]
 
 
@@ -237,6 +246,62 @@ def analyse(text: str) -> list[str]:
     A module-level function, so it pickles: ``TfidfVectorizer(analyzer=analyse)``.
     """
     return _DEFAULT_ANALYSER(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# How alike two comments are (for quotes shown together)
+# ---------------------------------------------------------------------------------------------
+
+#: Two quotes shown together may share at most this share of their words (see word_overlap).
+MAX_QUOTE_OVERLAP = 0.5
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The distinct words of ``text``: :func:`normalise` (links and emails collapsed), then
+    :func:`tokenise`. Every word counts, stop words included, so the measure is the strict one a
+    reader applies ("these two say the same thing")."""
+    return frozenset(tokenise(normalise(text, links=True)))
+
+
+def word_overlap(a: str | frozenset[str], b: str | frozenset[str]) -> float:
+    """The share of the shorter comment's distinct words that the other also uses, 0..1.
+
+    ``|A ∩ B| / min(|A|, |B|)`` over the word sets of :func:`word_set` (the overlap
+    coefficient). It is never below the Jaccard index ``|A ∩ B| / |A ∪ B|``, so a pair that
+    passes this test passes Jaccard too; and a short comment copied inside a long one scores 1.
+    Two comments without words score 1 (nothing tells them apart); one without words, 0.
+    """
+    words_a = a if isinstance(a, frozenset) else word_set(a)
+    words_b = b if isinstance(b, frozenset) else word_set(b)
+    if not words_a and not words_b:
+        return 1.0
+    if not words_a or not words_b:
+        return 0.0
+    return len(words_a & words_b) / min(len(words_a), len(words_b))
+
+
+def too_similar(a: str | frozenset[str], b: str | frozenset[str], limit: float = MAX_QUOTE_OVERLAP) -> bool:
+    """True when two comments share more than ``limit`` (default half) of their words."""
+    return word_overlap(a, b) > limit
+
+
+def diverse(texts: Iterable[str], n: int | None = None, *, limit: float = MAX_QUOTE_OVERLAP,
+            shown: Iterable[str | frozenset[str]] = ()) -> list[int]:
+    """Positions of the texts to show, taken in the given order (best first), skipping any text
+    that shares more than ``limit`` of its words with one already taken or in ``shown``; at
+    most ``n``. No two texts picked are :func:`too_similar`, so near-identical comments never
+    appear together, back to back or not."""
+    taken: list[frozenset[str]] = [w if isinstance(w, frozenset) else word_set(w) for w in shown]
+    out: list[int] = []
+    for i, text in enumerate(texts):
+        if n is not None and len(out) >= n:
+            break
+        words = word_set(text)
+        if any(too_similar(words, other, limit) for other in taken):
+            continue
+        taken.append(words)
+        out.append(i)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
