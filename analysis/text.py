@@ -79,6 +79,15 @@ NEGATIONS: frozenset[str] = frozenset(
 #: Common first names in the UK (see analysis/data/first_names_uk.txt for its source).
 FIRST_NAMES: frozenset[str] = frozenset(_read_word_list("first_names_uk.txt"))
 
+#: The shipped name lists: (file, language, "first" or "surname"). Redaction knows every name
+#: in them, in its inflected forms and without its diacritics (see _name_forms).
+NAME_LISTS: tuple[tuple[str, str, str], ...] = (
+    ("first_names_uk.txt", "en", "first"), ("first_names_pl.txt", "pl", "first"),
+    ("first_names_lt.txt", "lt", "first"), ("first_names_ro.txt", "ro", "first"),
+    ("surnames_uk.txt", "en", "surname"), ("surnames_pl.txt", "pl", "surname"),
+    ("surnames_lt.txt", "lt", "surname"), ("surnames_ro.txt", "ro", "surname"),
+)
+
 # ---------------------------------------------------------------------------------------------
 # Normalising
 # ---------------------------------------------------------------------------------------------
@@ -139,9 +148,9 @@ def normalise(text: str, *, links: bool = False) -> str:
 # ---------------------------------------------------------------------------------------------
 
 #: The kinds of personal data that redaction replaces, each with its placeholder.
-PII_KINDS: tuple[str, ...] = ("email", "link", "phone", "postcode", "vehicle registration", "name")
+PII_KINDS: tuple[str, ...] = ("email", "link", "phone", "postcode", "address", "vehicle registration", "name")
 PLACEHOLDERS: dict[str, str] = {kind: f"[{kind}]" for kind in PII_KINDS}
-_PLACEHOLDER_PATTERN = r"\[(?:email|link|phone|postcode|vehicle registration|name)\]"
+_PLACEHOLDER_PATTERN = r"\[(?:email|link|phone|postcode|address|vehicle registration|name)\]"
 _PLACEHOLDER = re.compile(_PLACEHOLDER_PATTERN)
 
 _TOKEN_PATTERN = _PLACEHOLDER_PATTERN + r"|\w+(?:['\u2019]\w+)*(?:-\w+(?:['\u2019]\w+)*)*"
@@ -420,6 +429,11 @@ _ANY_REG = re.compile(
 )
 
 # Names.
+# Latin capitals and small letters, the accented ones of Polish, Lithuanian, Romanian and the
+# rest of Latin Extended-A/B included ("Łukasz", "Žydrūnas", "Ștefan").
+_UP = "".join(sorted({c for c in map(chr, range(0x41, 0x250)) if c.isalpha() and c.isupper()}))
+_LOW = "".join(sorted({c for c in map(chr, range(0x61, 0x250)) if c.isalpha() and c.islower()}))
+_U, _L = f"[{re.escape(_UP)}]", f"[{re.escape(_LOW)}]"
 _NOT_NAME_WORDS = frozenset(
     """police constabulary station office council road street lane avenue close drive way park
     school college university hospital centre center team department service services court
@@ -432,36 +446,188 @@ _NOT_NAME_WORDS = frozenset(
     june july august september october november december christmas easter england britain
     scotland wales ireland london cambridge peterborough fenland huntingdon ely uk british
     english welsh scottish irish european the madam sir dear thanks thank regards yours
-    everyone all team""".split()
+    everyone all team mews rise parade gate gates view close lodge manor surgery library
+    shop shops store stores pub inn hotel nhs pcso pcsos mp cllr""".split()
 )
-_NAME_WORD = r"(?:[A-Z][a-z]*(?:[A-Z][a-z]+)?(?:['\u2019-][A-Z][a-z]+)*)"
-_INITIAL = r"(?:[A-Z]\.?[ \t]?)"
+# Words before a name that make it part of a place or a title of office, not a person here:
+# "St George", "Queen Victoria", "King Charles".
+_PLACE_BEFORE = frozenset("st st. saint queen king prince princess lake mount port fort".split())
+_NAME_WORD = rf"(?:{_U}{_L}*(?:{_U}{_L}+)?(?:['\u2019-]{_U}{_L}+)*)"
+_INITIAL = rf"(?:{_U}\.?[ \t]?)"
 _NAME_RUN = rf"((?:{_INITIAL}{{0,2}}){_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
 _TITLES = (
     "Mr|MR|Mrs|MRS|Ms|Miss|Mx|Dr|DR|Prof|Professor|PC|PCSO|Sgt|SGT|Sergeant|Insp|Inspector|"
-    "DC|DS|DI|DCI|DSI|Det|Detective|Constable|Cllr|Councillor|Rev|Revd|Reverend|Sir|Dame"
+    "DC|DS|DI|DCI|DSI|Det|Detective|Constable|Cllr|Councillor|Rev|Revd|Reverend|Sir|Dame|"
+    # Polish, Lithuanian and Romanian forms of address
+    "Pan|Pani|Panie|Pana|Panią|Ponas|Ponia|Pone|Domnul|Doamna|Domnule|Dl|Dna|Dra"
 )
 _TITLE_NAME = re.compile(rf"(?<![\w-])(?:(?:{_TITLES})\.?[ \t]+)+{_NAME_RUN}(?![\w-])")
 _NAME_IS = re.compile(
     r"(?i)\b(?:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called|i'm[ \t]+called"
-    r"|name[ \t]*:)[ \t]*([a-z][a-z'\u2019-]*(?:[ \t]+[a-z][a-z'\u2019-]*){0,2})"
+    r"|name[ \t]*:|nazywam[ \t]+si[eę]|mam[ \t]+na[ \t]+imi[eę]|mano[ \t]+vardas"
+    r"|mă[ \t]+numesc|ma[ \t]+numesc|numele[ \t]+meu[ \t]+este)[ \t]*"
+    rf"((?:{_U}|{_L})(?:{_U}|{_L}|['\u2019-])*(?:[ \t]+(?:{_U}|{_L})(?:{_U}|{_L}|['\u2019-])*){{0,2}})"
 )
-_I_AM = re.compile(rf"\b(?:I[ \t]+am|I['\u2019]m|Im)[ \t]+{_NAME_RUN}(?![\w-])")
+_I_AM = re.compile(rf"\b(?:I[ \t]+am|I['\u2019]m|Im|Jestem|Esu|Sunt)[ \t]+{_NAME_RUN}(?![\w-])")
 _SIGN_OFF = re.compile(
     r"(?m)\b(?i:(?:(?:kind|best|warm|warmest|many)[ \t]+)?"
     r"(?:regards|thanks|thank[ \t]+you|wishes|yours[ \t]+sincerely|yours[ \t]+faithfully"
-    r"|yours[ \t]+truly|sincerely|cheers))"  # the sign-off in any case, the name capitalised
+    r"|yours[ \t]+truly|sincerely|cheers|pozdrawiam|pozdrowienia|z[ \t]+poważaniem|dziękuję|dzięki"
+    r"|pagarbiai|ačiū|su[ \t]+pagarba|cu[ \t]+stimă|cu[ \t]+stima|cu[ \t]+respect|mulțumesc|mulţumesc"
+    r"|multumesc))"  # the sign-off in any case, the name capitalised
     r"[ \t]*[,.!\-]*[ \t]*(?:\r?\n[ \t]*)*"
-    rf"{_NAME_RUN}[ \t]*[.,]?[ \t]*(?=\r?\n|$)"
+    rf"{_NAME_RUN}[ \t]*[.,!]?[ \t]*(?=\r?\n|$)"
 )
-_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
-_FULL_NAME = re.compile(rf"(?<![\w-])([A-Z][a-z]+)[ \t]+({_NAME_WORD})(?![\w-])")
+_NEXT_WORD = re.compile(rf"[ \t]+((?:{_U}|{_L})+)")
+_PREVIOUS_WORD = re.compile(rf"((?:{_U}|{_L})+\.?)[ \t]+$")
+_CAPITALISED = re.compile(rf"(?<![\w'\u2019-]){_U}(?:{_L}+|{_U}+)(?:['\u2019-](?:{_U}|{_L})+)*(?![\w-])")
+_POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
+# The end of a text that is only a name: "... Lincoln Road please. Łukasz." / "- Will"
+_SIGNATURE = re.compile(rf"(?:^|[.!?,;:\n]|\s[-\u2013\u2014])[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})[ \t]*[.!]?[ \t]*$")
+
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ß": "ss",
+                       "ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
+
+
+def _fold(word: str) -> str:
+    """``word`` without diacritics: "Łukasz" -> "Lukasz", "Ștefan" -> "Stefan"."""
+    decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _key(word: str) -> str:
+    """How a word is looked up in the name lists: case-folded, cedilla ş / ţ as comma ș / ț."""
+    return unicodedata.normalize("NFC", word.translate(_FOLD)).casefold()
+
+
+def _polish_forms(name: str, kind: str) -> set[str]:
+    """The common cases of a Polish name (genitive, dative, accusative, instrumental, locative
+    and vocative; for a surname also the woman's form): "Łukasz" -> "Łukasza", "Łukaszowi",
+    "Łukaszem", "Łukaszu"; "Anna" -> "Anny", "Annie", "Annę", "Anną", "Anno"; "Kowalski" ->
+    "Kowalska", "Kowalskiego", "Kowalskiej", ...; "Nowak" -> "Nowaka", "Nowakowa", ...
+    Rules of thumb, so a few forms are made that nobody uses; none is an English word."""
+    forms = {name}
+    if kind == "surname" and re.search(r"(?:sk|ck|dzk)i$", name):
+        stem = name[:-1]
+        return forms | {stem + e for e in ("a", "iego", "iemu", "im", "iej", "ą", "ich")}
+    if name.endswith("a"):
+        stem = name[:-1]
+        forms |= {stem + e for e in ("y", "ę", "ą", "o")}
+        if stem.endswith("i"):
+            forms |= {stem, stem + "u"}  # Kasia: Kasi, Kasiu
+        else:
+            forms |= {stem + "i", stem + "ie"}
+        for hard, soft in (("k", "ce"), ("g", "dze"), ("d", "dzie"), ("r", "rze"), ("t", "cie"), ("ł", "le")):
+            if stem.endswith(hard):
+                forms.add(stem[: -len(hard)] + soft)
+        return forms
+    if name.endswith(("y", "i")) and kind == "first":
+        return forms | {name + e for e in ("ego", "emu", "m")}
+    stem = name
+    if name.endswith("ek"):
+        stem = name[:-2] + "k"
+    elif name.endswith("eł"):
+        stem = name[:-2] + "ł"
+    instrumental = "iem" if stem.endswith(("k", "g")) else "em"
+    forms |= {stem + "a", stem + "owi", stem + instrumental}
+    if stem.endswith(("k", "g", "ch", "sz", "cz", "rz", "ż", "j", "l", "c")):
+        forms.add(stem + "u")
+    for hard, soft in (("r", "rze"), ("st", "ście"), ("t", "cie"), ("d", "dzie"), ("ł", "le")):
+        if stem.endswith(hard):
+            forms.add(stem[: -len(hard)] + soft)
+            break
+    else:
+        if stem[-1:] in set("nmpbwfsz"):
+            forms.add(stem + "ie")
+    if kind == "surname":
+        forms |= {stem + "owa", stem + "ówna"}
+    return forms
+
+
+def _lithuanian_forms(name: str, kind: str) -> set[str]:
+    """Vocative, genitive, dative and accusative of a Lithuanian name ("Jonas" -> "Jonai",
+    "Jono", "Jonui", "Joną"; "Rūta" -> "Rūtos", ...; "Eglė" -> "Egle", "Eglės"), and for a surname
+    the married and unmarried women's forms ("Kazlauskas" -> "Kazlauskienė", "Kazlauskaitė")."""
+    forms = {name}
+    woman: list[str] = []
+    if name.endswith("ius"):
+        stem = name[:-3]
+        forms |= {stem + e for e in ("iau", "iaus", "iui", "ių")}
+        woman = [stem + "ienė", stem + "iūtė"]
+    elif name.endswith("as"):
+        stem = name[:-2]
+        forms |= {stem + e for e in ("ai", "o", "ui", "ą", "u")}
+        woman = [stem + "ienė", stem + "aitė"]
+    elif name.endswith(("is", "ys")):
+        stem = name[:-2]
+        forms |= {stem + e for e in ("i", "y", "io", "iui", "į")}
+        woman = [stem + "ienė", stem + "ytė"]
+    elif name.endswith("us"):
+        stem = name[:-2]
+        forms |= {stem + e for e in ("au", "aus", "ui", "ų")}
+        woman = [stem + "ienė", stem + "utė"]
+    elif name.endswith("a"):
+        stem = name[:-1]
+        forms |= {stem + e for e in ("os", "ai", "ą")}
+    elif name.endswith("ė"):
+        stem = name[:-1]
+        forms |= {stem + e for e in ("e", "ės", "ei", "ę")}
+    if kind == "surname":
+        for form in woman:
+            forms |= {form, form[:-1] + "ės", form[:-1] + "ei", form[:-1] + "ę"}
+    return forms
+
+
+def _romanian_forms(name: str, kind: str) -> set[str]:
+    """The vocative and genitive of a Romanian first name ("Ion" -> "Ioane", "Maria" ->
+    "Mario", "Mariei"); surnames do not change."""
+    forms = {name}
+    if kind == "first":
+        if name.endswith("a"):
+            forms |= {name[:-1] + "o", name[:-1] + "ei"}
+        elif name[-1:] not in "aeiouăâî":
+            forms.add(name + "e")
+    return forms
+
+
+_FORMS = {"pl": _polish_forms, "lt": _lithuanian_forms, "ro": _romanian_forms}
+
+
+@functools.lru_cache(maxsize=1)
+def _name_index() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(first names, surnames, names that are also words), as look-up keys (:func:`_key`),
+    every form and its form without diacritics. Built once: a set of some 10,000 keys, so
+    that checking a capitalised word is one look-up whatever the number of names."""
+    first: set[str] = set()
+    surnames: set[str] = set()
+    for file, language, kind in NAME_LISTS:
+        into = first if kind == "first" else surnames
+        make = _FORMS.get(language)
+        for name in _read_word_list(file):
+            for form in make(name, kind) if make else {name}:
+                into.add(_key(form))
+                into.add(_key(_fold(form)))
+    words = {_key(w) for w in _read_word_list("name_words_en.txt")}
+    return frozenset(first - words), frozenset(surnames - words), frozenset(words)
+
+
+def _name_kind(word: str) -> str:
+    """"first", "surname", "word" (a name that is also a word: Will, May, White) or ""."""
+    first, surnames, words = _name_index()
+    key = _key(_POSSESSIVE.sub("", word))
+    if key in words:
+        return "word"
+    if key in first:
+        return "first"
+    if key in surnames:
+        return "surname"
+    return ""
 
 
 def _is_name_word(word: str) -> bool:
-    if re.fullmatch(r"[A-Z]\.", word):
+    if re.fullmatch(rf"{_U}\.", word):
         return True  # an initial
-    bare = word.rstrip(".,").lower()
+    bare = word.rstrip(".,!").lower()
     return not (bare in STOP_WORDS or bare in _NOT_NAME_WORDS or bare in _COMMON_SHORT_WORDS)
 
 
@@ -471,10 +637,54 @@ def _name_words_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     for word in re.finditer(r"[^\s]+", text[start:end]):
         if not _is_name_word(word.group()):
             break
-        last_end = start + word.end()
+        last_end = start + len(word.group().rstrip(".,!")) + word.start()
     if last_end is None:
         return None
     return start, last_end
+
+
+def _in_place_name(text: str, start: int, end: int) -> bool:
+    """True when the words at text[start:end] name a place or a building, not a person:
+    "George Street", "Victoria Road", "St Anna's", "Queen Elizabeth Hospital"."""
+    following = _NEXT_WORD.match(text, end)
+    if following and following.group(1).lower() in _NOT_NAME_WORDS:
+        return True
+    previous = _PREVIOUS_WORD.search(text, 0, start)
+    return bool(previous and previous.group(1).lower() in _PLACE_BEFORE)
+
+
+def _listed_name_spans(text: str) -> Iterable[tuple[int, int]]:
+    """Names of the shipped lists, in any of their forms, capitalised (or in capitals):
+
+    * a first name or surname that is not also a word ("Łukasz", "Kowalska", "Jankauskienė");
+    * with the capitalised words that follow it, up to two ("Anna Brzęczyszczykiewicz");
+    * a name that is also a word, only beside a listed name ("Will Smith", "Rose Kowalska").
+    Not when the words name a place ("George Street", "St Anna's").
+    """
+    words = list(_CAPITALISED.finditer(text))
+    kinds = [_name_kind(w.group()) for w in words]
+    i = 0
+    while i < len(words):
+        if not kinds[i] or kinds[i] == "word" and not (
+                i + 1 < len(words) and kinds[i + 1] in ("first", "surname")
+                and text[words[i].end():words[i + 1].start()] in (" ", "\t")):
+            i += 1
+            continue
+        if words[i].group().isupper() and len(words[i].group()) > 1 and kinds[i] == "word":
+            i += 1
+            continue
+        # the run: this word and up to two capitalised words right after it
+        j = i
+        while j + 1 < len(words) and j - i < 2 \
+                and text[words[j].end():words[j + 1].start()] in (" ", "\t") \
+                and _is_name_word(words[j + 1].group()):
+            j += 1
+        start, end = words[i].start(), words[j].end()
+        if not _is_name_word(words[i].group()) or _in_place_name(text, start, end):
+            i = j + 1
+            continue
+        yield start, end
+        i = j + 1
 
 
 def _name_spans(text: str) -> Iterable[tuple[int, int]]:
@@ -482,7 +692,7 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         for match in pattern.finditer(text):
             if pattern is _I_AM:
                 first = match.group(1).split()[0]
-                if first not in FIRST_NAMES:
+                if _name_kind(first) not in ("first", "surname"):
                     continue
             span = _name_words_span(text, match.start(1), match.end(1))
             if span:
@@ -491,15 +701,36 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         span = _name_words_span(text, match.start(1), match.end(1))
         if span:
             yield span
-    for match in _FULL_NAME.finditer(text):
-        following = _NEXT_WORD.match(text, match.end())
-        if following and following.group(1).lower() in _NOT_NAME_WORDS:
-            continue  # "Gary Farms Blvd", "Paul Walker Drive": a place named after someone
-        if match.group(1) in FIRST_NAMES and _is_name_word(match.group(2)) \
-                and match.group(2) not in FIRST_NAMES | {"I"}:
-            yield match.start(), match.end()
-        elif match.group(1) in FIRST_NAMES and match.group(2) in FIRST_NAMES:
-            yield match.start(), match.end()  # "John Paul", "Mary Ann"
+    yield from _listed_name_spans(text)
+    signature = _SIGNATURE.search(text)
+    if signature and _name_kind(signature.group(1).split()[0]) \
+            and len(text) > len(signature.group(1)) + 1:
+        span = _name_words_span(text, signature.start(1), signature.end(1))
+        if span:
+            yield span
+
+
+# Street addresses: a house number and a street ("12 Lincoln Road", "Flat 3, 45a High St").
+_STREET_TYPES = (
+    "Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Cl|Drive|Dr|Way|Crescent|Cres|Grove|Gr|Place|Pl|"
+    "Gardens|Gdns|Court|Ct|Terrace|Tce|Walk|Row|Square|Sq|Hill|Park|Mews|View|Rise|Green|Parade|"
+    "Broadway|Boulevard|Chase|Croft|Meadow|Meadows|Fields|Yard|Wharf|Quay|Circus|Bank|End|Gate|"
+    "Vale|Drove|Path|Hollow|Lea|Leys|Paddock|Orchard|Passage|Approach|Embankment"
+)
+_ADDRESS = re.compile(
+    rf"(?<![\w-])(?:(?i:flat|apartment|apt|unit)\.?[ \t]*\d{{1,4}}[A-Za-z]?,?[ \t]+)?"
+    rf"\d{{1,4}}[A-Za-z]?,?[ \t]+(?:(?:St\.?|Saint)[ \t]+)?"
+    rf"(?:{_NAME_WORD}[ \t]+){{1,3}}(?i:{_STREET_TYPES})\.?(?![\w-])"
+)
+
+
+def _address_spans(text: str) -> Iterable[tuple[int, int]]:
+    for match in _ADDRESS.finditer(text):
+        end = match.end()
+        if text[end - 1] == "." and (end == len(text) or text[end:end + 1].isspace()) \
+                and not re.search(r"(?i)(?:rd|st|ave|cl|dr|cres|gr|pl|gdns|ct|tce|sq|ln)\.$", match.group()):
+            end -= 1
+        yield match.start(), end
 
 
 def _vehicle_spans(text: str) -> Iterable[tuple[int, int]]:
@@ -542,6 +773,8 @@ def _candidate_spans(text: str, names: bool) -> Iterable[tuple[int, int, str]]:
         yield start, end, "phone"
     for start, end in _postcode_spans(text):
         yield start, end, "postcode"
+    for start, end in _address_spans(text):
+        yield start, end, "address"
     for start, end in _vehicle_spans(text):
         yield start, end, "vehicle registration"
     if names:
