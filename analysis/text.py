@@ -451,7 +451,8 @@ _NOT_NAME_WORDS = frozenset(
 )
 # Words before a name that make it part of a place or a title of office, not a person here:
 # "St George", "Queen Victoria", "King Charles".
-_PLACE_BEFORE = frozenset("st st. saint queen king prince princess lake mount port fort".split())
+_PLACE_BEFORE = frozenset("st st. saint queen king prince princess lake mount port fort king's queen's "
+                          "bishop's prince's st's".replace("'", "'").split())
 _NAME_WORD = rf"(?:{_U}{_L}*(?:{_U}{_L}+)?(?:['\u2019-]{_U}{_L}+)*)"
 _INITIAL = rf"(?:{_U}\.?[ \t]?)"
 _NAME_RUN = rf"((?:{_INITIAL}{{0,2}}){_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
@@ -479,7 +480,7 @@ _SIGN_OFF = re.compile(
     rf"{_NAME_RUN}[ \t]*[.,!]?[ \t]*(?=\r?\n|$)"
 )
 _NEXT_WORD = re.compile(rf"[ \t]+((?:{_U}|{_L})+)")
-_PREVIOUS_WORD = re.compile(rf"((?:{_U}|{_L})+\.?)[ \t]+$")
+_PREVIOUS_WORD = re.compile(rf"((?:{_U}|{_L})+(?:['\u2019]s|\.)?)[ \t]+$")
 _CAPITALISED = re.compile(rf"(?<![\w'\u2019-]){_U}(?:{_L}+|{_U}+)(?:['\u2019-](?:{_U}|{_L})+)*(?![\w-])")
 _POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
 # The end of a text that is only a name: "... Lincoln Road please. Łukasz." / "- Will"
@@ -594,34 +595,66 @@ _FORMS = {"pl": _polish_forms, "lt": _lithuanian_forms, "ro": _romanian_forms}
 
 
 @functools.lru_cache(maxsize=1)
-def _name_index() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(first names, surnames, names that are also words), as look-up keys (:func:`_key`),
-    every form and its form without diacritics. Built once: a set of some 10,000 keys, so
-    that checking a capitalised word is one look-up whatever the number of names."""
-    first: set[str] = set()
-    surnames: set[str] = set()
+def _name_index() -> dict[str, str]:
+    """Look-up key (:func:`_key`) -> "first", "surname", "word" (a name that is also a word,
+    see name_words_en.txt) or "place" (a name often capitalised for another reason, see
+    not_names_en.txt), for every form of every name and its form without diacritics. Built
+    once: one dictionary of some 10,000 keys, so checking a capitalised word is one look-up
+    whatever the number of names."""
+    index: dict[str, str] = {}
     for file, language, kind in NAME_LISTS:
-        into = first if kind == "first" else surnames
         make = _FORMS.get(language)
         for name in _read_word_list(file):
             for form in make(name, kind) if make else {name}:
-                into.add(_key(form))
-                into.add(_key(_fold(form)))
-    words = {_key(w) for w in _read_word_list("name_words_en.txt")}
-    return frozenset(first - words), frozenset(surnames - words), frozenset(words)
+                for key in (_key(form), _key(_fold(form))):
+                    if index.get(key) != "first":  # a first name too ("Graham") is a first name
+                        index[key] = kind
+    for file, kind in (("name_words_en.txt", "word"), ("not_names_en.txt", "place")):
+        for word in _read_word_list(file):
+            index[_key(word)] = kind
+    return index
+
+
+# Surnames known by their ending, listed or not: Polish -ski / -cka / -wicz, Lithuanian
+# -auskas / -ienė / -aitė / -evičius, Romanian -escu / -eanu.
+_SURNAME_ENDING = re.compile(
+    r"(?:[^\W\d_]{2,}(?:ski|ska|cki|cka|dzki|dzka|skiego|skiej|ckiego|ckiej|wicz|wiczowa)"
+    r"|[^\W\d_]{2,}(?:auskas|auskienė|auskaitė|evičius|evičienė|evičiūtė|ienė|aitė|ytė|aitis|ūnas)"
+    r"|[^\W\d_]{2,}(?:escu|eanu))$"
+)
 
 
 def _name_kind(word: str) -> str:
-    """"first", "surname", "word" (a name that is also a word: Will, May, White) or ""."""
-    first, surnames, words = _name_index()
-    key = _key(_POSSESSIVE.sub("", word))
-    if key in words:
-        return "word"
-    if key in first:
-        return "first"
-    if key in surnames:
+    """"first", "surname", "word" (a name that is also a word: Will, Rose), "place" (a name
+    often capitalised for another reason: May, Lincoln, White) or "" (not a listed name).
+    A capitalised word with a surname's ending (Chrzanowski, Vlădescu) is a "surname"."""
+    bare = _POSSESSIVE.sub("", word)
+    kind = _name_index().get(_key(bare), "")
+    if not kind and len(bare) > 5 and _SURNAME_ENDING.search(bare.casefold()):
         return "surname"
-    return ""
+    return kind
+
+
+# A capitalised word right after a word for a relative, a neighbour or a friend is a name, listed
+# or not ("my son Arvydas", "our neighbour Smaranda"); so is one addressed in thanks
+# ("Ačiū, Aušra!", "Dziękuję, Przemku,") and one before "and I" ("Mark and I walk ...").
+_RELATIONS = (
+    "son|daughter|husband|wife|partner|boyfriend|girlfriend|brother|sister|mum|mother|dad|father|"
+    "grandson|granddaughter|nephew|niece|cousin|uncle|aunt|neighbour|neighbor|friend|colleague|"
+    "carer|child|kids?|boy|girl|syn|córka|mąż|żona|brat|siostra|sąsiad|sąsiadka|sūnus|dukra|vyras|"
+    "žmona|fiul|fiica|soțul|soția|vecinul|vecina"
+)
+_RELATION_NAME = re.compile(rf"(?i:\b(?:my|our|his|her|their|mój|moja|mano|meu|mea)[ \t]+(?:{_RELATIONS})),?[ \t]+"
+                            rf"({_NAME_WORD})(?![\w-])")
+_THANKS_NAME = re.compile(
+    r"(?i:\b(?:thanks|thank[ \t]+you|cheers|dziękuję|dzięki|ačiū|mulțumesc|mulţumesc|multumesc|"
+    r"pozdrawiam|pagarbiai|cu[ \t]+stimă)),?[ \t]+"
+    rf"({_NAME_WORD})(?=[ \t]*(?:[,.!?;]|$))")
+_AND_I = re.compile(rf"(?<![\w-])({_NAME_WORD})[ \t]+and[ \t]+(?:I|me)\b")
+
+
+_AFTER_THE = re.compile(r"(?i:\bthe)[ \t]+$")  # "the Rose and Crown": a pub, not a person
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"\u201c\u2018(\[]|\s[-\u2013\u2014])[\s'\"\u201c\u2018(]*$")
 
 
 def _is_name_word(word: str) -> bool:
@@ -635,7 +668,7 @@ def _name_words_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The leading words of text[start:end] that can be a name (stops at the first that cannot)."""
     last_end = None
     for word in re.finditer(r"[^\s]+", text[start:end]):
-        if not _is_name_word(word.group()):
+        if not _is_name_word(word.group()) and _name_kind(word.group().rstrip(".,!")) not in ("surname", "place"):
             break
         last_end = start + len(word.group().rstrip(".,!")) + word.start()
     if last_end is None:
@@ -650,40 +683,46 @@ def _in_place_name(text: str, start: int, end: int) -> bool:
     if following and following.group(1).lower() in _NOT_NAME_WORDS:
         return True
     previous = _PREVIOUS_WORD.search(text, 0, start)
-    return bool(previous and previous.group(1).lower() in _PLACE_BEFORE)
+    return bool(previous and previous.group(1).lower().replace("\u2019", "'") in _PLACE_BEFORE)
 
 
 def _listed_name_spans(text: str) -> Iterable[tuple[int, int]]:
     """Names of the shipped lists, in any of their forms, capitalised (or in capitals):
 
-    * a first name or surname that is not also a word ("Łukasz", "Kowalska", "Jankauskienė");
-    * with the capitalised words that follow it, up to two ("Anna Brzęczyszczykiewicz");
-    * a name that is also a word, only beside a listed name ("Will Smith", "Rose Kowalska").
+    * a first name or surname that is not also a word ("Łukasz", "Kowalska", "Jankauskienė"),
+      with the capitalised words that follow it, up to two ("Anna Brzęczyszczykiewicz");
+    * a name that is also a word ("Will", "Rose") in the middle of a sentence, not at its start;
+    * a name often capitalised for another reason ("White", "May") only right before a listed
+      first name or surname, or after one ("Sarah White").
     Not when the words name a place ("George Street", "St Anna's").
     """
     words = list(_CAPITALISED.finditer(text))
     kinds = [_name_kind(w.group()) for w in words]
+
+    def joined(a: int, b: int) -> bool:
+        return b < len(words) and text[words[a].end():words[b].start()] in (" ", "\t")
+
     i = 0
     while i < len(words):
-        if not kinds[i] or kinds[i] == "word" and not (
-                i + 1 < len(words) and kinds[i + 1] in ("first", "surname")
-                and text[words[i].end():words[i + 1].start()] in (" ", "\t")):
+        kind = kinds[i]
+        before_name = joined(i, i + 1) and kinds[i + 1] in ("first", "surname") \
+            and not _POSSESSIVE.search(words[i].group())  # "King's Lynn"
+        starts = (kind in ("first", "surname")
+                  or kind == "word" and (before_name or not _SENTENCE_START.search(text, 0, words[i].start())
+                                         and not _AFTER_THE.search(text, 0, words[i].start()))
+                  or kind == "place" and before_name)
+        if not starts or (words[i].group().isupper() and kind in ("word", "place")):
             i += 1
             continue
-        if words[i].group().isupper() and len(words[i].group()) > 1 and kinds[i] == "word":
-            i += 1
-            continue
-        # the run: this word and up to two capitalised words right after it
         j = i
-        while j + 1 < len(words) and j - i < 2 \
-                and text[words[j].end():words[j + 1].start()] in (" ", "\t") \
-                and _is_name_word(words[j + 1].group()):
+        # the capitalised words after it, up to two: a surname even when it is also a word
+        # ("Stephen Green"), and any other word that can be a name ("Harry Fairbrother")
+        while j + 1 < len(words) and j - i < 2 and joined(j, j + 1) and (
+                kinds[j + 1] in ("first", "surname", "word", "place") or _is_name_word(words[j + 1].group())):
             j += 1
         start, end = words[i].start(), words[j].end()
-        if not _is_name_word(words[i].group()) or _in_place_name(text, start, end):
-            i = j + 1
-            continue
-        yield start, end
+        if _is_name_word(words[i].group()) and not _in_place_name(text, start, end):
+            yield start, end
         i = j + 1
 
 
@@ -692,7 +731,7 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         for match in pattern.finditer(text):
             if pattern is _I_AM:
                 first = match.group(1).split()[0]
-                if _name_kind(first) not in ("first", "surname"):
+                if _name_kind(first) not in ("first", "surname", "word"):
                     continue
             span = _name_words_span(text, match.start(1), match.end(1))
             if span:
@@ -702,6 +741,12 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
         if span:
             yield span
     yield from _listed_name_spans(text)
+    for pattern in (_RELATION_NAME, _THANKS_NAME, _AND_I):
+        for match in pattern.finditer(text):
+            word = match.group(1)
+            if _is_name_word(word) and (pattern is not _AND_I or _name_kind(word)) \
+                    and _name_kind(word) != "place" and not _in_place_name(text, match.start(1), match.end(1)):
+                yield match.start(1), match.end(1)
     signature = _SIGNATURE.search(text)
     if signature and _name_kind(signature.group(1).split()[0]) \
             and len(text) > len(signature.group(1)) + 1:
@@ -720,7 +765,7 @@ _STREET_TYPES = (
 _ADDRESS = re.compile(
     rf"(?<![\w-])(?:(?i:flat|apartment|apt|unit)\.?[ \t]*\d{{1,4}}[A-Za-z]?,?[ \t]+)?"
     rf"\d{{1,4}}[A-Za-z]?,?[ \t]+(?:(?:St\.?|Saint)[ \t]+)?"
-    rf"(?:{_NAME_WORD}[ \t]+){{1,3}}(?i:{_STREET_TYPES})\.?(?![\w-])"
+    rf"(?:{_NAME_WORD}(?:['\u2019]s)?[ \t]+){{1,3}}(?i:{_STREET_TYPES})\.?(?![\w-])"
 )
 
 
