@@ -218,7 +218,9 @@ def _free_text_columns(wide: pd.DataFrame, dictionary: pd.DataFrame, skip: set[s
                 col not in skip and len(answered) > 0 and answered.str.contains(r"\s", regex=True).any())
         if is_text:
             out.append(col)
-    return out
+    # in the order the consultation asks them (the dictionary's), columns it does not list last
+    position = {column: i for i, column in enumerate(rows)}
+    return sorted(out, key=lambda c: position.get(c, len(position)))
 
 
 def _question_list(columns: list[str], dictionary: pd.DataFrame, titles: dict[str, str]) -> list[FreeTextQuestion]:
@@ -551,10 +553,12 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
     others = sorted(c for c in wide.columns if c not in fixed_and_first and c not in theme_cols)
     wide = _normalise_values(wide[fixed_and_first + others + theme_cols].copy())
     titles = {t["key"]: t["title"] for t in theme_list}
+    asked = [_question_row(q, as_json(q["spec"], {}) or {}, titles) for q in questions]
+    listed = {row["column"] for row in asked}
     dictionary = pd.DataFrame(
         [{"column": f"support__{t['key']}", "theme": t["key"], "theme_title": t["title"], "type": "support",
-          "codes": "", "question_type": "support", "label": ""} for t in theme_list]
-        + [_question_row(q, as_json(q["spec"], {}) or {}, titles) for q in questions if q["type"] != "support"])
+          "codes": "", "question_type": "support", "label": ""} for t in theme_list
+         if f"support__{t['key']}" not in listed] + asked)
     return _finish(wide, dictionary, meta, safe_url, 1, None, [])
 
 
@@ -562,7 +566,8 @@ def _question_row(question: Any, spec: dict[str, Any], titles: dict[str, str]) -
     """A data dictionary row for a question read from the database's question table; its
     ``question_type`` tells free text from other text (such as a partial postcode)."""
     theme = str(spec.get("theme") or "")
-    kind = "comment" if question["type"] == "free_text" and theme else "text"
+    kind = "support" if question["type"] == "support" else \
+        "comment" if question["type"] == "free_text" and theme else "text"
     return {"column": question["key"], "theme": theme, "theme_title": titles.get(theme, ""), "type": kind,
             "codes": "", "question_type": question["type"], "label": question["label"] or ""}
 
