@@ -80,11 +80,12 @@ class PhraseAnalyzer:
         self.max_words = max_words
 
     def __call__(self, text: str) -> list[str]:
-        from analysis.text import STOP_WORDS, normalise, tokenise
+        from analysis.text import _PLACEHOLDER, STOP_WORDS, normalise, tokenise
 
         out = []
-        # A phrase never runs across punctuation: "school. Youth" is not "school youth".
-        for part in _PUNCTUATION.split(normalise(text, links=True)):
+        # A phrase never runs across punctuation ("school. Youth" is not "school youth") nor
+        # across a redaction placeholder ("[name]", "[email]"), which is no word of the writer's.
+        for part in _PUNCTUATION.split(_PLACEHOLDER.sub(" . ", normalise(text, links=True))):
             tokens = tokenise(part)
             ok = [len(t) > 1 and t not in STOP_WORDS and not t.startswith("[") for t in tokens]
             for i in range(len(tokens)):
@@ -444,15 +445,37 @@ def _distinct(indices: np.ndarray, texts: list[str], n: int, scan: int = 500) ->
     return [candidates[j] for j in diverse([texts[i] for i in candidates], n)]
 
 
-def cluster_label(terms: Sequence[str], n: int = 3) -> str:
-    """A readable name for a group of comments from its marking words and phrases:
-    ``["speed cameras", "speeding", "a14"]`` -> ``"Speed cameras, speeding, a14"``."""
+def cluster_labels(top_terms: dict[int, Sequence[str]], n: int = 3) -> dict[int, str]:
+    """A readable label per cluster (:func:`cluster_label`), no two alike: a cluster marked by
+    words already naming a larger cluster is named by its other words first."""
+    labels: dict[int, str] = {}
+    used: set[str] = set()
+    for cluster in sorted(top_terms):
+        terms = [t for t in top_terms[cluster] if t]
+        chosen = _label_terms(terms, n)
+        if cluster_label(chosen, n) in labels.values():
+            chosen = (_label_terms([t for t in terms if t not in used], n) + _label_terms(terms, n))[:n]
+        label = cluster_label(chosen, n)
+        if label in labels.values():
+            label = f"{label} (group {cluster + 1})"
+        labels[cluster] = label
+        used.update(chosen)
+    return labels
+
+
+def _label_terms(terms: Sequence[str], n: int) -> list[str]:
     from analysis.text import STOP_WORDS
 
     # Phrases with a stop word inside ("coursing and farm") read worse than those without
     # ("hare coursing"): those come first, each group in the order of the terms' scores.
     ordered = sorted((t for t in terms if t), key=lambda t: any(w in STOP_WORDS for w in t.split()))
-    shown = ordered[:n]
+    return list(dict.fromkeys(ordered))[:n]
+
+
+def cluster_label(terms: Sequence[str], n: int = 3) -> str:
+    """A readable name for a group of comments from its marking words and phrases:
+    ``["speed cameras", "speeding", "a14"]`` -> ``"Speed cameras, speeding, a14"``."""
+    shown = _label_terms(terms, n)
     if not shown:
         return "Comments with no distinctive words"
     text = ", ".join(shown)
@@ -627,6 +650,11 @@ def cli_main(args: argparse.Namespace) -> int:
                                  consultation=getattr(args, "consultation", None))
     except CommentSourceError as error:
         return _fail(str(error))
+    out_folder = Path(args.out).parent
+    if not out_folder.is_dir():
+        return _fail(f"The folder {out_folder} for --out does not exist. Create it first, or choose another.")
+    if Path(args.out).is_dir():
+        return _fail(f"--out {args.out} is a folder; give a file name such as clusters.csv.")
     if comments.empty:
         what = f"'{comments.attrs['question']}'" if "question" in comments.attrs else "that column"
         return _fail(f"There are no comments to cluster for {what}{_left_out_words(comments.attrs, ' (', ')')}.")
@@ -637,6 +665,10 @@ def cli_main(args: argparse.Namespace) -> int:
                      "or use --backend tfidf.")
     from tqdm import tqdm
 
+    from analysis.text import redact_pii
+
+    # Everything written is for reading: clustered, labelled and quoted from redacted texts.
+    comments = comments.assign(text=[redact_pii(t) for t in comments["text"]])
     with tqdm(total=2, desc="clustering", file=sys.stderr, disable=len(comments) < 2000) as bar:
         model = CommentClusterer(n_clusters=args.n_clusters, random_state=args.seed,
                                  backend=args.backend)
@@ -694,8 +726,9 @@ def cluster_summary_markdown(model: CommentClusterer, texts: list[str], referenc
         lines += [f"Number of clusters chosen from the data (highest silhouette, at most {model.max_clusters}) "
                   f"(k = {model.n_clusters_}).", ""]
     shown: list[frozenset[str]] = []
+    labels = cluster_labels(model.top_terms_)
     for row in model.summary(texts, references, model.n_representatives).itertuples():
-        lines.append(f"## Cluster {row.cluster}: {cluster_label(self_terms(model, row.cluster))}")
+        lines.append(f"## Cluster {row.cluster}: {labels[row.cluster]}")
         lines.append(f"{row.size:,} {'comment' if row.size == 1 else 'comments'} ({row.share:.0%})"
                      + (f"; marked by: {row.top_terms}" if row.top_terms else ""))
         lines.append("")
@@ -709,9 +742,7 @@ def cluster_summary_markdown(model: CommentClusterer, texts: list[str], referenc
             short = " ".join(redact_pii(quote).split())
             short = short if len(short) <= 300 else short[:297] + "..."
             lines.append(f"- \"{short}\" ({ref})")
+        if not taken:
+            lines.append("(its typical comments are like one quoted above)")
         lines.append("")
     return "\n".join(lines)
-
-
-def self_terms(model: CommentClusterer, cluster: int) -> list[str]:
-    return list(model.top_terms_.get(cluster, []))

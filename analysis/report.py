@@ -150,7 +150,7 @@ def comment_groups(data: ConsultationData, question: str, max_groups: int = 5) -
     half their words. Uses :class:`analysis.cluster.CommentClusterer` (seeded); an empty list
     when it is not installed or there are fewer than 20 comments."""
     try:
-        from analysis.cluster import CommentClusterer, cluster_label
+        from analysis.cluster import CommentClusterer, cluster_labels
     except ImportError:
         return []
     from analysis.text import too_similar, word_set
@@ -165,18 +165,15 @@ def comment_groups(data: ConsultationData, question: str, max_groups: int = 5) -
     model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
     groups = []
     taken: list[frozenset[str]] = []
+    labels = cluster_labels(model.top_terms_)
     for cluster in range(model.n_clusters_):
         if len(groups) >= max_groups:
             break
         typical = next((i for i in model.representative_[cluster]
                         if not any(too_similar(word_set(texts[i]), other) for other in taken)), None)
         terms = list(model.top_terms_[cluster])
-        label = cluster_label(terms)
-        if any(g["label"] == label for g in groups):  # two groups marked by the same words
-            used = {t for g in groups for t in g["terms"][:3]}
-            label = cluster_label([t for t in terms if t not in used] + [t for t in terms if t in used])
         group = {"size": int(model.sizes_[cluster]), "share": float(model.sizes_[cluster] / len(texts)),
-                 "terms": terms[:5], "label": label, "text": "", "reference": ""}
+                 "terms": terms[:5], "label": labels[cluster], "text": "", "reference": ""}
         if typical is not None:
             taken.append(word_set(texts[typical]))
             group.update(text=texts[typical], reference=refs[typical])
