@@ -471,60 +471,46 @@ def _read_source(path: Path) -> pd.DataFrame:
 
 def _is_export(source: str) -> bool:
     """True for what analysis.load reads: a database URL, or a Consult export file."""
-    if "://" in source:
-        return True
-    path = Path(source)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return True
-    if not path.is_file():
-        return False
-    if suffix == ".csv":
-        try:
-            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-            return False
-        return "format_version" in header.columns
-    if suffix == ".json":
-        with path.open("rb") as handle:
-            return b'"consult-export"' in handle.read(4096)
-    return False
+    from analysis.load import is_export
+
+    return is_export(source)
 
 
 def _export_texts(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
-    """Texts per response of an export or database, read through analysis.load."""
+    """Texts per counted response of an export or database, read through analysis.load: only
+    comments a reader may see (:meth:`~analysis.load.ConsultationData.quotable_comments`), so
+    that the summary never shows a hidden comment or a response that is not counted. The
+    series' ``attrs`` say how many answers were left out and why."""
     from analysis.load import LoadError, load
 
     try:
-        data = load(args.source)
+        data = load(args.source, getattr(args, "consultation", None))
+        wanted = args.question or args.text_col
+        if args.id_col not in (None, "reference"):
+            raise _InputError("An export is keyed by its reference column: leave out --id-col.")
+        if wanted is not None:
+            question = data.free_text_question(wanted)
+            comments = data.quotable_comments(question.column)
+            left_out = data.comments_left_out(question.column)
+            what = (f"comments on {question.theme_title}" if question.theme
+                    else f"answers to '{question.label}'")
+        else:
+            comments = data.quotable_comments()
+            left_out = data.comments_left_out()
+            n_questions = len(data.free_text_questions)
+            what = f"{n_questions} free-text {'question' if n_questions == 1 else 'questions'}, joined per response"
     except LoadError as error:
         raise _InputError(str(error))
-    comments = data.comments
+    counted = (data.responses["status"] == "valid").to_numpy()
     references = data.responses["reference"].astype(str)
-    wanted = args.question or args.text_col
-    if wanted is not None:
-        questions = list(dict.fromkeys(comments["question"]))
-        chosen = comments[
-            (comments["question"] == wanted) | (comments["question"] == f"comment__{wanted}")
-            | (comments["theme"] == wanted)
-        ]
-        if chosen.empty:
-            raise _InputError(
-                f"{args.source} has no comments for the question '{wanted}'. The questions with "
-                f"comments are: {', '.join(questions) or 'none'}."
-            )
-        comments = chosen
-        what = ", ".join(dict.fromkeys(chosen["question"]))
-    else:
-        what = f"{comments['question'].nunique()} comment columns, joined per response"
-    if args.id_col not in (None, "reference"):
-        raise _InputError("An export is keyed by its reference column: leave out --id-col.")
     joined = comments.groupby("row", sort=True)["text"].agg(
         lambda texts: "\n\n".join(t for t in texts if isinstance(t, str) and t.strip())
     )
     texts = pd.Series("", index=range(len(references)), dtype=object)
     texts.loc[joined.index] = joined.to_numpy()
-    texts.index = pd.Index(references.to_numpy(), name="reference")
+    texts = texts[counted]
+    texts.index = pd.Index(references[counted].to_numpy(), name="reference")
+    texts.attrs.update(left_out, responses_not_counted=int((~counted).sum()))
     return texts, "reference", what
 
 
@@ -573,8 +559,18 @@ def _summary_text(
     in_campaigns = int(labels.notna().sum())
     lines = [
         f"Campaigns in {source} ({what})",
-        f"{len(texts):,} responses, {answered:,} with a comment.",
+        f"{len(texts):,} {'response' if len(texts) == 1 else 'responses'}, {answered:,} with a comment.",
     ]
+    not_counted = texts.attrs.get("responses_not_counted", 0)
+    hidden = texts.attrs.get("hidden", 0)
+    if not_counted or hidden:
+        parts = []
+        if not_counted:
+            parts.append(f"{not_counted:,} {'response' if not_counted == 1 else 'responses'} already marked "
+                         "duplicate, campaign or invalid (not counted)")
+        if hidden:
+            parts.append(f"{hidden:,} {'comment' if hidden == 1 else 'comments'} hidden by a moderator")
+        lines.append(f"Left out: {' and '.join(parts)}.")
     if summary.empty:
         lines.append("No campaigns found: no two comments are copies or near copies of one text.")
         return "\n".join(lines) + "\n"
@@ -584,9 +580,11 @@ def _summary_text(
         f"{in_campaigns:,} responses ({share:.0%} of those with a comment)."
     )
     lines.append(f"(near copies: at least {threshold:.0%} of a template's word triples)")
+    from analysis.text import redact_pii
+
     shown = summary if limit is None else summary.head(limit)
     for row in shown.itertuples(index=False):
-        template = " ".join(str(row.template).split())
+        template = " ".join(redact_pii(str(row.template)).split())
         if len(template) > 160:
             template = template[:157] + "..."
         lines.append("")
@@ -641,8 +639,11 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the column holding the texts (needed for a file that is not an "
                              "export)")
     parser.add_argument("--question", metavar="KEY",
-                        help="in an export, look at one comment question (e.g. crime_prevention or "
-                             "comment__crime_prevention) instead of all comments of a response")
+                        help="in an export, look at one free-text question (a theme such as "
+                             "crime_prevention, or a question such as missing_from_plan) instead of "
+                             "all comments of a response")
+    parser.add_argument("--consultation", metavar="SLUG",
+                        help="which consultation (needed for a database with several)")
     parser.add_argument("--id-col", metavar="COLUMN",
                         help="the column of response ids (default: reference; row numbers if "
                              "absent)")

@@ -48,6 +48,7 @@ __all__ = [
     "embeddings_available",
     "encode_embeddings",
     "read_comments",
+    "cluster_label",
 ]
 
 
@@ -79,11 +80,12 @@ class PhraseAnalyzer:
         self.max_words = max_words
 
     def __call__(self, text: str) -> list[str]:
-        from analysis.text import STOP_WORDS, normalise, tokenise
+        from analysis.text import _PLACEHOLDER, STOP_WORDS, normalise, tokenise
 
         out = []
-        # A phrase never runs across punctuation: "school. Youth" is not "school youth".
-        for part in _PUNCTUATION.split(normalise(text, links=True)):
+        # A phrase never runs across punctuation ("school. Youth" is not "school youth") nor
+        # across a redaction placeholder ("[name]", "[email]"), which is no word of the writer's.
+        for part in _PUNCTUATION.split(_PLACEHOLDER.sub(" . ", normalise(text, links=True))):
             tokens = tokenise(part)
             ok = [len(t) > 1 and t not in STOP_WORDS and not t.startswith("[") for t in tokens]
             for i in range(len(tokens)):
@@ -434,18 +436,50 @@ def _as_texts(texts) -> list[str]:
     return ["" if (t is None or (isinstance(t, float) and math.isnan(t))) else str(t) for t in texts]
 
 
-def _distinct(indices: np.ndarray, texts: list[str], n: int) -> list[int]:
-    """The first ``n`` indices whose text differs from those already taken."""
-    seen, out = set(), []
-    for i in indices:
-        key = " ".join(texts[i].lower().split())
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(int(i))
-        if len(out) >= n:
-            break
-    return out
+def _distinct(indices: np.ndarray, texts: list[str], n: int, scan: int = 500) -> list[int]:
+    """The first ``n`` indices (of the first ``scan``) whose text shares no more than half its
+    words with one already taken (:func:`analysis.text.too_similar`)."""
+    from analysis.text import diverse
+
+    candidates = [int(i) for i in indices[:scan]]
+    return [candidates[j] for j in diverse([texts[i] for i in candidates], n)]
+
+
+def cluster_labels(top_terms: dict[int, Sequence[str]], n: int = 3) -> dict[int, str]:
+    """A readable label per cluster (:func:`cluster_label`), no two alike: a cluster marked by
+    words already naming a larger cluster is named by its other words first."""
+    labels: dict[int, str] = {}
+    used: set[str] = set()
+    for cluster in sorted(top_terms):
+        terms = [t for t in top_terms[cluster] if t]
+        chosen = _label_terms(terms, n)
+        if cluster_label(chosen, n) in labels.values():
+            chosen = (_label_terms([t for t in terms if t not in used], n) + _label_terms(terms, n))[:n]
+        label = cluster_label(chosen, n)
+        if label in labels.values():
+            label = f"{label} (group {cluster + 1})"
+        labels[cluster] = label
+        used.update(chosen)
+    return labels
+
+
+def _label_terms(terms: Sequence[str], n: int) -> list[str]:
+    from analysis.text import STOP_WORDS
+
+    # Phrases with a stop word inside ("coursing and farm") read worse than those without
+    # ("hare coursing"): those come first, each group in the order of the terms' scores.
+    ordered = sorted((t for t in terms if t), key=lambda t: any(w in STOP_WORDS for w in t.split()))
+    return list(dict.fromkeys(ordered))[:n]
+
+
+def cluster_label(terms: Sequence[str], n: int = 3) -> str:
+    """A readable name for a group of comments from its marking words and phrases:
+    ``["speed cameras", "speeding", "a14"]`` -> ``"Speed cameras, speeding, a14"``."""
+    shown = _label_terms(terms, n)
+    if not shown:
+        return "Comments with no distinctive words"
+    text = ", ".join(shown)
+    return text[0].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------- reading comments
@@ -497,43 +531,72 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def read_comments(source: str | Path, text_col: str | None = None, question: str | None = None,
-                  id_col: str = "reference", valid_only: bool = True) -> pd.DataFrame:
-    """Comments from a Consult export (CSV or JSON) or any CSV of texts.
+                  id_col: str = "reference", valid_only: bool = True,
+                  consultation: str | None = None) -> pd.DataFrame:
+    """Comments from a Consult export (CSV, JSON, XLSX or a database URL) or any CSV of texts.
 
-    ``text_col`` names the column of comments; ``question`` names a theme (``comment__THEME``)
-    or a free-text question of an export. With neither, a file with one comment column is read
-    from that column. Returns a DataFrame with ``reference`` and ``text`` (non-empty comments),
-    keeping only ``valid`` responses when the file has a ``status`` column.
+    For an export, ``question`` (or ``text_col``) names one of its free-text questions: a
+    theme's key (``crime_prevention``), or the column (``comment__crime_prevention``,
+    ``missing_from_plan``); it may be left out when there is only one. The export is read by
+    :func:`analysis.load.load`, and with ``valid_only`` only the comments a reader may see are
+    kept (:meth:`~analysis.load.ConsultationData.quotable_comments`: counted responses, not
+    hidden by a moderator). For another CSV, ``text_col`` names the column of comments (or the
+    only column that looks like one is taken).
+
+    Returns a DataFrame with ``reference`` and ``text`` (non-empty comments); for an export its
+    ``attrs`` hold ``question`` (the question's heading), ``hidden`` and ``not_counted`` (how
+    many answers were left out, and why).
     """
+    from analysis.load import LoadError, is_export, load
+
+    if text_col and question:
+        raise CommentSourceError("Give either --text-col or --question, not both.")
+    if is_export(source):
+        if id_col not in (None, "reference"):
+            raise CommentSourceError("An export is keyed by its reference column: leave out --id-col.")
+        try:
+            data = load(source, consultation)
+        except LoadError as error:
+            raise CommentSourceError(str(error)) from None
+        wanted = question or text_col
+        questions = data.free_text_questions
+        if wanted is None:
+            if len(questions) != 1:
+                from analysis.load import describe_questions
+
+                raise CommentSourceError(
+                    "Say which question's comments to cluster with --question KEY. "
+                    + describe_questions(questions))
+            wanted = questions[0].column
+        try:
+            chosen = data.free_text_question(wanted)
+        except LoadError as error:
+            raise CommentSourceError(str(error)) from None
+        part = data.quotable_comments(chosen.column) if valid_only else \
+            data.comments[data.comments["question"] == chosen.column]
+        part = part[part["text"].astype(str).str.strip() != ""]
+        result = pd.DataFrame({"reference": part["reference"].astype(str).to_numpy(),
+                               "text": part["text"].astype(str).to_numpy()})
+        left_out = data.comments_left_out(chosen.column) if valid_only else {"hidden": 0, "not_counted": 0}
+        result.attrs.update(question=chosen.title, **left_out)
+        return result
+    if question:
+        raise CommentSourceError("--question needs a Consult export; for another file use --text-col.")
     path = Path(source)
     frame = _read_table(path)
     columns = list(frame.columns)
-    if text_col and question:
-        raise CommentSourceError("Give either --text-col or --question, not both.")
-    if question:
-        candidates = [question, f"comment__{question}"]
-        col = next((c for c in candidates if c in columns), None)
-        if col is None:
-            comment_cols = [c for c in columns if c.startswith("comment__")]
-            raise CommentSourceError(
-                f"{path} has no question {question!r}. Its comment questions are: "
-                f"{', '.join(c.removeprefix('comment__') for c in comment_cols) or 'none'}.")
-    elif text_col:
+    if text_col:
         if text_col not in columns:
             raise CommentSourceError(
                 f"{path} has no column {text_col!r}. Its columns are: {', '.join(map(str, columns))}.")
         col = text_col
     else:
-        comment_cols = [c for c in columns if str(c).startswith("comment__")]
-        guesses = comment_cols or [c for c in ("text", "comment", "response", "comment-body")
-                                   if c in columns]
+        guesses = [c for c in ("text", "comment", "response", "comment-body") if c in columns]
         if len(guesses) != 1:
             raise CommentSourceError(
-                "Say which column holds the comments with --text-col COLUMN (or --question THEME "
-                f"for an export). Columns found: {', '.join(map(str, columns))}.")
+                "Say which column holds the comments with --text-col COLUMN. "
+                f"Columns found: {', '.join(map(str, columns))}.")
         col = guesses[0]
-    if valid_only and "status" in columns:
-        frame = frame[frame["status"].astype(str) == "valid"]
     if id_col in frame.columns:
         refs = frame[id_col].astype(str)
     elif id_col != "reference":
@@ -552,10 +615,14 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every comment command shares: where the comments are."""
     parser.add_argument("--source", required=True,
-                        help="a Consult export (CSV or JSON) or any CSV of comments")
-    parser.add_argument("--text-col", help="the column holding the comments")
-    parser.add_argument("--question", help="the theme or question whose comments to use "
-                                           "(for an export: e.g. crime_prevention)")
+                        help="a Consult export (CSV, JSON or XLSX), a database URL, or any CSV of comments")
+    parser.add_argument("--text-col", help="the column holding the comments (a CSV that is not an export)")
+    parser.add_argument("--question", metavar="KEY",
+                        help="for an export, the free-text question whose comments to use: a theme "
+                             "(e.g. crime_prevention) or a question such as missing_from_plan; "
+                             "without it, the error lists them")
+    parser.add_argument("--consultation", metavar="SLUG",
+                        help="which consultation (needed for a database with several)")
     parser.add_argument("--id-col", default="reference",
                         help="the column identifying each response (default: reference)")
 
@@ -579,11 +646,18 @@ def _fail(message: str) -> int:
 
 def cli_main(args: argparse.Namespace) -> int:
     try:
-        comments = read_comments(args.source, args.text_col, args.question, args.id_col)
+        comments = read_comments(args.source, args.text_col, args.question, args.id_col,
+                                 consultation=getattr(args, "consultation", None))
     except CommentSourceError as error:
         return _fail(str(error))
+    out_folder = Path(args.out).parent
+    if not out_folder.is_dir():
+        return _fail(f"The folder {out_folder} for --out does not exist. Create it first, or choose another.")
+    if Path(args.out).is_dir():
+        return _fail(f"--out {args.out} is a folder; give a file name such as clusters.csv.")
     if comments.empty:
-        return _fail("There are no comments to cluster in that column (all empty).")
+        what = f"'{comments.attrs['question']}'" if "question" in comments.attrs else "that column"
+        return _fail(f"There are no comments to cluster for {what}{_left_out_words(comments.attrs, ' (', ')')}.")
     if args.n_clusters is not None and not 1 <= args.n_clusters <= len(comments):
         return _fail(f"--n-clusters must be between 1 and the number of comments ({len(comments)}).")
     if args.backend == "embeddings" and not embeddings_available():
@@ -591,6 +665,10 @@ def cli_main(args: argparse.Namespace) -> int:
                      "or use --backend tfidf.")
     from tqdm import tqdm
 
+    from analysis.text import redact_pii
+
+    # Everything written is for reading: clustered, labelled and quoted from redacted texts.
+    comments = comments.assign(text=[redact_pii(t) for t in comments["text"]])
     with tqdm(total=2, desc="clustering", file=sys.stderr, disable=len(comments) < 2000) as bar:
         model = CommentClusterer(n_clusters=args.n_clusters, random_state=args.seed,
                                  backend=args.backend)
@@ -609,7 +687,9 @@ def cli_main(args: argparse.Namespace) -> int:
         out.to_csv(args.out, index=False)
     except OSError as error:
         return _fail(f"Could not write {args.out} ({error.strerror or error}). Check the folder exists.")
-    text = cluster_summary_markdown(model, texts, comments["reference"].tolist())
+    text = cluster_summary_markdown(model, texts, comments["reference"].tolist(),
+                                    question=comments.attrs.get("question"),
+                                    left_out=_left_out_words(comments.attrs))
     print(text)
     if args.summary:
         Path(args.summary).write_text(text, encoding="utf-8")
@@ -617,20 +697,52 @@ def cli_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _left_out_words(attrs: dict, before: str = "", after: str = "") -> str:
+    """"3 hidden by a moderator and 19 in responses not counted were left out", or ""."""
+    parts = []
+    if attrs.get("hidden"):
+        parts.append(f"{attrs['hidden']:,} hidden by a moderator")
+    if attrs.get("not_counted"):
+        parts.append(f"{attrs['not_counted']:,} in responses not counted (duplicate, campaign or invalid)")
+    if not parts:
+        return ""
+    return f"{before}{' and '.join(parts)} {'was' if sum(attrs.get(k, 0) for k in ('hidden', 'not_counted')) == 1 else 'were'} left out{after}"
+
+
 def cluster_summary_markdown(model: CommentClusterer, texts: list[str], references: list[str],
-                             quotes: int = 3) -> str:
-    """The readable summary: one section per cluster with size, top terms and quotes."""
-    lines = [f"# {len(texts)} comments in {model.n_clusters_} clusters", ""]
+                             quotes: int = 3, question: str | None = None, left_out: str = "") -> str:
+    """The readable summary: one section per cluster with its size, a label made of its top
+    terms and typical quotes (redacted with :func:`analysis.text.redact_pii`). No two quotes of
+    the summary share more than half their words (:func:`analysis.text.too_similar`)."""
+    from analysis.text import redact_pii, too_similar, word_set
+
+    n = len(texts)
+    about = f" to '{question}'" if question else ""
+    lines = [f"# {n:,} {'comment' if n == 1 else 'comments'}{about} in {model.n_clusters_} "
+             f"{'cluster' if model.n_clusters_ == 1 else 'clusters'}", ""]
+    if left_out:
+        lines += [f"Only comments that may be quoted are here: {left_out}.", ""]
     if model.n_clusters is None:
-        lines += [f"Number of clusters chosen from the data (highest silhouette, at most 20) (k = {model.n_clusters_}).",
-                  ""]
-    for row in model.summary(texts, references, quotes).itertuples():
-        lines.append(f"## Cluster {row.cluster}: {row.top_terms or '(no distinctive words)'}")
-        lines.append(f"{row.size} comments ({row.share:.0%})")
+        lines += [f"Number of clusters chosen from the data (highest silhouette, at most {model.max_clusters}) "
+                  f"(k = {model.n_clusters_}).", ""]
+    shown: list[frozenset[str]] = []
+    labels = cluster_labels(model.top_terms_)
+    for row in model.summary(texts, references, model.n_representatives).itertuples():
+        lines.append(f"## Cluster {row.cluster}: {labels[row.cluster]}")
+        lines.append(f"{row.size:,} {'comment' if row.size == 1 else 'comments'} ({row.share:.0%})"
+                     + (f"; marked by: {row.top_terms}" if row.top_terms else ""))
         lines.append("")
+        taken = 0
         for ref, quote in zip(row.references, row.quotes):
-            short = " ".join(quote.split())
+            words = word_set(quote)
+            if taken >= quotes or any(too_similar(words, other) for other in shown):
+                continue
+            shown.append(words)
+            taken += 1
+            short = " ".join(redact_pii(quote).split())
             short = short if len(short) <= 300 else short[:297] + "..."
             lines.append(f"- \"{short}\" ({ref})")
+        if not taken:
+            lines.append("(its typical comments are like one quoted above)")
         lines.append("")
     return "\n".join(lines)

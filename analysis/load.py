@@ -21,9 +21,11 @@ columns they come from):
     ``reference``, ``theme`` and ``level`` (a categorical of :data:`LEVELS`; an unanswered
     question is ``not_answered``).
 ``comments``
-    one row per non-empty comment: ``row``, ``reference``, ``question`` (the column, e.g.
-    ``comment__crime_prevention`` or ``missing_from_plan``), ``theme`` (empty for questions that
-    are not about a theme), ``text`` and ``hidden`` (True when a moderator hid it).
+    one row per non-empty answer to a free-text question: ``row``, ``reference``, ``question``
+    (the column, e.g. ``comment__crime_prevention`` or ``missing_from_plan``), ``theme`` (empty
+    for questions that are not about a theme), ``text``, ``hidden`` (True when a moderator hid
+    it) and ``counted`` (True when the response's status is ``valid``). Every comment stays in
+    this frame; what may be shown to readers is :meth:`ConsultationData.quotable_comments`.
 ``ranks``
     one row per response that ranked the themes and theme: ``row``, ``reference``, ``theme``,
     ``rank`` (1 = most important).
@@ -88,8 +90,55 @@ class ConsultationData:
     source: str = ""
     format_version: int = 1
     notes: list[str] = field(default_factory=list)
+    # the free-text questions found in the data dictionary (see free_text_questions)
+    text_questions: tuple["FreeTextQuestion", ...] = ()
     # results that analysis.tally reuses between calls on the same frames
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def free_text_questions(self) -> list["FreeTextQuestion"]:
+        """The consultation's free-text questions, in the order of the export's columns:
+        one per theme comment column, and each question of type free text that is not about a
+        theme (such as "Is anything missing from the plan?"). Found from the data dictionary's
+        question types, so a new consultation's questions need no change here."""
+        if self.text_questions:
+            return list(self.text_questions)
+        columns = list(dict.fromkeys(self.comments["question"])) if len(self.comments) else []
+        return _question_list(columns, self.dictionary, self.theme_titles)
+
+    def free_text_question(self, wanted: str) -> "FreeTextQuestion":
+        """The free-text question called ``wanted``: its column (``comment__crime_prevention``,
+        ``missing_from_plan``), or a theme's key (``crime_prevention``) for its comment column.
+        Raises :class:`LoadError` naming the questions there are."""
+        for question in self.free_text_questions:
+            if wanted in (question.column, question.key):
+                return question
+        raise LoadError(f"There is no free-text question '{wanted}' in this consultation. "
+                        f"{describe_questions(self.free_text_questions)}")
+
+    def quotable_comments(self, question: str | None = None) -> pd.DataFrame:
+        """The comments that may be shown to a reader: from responses that are counted (status
+        ``valid``) and not hidden by a moderator; of one question (a column or a theme key, see
+        :meth:`free_text_question`) or of all. Same columns as ``comments``, in its order.
+
+        Every output meant for reading (the report's quotes and main points, the cluster and
+        campaign summaries) takes its texts from here and nowhere else."""
+        c = self.comments
+        keep = c["counted"].to_numpy(dtype=bool) & ~c["hidden"].to_numpy(dtype=bool)
+        if question is not None:
+            keep &= (c["question"] == self.free_text_question(question).column).to_numpy()
+        return c[keep]
+
+    def comments_left_out(self, question: str | None = None) -> dict[str, int]:
+        """How many answers :meth:`quotable_comments` leaves out, and why: ``hidden`` (hidden
+        by a moderator in a counted response) and ``not_counted`` (in a response marked
+        duplicate, campaign or invalid; hidden or not)."""
+        c = self.comments
+        if question is not None:
+            c = c[c["question"] == self.free_text_question(question).column]
+        counted = c["counted"].to_numpy(dtype=bool)
+        hidden = c["hidden"].to_numpy(dtype=bool)
+        return {"hidden": int((counted & hidden).sum()), "not_counted": int((~counted).sum())}
 
     @property
     def themes(self) -> list[str]:
@@ -106,6 +155,88 @@ class ConsultationData:
 
     def label(self, column: str, code: str) -> str:
         return self.labels(column).get(code) or _humanise(code)
+
+
+@dataclass(frozen=True)
+class FreeTextQuestion:
+    """A free-text question: ``column`` in the export, ``key`` to name it on the command line
+    (the theme's key for a theme's comment column, else the column), the ``label`` the resident
+    saw, and ``theme`` / ``theme_title`` (empty for a question that is not about a theme)."""
+
+    column: str
+    key: str
+    label: str
+    theme: str = ""
+    theme_title: str = ""
+
+    @property
+    def title(self) -> str:
+        """A heading for the question: the theme's title, or the question as asked."""
+        return self.theme_title or self.label
+
+
+def describe_questions(questions: list[FreeTextQuestion]) -> str:
+    """One sentence naming the free-text questions, for messages: ``The free-text questions
+    are: crime_prevention (comments on Crime Prevention), missing_from_plan (Is anything...?).``"""
+    if not questions:
+        return "It has no free-text questions with answers."
+    parts = [f"{q.key} (comments on {q.theme_title})" if q.theme else f"{q.key} ({q.label})" for q in questions]
+    return "The free-text questions are: " + ", ".join(parts) + "."
+
+
+# Partial postcodes (outward codes) are stored as text but are not free text.
+_OUTWARD_CODE = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]?"
+
+
+def _free_text_columns(wide: pd.DataFrame, dictionary: pd.DataFrame, skip: set[str]) -> list[str]:
+    """The columns of ``wide`` holding free-text answers, in column order.
+
+    From the data dictionary: a ``question_type`` of ``free_text`` when the dictionary has that
+    field; otherwise type ``comment``, or type ``text`` for a question (not a fixed column)
+    whose answers are not all partial postcodes. Without a dictionary: ``comment__`` columns
+    and other question columns whose answers hold words separated by spaces.
+    """
+    has_dictionary = not dictionary.empty and "type" in dictionary
+    rows = {str(r["column"]): r for r in dictionary.to_dict("records")} if has_dictionary else {}
+    out = []
+    for col in wide.columns:
+        if col in FIXED_COLUMNS or col.startswith(("support__", "rank__")):
+            continue
+        row = rows.get(col)
+        values = wide[col]
+        answered = values[values != ""]
+        if row is not None and str(row.get("question_type", "")).strip():
+            is_text = row["question_type"] == "free_text"
+        elif row is not None:
+            kind = str(row.get("type", ""))
+            is_text = kind == "comment" or (
+                kind == "text" and str(row.get("question", "")).strip() != ""
+                and not _codes_of(dictionary, col)
+                and not (len(answered) and answered.str.fullmatch(_OUTWARD_CODE).all()))
+        else:
+            is_text = col.startswith("comment__") or (
+                col not in skip and len(answered) > 0 and answered.str.contains(r"\s", regex=True).any())
+        if is_text:
+            out.append(col)
+    # in the order the consultation asks them (the dictionary's), columns it does not list last
+    position = {column: i for i, column in enumerate(rows)}
+    return sorted(out, key=lambda c: position.get(c, len(position)))
+
+
+def _question_list(columns: list[str], dictionary: pd.DataFrame, titles: dict[str, str]) -> list[FreeTextQuestion]:
+    rows = {str(r["column"]): r for r in dictionary.to_dict("records")} if "column" in dictionary else {}
+    out = []
+    for col in columns:
+        row = rows.get(col, {})
+        theme = str(row.get("theme") or (col[len("comment__"):] if col.startswith("comment__") else ""))
+        theme_title = str(row.get("theme_title") or titles.get(theme, "")) if theme else ""
+        if theme and not theme_title:
+            theme_title = _humanise(theme)
+        label = str(row.get("label") or "").strip() or (
+            f"Comments on {theme_title}" if theme else _humanise(col))
+        out.append(FreeTextQuestion(column=col, key=theme if theme and col == f"comment__{theme}" else col,
+                                    label=label, theme=theme, theme_title=theme_title))
+    return out
 
 
 def _humanise(code: str) -> str:
@@ -153,6 +284,32 @@ def load(source: str | Path, consultation: str | None = None) -> ConsultationDat
         return _load_xlsx(path, consultation)
     raise LoadError(f"{path.name} is not an export file this reads: give a .csv, .json or .xlsx "
                     "export (made with 'flask --app consult export'), or a database URL.")
+
+
+def is_export(source: str | Path) -> bool:
+    """True when ``source`` is what :func:`load` reads: a database URL, an XLSX workbook, a CSV
+    whose header has ``format_version``, or a JSON ``consult-export`` document. Commands that
+    also take any CSV of texts use this to send an export through :func:`load`, so that its
+    counting rule and hidden comments are applied in one place."""
+    text = str(source)
+    if "://" in text:
+        return True
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return True
+    if not path.is_file():
+        return False
+    if suffix == ".csv":
+        try:
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+            return False
+        return "format_version" in header.columns
+    if suffix == ".json":
+        with path.open("rb") as handle:
+            return b'"consult-export"' in handle.read(4096)
+    return False
 
 
 def _check_version(found: Any, where: str) -> int:
@@ -346,6 +503,9 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
                 "SELECT reference, submitted_at, received_on, channel, status, status_reason, "
                 "hidden_comments, answers FROM response WHERE consultation_id = :id "
                 "ORDER BY submitted_at, reference"), {"id": chosen["id"]}).mappings().all()
+            questions = conn.execute(sa.text(
+                "SELECT key, type, label, spec FROM question WHERE consultation_id = :id "
+                "ORDER BY position, id"), {"id": chosen["id"]}).mappings().all()
     except LoadError:
         raise
     except sa.exc.OperationalError as error:
@@ -398,10 +558,24 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
             wide[col] = None
     others = sorted(c for c in wide.columns if c not in fixed_and_first and c not in theme_cols)
     wide = _normalise_values(wide[fixed_and_first + others + theme_cols].copy())
+    titles = {t["key"]: t["title"] for t in theme_list}
+    asked = [_question_row(q, as_json(q["spec"], {}) or {}, titles) for q in questions]
+    listed = {row["column"] for row in asked}
     dictionary = pd.DataFrame(
         [{"column": f"support__{t['key']}", "theme": t["key"], "theme_title": t["title"], "type": "support",
-          "codes": ""} for t in theme_list])
+          "codes": "", "question_type": "support", "label": ""} for t in theme_list
+         if f"support__{t['key']}" not in listed] + asked)
     return _finish(wide, dictionary, meta, safe_url, 1, None, [])
+
+
+def _question_row(question: Any, spec: dict[str, Any], titles: dict[str, str]) -> dict[str, str]:
+    """A data dictionary row for a question read from the database's question table; its
+    ``question_type`` tells free text from other text (such as a partial postcode)."""
+    theme = str(spec.get("theme") or "")
+    kind = "support" if question["type"] == "support" else \
+        "comment" if question["type"] == "free_text" and theme else "text"
+    return {"column": question["key"], "theme": theme, "theme_title": titles.get(theme, ""), "type": kind,
+            "codes": "", "question_type": question["type"], "label": question["label"] or ""}
 
 
 def _iso(value: Any) -> str | None:
@@ -442,8 +616,11 @@ def _finish(wide: pd.DataFrame, dictionary: pd.DataFrame, meta: dict[str, Any], 
     dictionary = dictionary.fillna("").astype(str)
     themes = [t["key"] for t in meta["themes"]]
     data = _tidy(wide.reset_index(drop=True), dictionary, themes)
+    columns = data.pop("free_text_columns")
+    titles = {t["key"]: t.get("title") or "" for t in meta["themes"]}
     return ConsultationData(consultation=meta, dictionary=dictionary, source=source, format_version=version,
-                            notes=notes, **data)
+                            notes=notes, text_questions=tuple(_question_list(columns, dictionary, titles)),
+                            **data)
 
 
 def _categorical(values: pd.Series, codes: list[str]) -> pd.Categorical:
@@ -506,10 +683,9 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> di
 
     comment_parts = []
     hidden_lists = responses["hidden_comments"].astype(str)
-    text_questions = [c for c in wide.columns if c.startswith("comment__")] + [
-        c for c in wide.columns
-        if c not in FIXED_COLUMNS and c not in theme_cols and types.get(c) in ("text", "comment")
-        and c not in ("postcode_district",) and not _codes_of(dictionary, c)]
+    counted = (responses["status"] == "valid").to_numpy()
+    coded = {c for c in wide.columns if c in responses.columns and isinstance(responses[c].dtype, pd.CategoricalDtype)}
+    text_questions = _free_text_columns(wide, dictionary, coded)
     for col in text_questions:
         values = wide[col]
         mask = (values != "").to_numpy()
@@ -519,10 +695,13 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> di
         comment_parts.append(pd.DataFrame({
             "row": rows[mask], "reference": refs[mask], "question": col,
             "theme": col[len("comment__"):] if col.startswith("comment__") else "",
-            "text": values[mask].to_numpy(), "hidden": hidden,
+            "text": values[mask].to_numpy(), "hidden": hidden, "counted": counted[mask],
         }))
     comments = (pd.concat(comment_parts, ignore_index=True) if comment_parts else
-                pd.DataFrame(columns=["row", "reference", "question", "theme", "text", "hidden"]))
+                pd.DataFrame({"row": pd.Series(dtype=np.int32), "reference": pd.Series(dtype=object),
+                              "question": pd.Series(dtype=object), "theme": pd.Series(dtype=object),
+                              "text": pd.Series(dtype=object), "hidden": pd.Series(dtype=bool),
+                              "counted": pd.Series(dtype=bool)}))
 
     rank_parts = []
     for key in themes:
@@ -536,4 +715,5 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> di
     ranks = (pd.concat(rank_parts, ignore_index=True) if rank_parts else
              pd.DataFrame({"row": [], "reference": [], "theme": [], "rank": []}))
     ranks["theme"] = pd.Categorical(ranks["theme"], dtype=theme_cat)
-    return {"responses": responses, "support": support, "comments": comments, "ranks": ranks}
+    return {"responses": responses, "support": support, "comments": comments, "ranks": ranks,
+            "free_text_columns": text_questions}

@@ -77,26 +77,37 @@ def _redactor():
     return redact_pii
 
 
-def representative_comments(data: ConsultationData, theme: str, per_stance: dict[str, int] = QUOTES_PER_STANCE,
-                            min_words: int = 6, max_words: int = 90) -> tuple[list[Quote], int]:
-    """The most representative comments on ``theme``, and how many comments there were.
+def representative_comments(data: ConsultationData, question: str, per_stance: dict[str, int] | None = None,
+                            min_words: int = 6, max_words: int = 90,
+                            shown: list[str] | tuple[str, ...] = ()) -> tuple[list[Quote], int]:
+    """The most representative comments of one free-text question, and how many there were.
 
-    Comments counted: valid responses, not hidden by a moderator. Comments are grouped by the
-    commenter's view of the theme (support, oppose, neither / don't know); within each group the
-    comments closest (cosine similarity of TF-IDF vectors) to the group's centroid are the most
-    representative. Ties break on the response reference, so the choice is reproducible.
+    ``question``: a theme's key or a free-text question's column (see
+    :meth:`ConsultationData.free_text_question`). Comments are those a reader may see
+    (:meth:`ConsultationData.quotable_comments`). For a theme's comments, they are grouped by the
+    commenter's view of the theme (support, oppose, neither / don't know; ``per_stance`` quotes
+    each, default :data:`QUOTES_PER_STANCE`); other questions' answers form one group
+    (``{"all": 4}``). Within a group the comments closest (cosine similarity of TF-IDF vectors)
+    to the group's centroid come first, ties broken on the reference, so the choice is
+    reproducible. No quote shares more than half its words with another quote or with a text of
+    ``shown`` (:func:`analysis.text.too_similar`), so near copies never appear together.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    c = data.comments
-    valid = (data.responses["status"] == "valid").to_numpy()
-    part = c[(c["question"] == f"comment__{theme}") & ~c["hidden"].astype(bool)]
-    part = part[valid[part["row"].to_numpy()]]
+    from analysis.text import too_similar, word_set
+
+    chosen = data.free_text_question(question)
+    part = data.quotable_comments(chosen.column)
     if part.empty:
         return [], 0
-    levels = data.support[data.support["theme"] == theme].set_index("row")["level"]
-    part = part.assign(level=levels.reindex(part["row"]).astype(str).to_numpy())
-    part = part.assign(stance=part["level"].map(STANCE_OF).fillna("neither"))
+    if chosen.theme:
+        per_stance = QUOTES_PER_STANCE if per_stance is None else per_stance
+        levels = data.support[data.support["theme"] == chosen.theme].set_index("row")["level"]
+        part = part.assign(level=levels.reindex(part["row"]).astype(str).to_numpy())
+        part = part.assign(stance=part["level"].map(STANCE_OF).fillna("neither"))
+    else:
+        per_stance = {"all": 4} if per_stance is None else per_stance
+        part = part.assign(level="", stance=next(iter(per_stance), "all"))
     part = part.sort_values("reference", kind="stable").reset_index(drop=True)
     words = part["text"].str.split().str.len()
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
@@ -105,7 +116,7 @@ def representative_comments(data: ConsultationData, theme: str, per_stance: dict
     except ValueError:  # only stop words
         return [], len(part)
     quotes: list[Quote] = []
-    seen: set[str] = set()
+    taken = [word_set(t) for t in shown]
     for stance, how_many in per_stance.items():
         idx = np.flatnonzero((part["stance"] == stance).to_numpy())
         if len(idx) == 0:
@@ -116,32 +127,36 @@ def representative_comments(data: ConsultationData, theme: str, per_stance: dict
         eligible = ((words.iloc[idx] >= min_words) & (words.iloc[idx] <= max_words)).to_numpy()
         order = sorted(range(len(idx)), key=lambda i: (not eligible[i], -round(float(scores[i]), 12),
                                                         part["reference"].iloc[idx[i]]))
+        got = 0
         for i in order:
+            if got >= how_many:
+                break
             row = part.iloc[idx[i]]
-            key = " ".join(row["text"].lower().split())
-            if key in seen:
+            text_words = word_set(row["text"])
+            if any(too_similar(text_words, other) for other in taken):
                 continue
-            seen.add(key)
+            taken.append(text_words)
+            got += 1
             quotes.append(Quote(text=row["text"], reference=row["reference"], level=row["level"],
                                 stance=stance, group_size=len(idx)))
-            if sum(q.stance == stance for q in quotes) >= how_many:
-                break
     return quotes, len(part)
 
 
-def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> list[dict[str, Any]]:
-    """Groups of similar comments on ``theme`` (valid responses, not hidden), largest first:
-    ``size``, ``share`` (of the theme's comments), ``terms`` (the words that mark the group)
-    and its most typical comment with its ``reference``. Uses :class:`analysis.cluster.CommentClusterer`
-    (seeded); an empty list when it is not installed or there are too few comments."""
+def comment_groups(data: ConsultationData, question: str, max_groups: int = 5) -> list[dict[str, Any]]:
+    """The main points raised in answer to one free-text question (a theme's key or a
+    question's column): groups of similar comments a reader may see, largest first, each with
+    ``size``, ``share`` (of the question's comments), ``terms`` (the words that mark the group),
+    ``label`` (a readable name made of them, :func:`analysis.cluster.cluster_label`) and its most
+    typical comment (redacted) with its ``reference``. No two typical comments share more than
+    half their words. Uses :class:`analysis.cluster.CommentClusterer` (seeded); an empty list
+    when it is not installed or there are fewer than 20 comments."""
     try:
-        from analysis.cluster import CommentClusterer
+        from analysis.cluster import CommentClusterer, cluster_labels
     except ImportError:
         return []
-    c = data.comments
-    valid = (data.responses["status"] == "valid").to_numpy()
-    part = c[(c["question"] == f"comment__{theme}") & ~c["hidden"].astype(bool)]
-    part = part[valid[part["row"].to_numpy()]].sort_values("reference", kind="stable")
+    from analysis.text import too_similar, word_set
+
+    part = data.quotable_comments(data.free_text_question(question).column).sort_values("reference", kind="stable")
     if len(part) < 20:
         return []
     redact = _redactor()
@@ -150,13 +165,54 @@ def comment_groups(data: ConsultationData, theme: str, max_groups: int = 5) -> l
     texts, refs = [redact(t) for t in part["text"].tolist()], part["reference"].tolist()
     model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
     groups = []
-    for cluster in range(model.n_clusters_)[:max_groups]:
-        reps = model.representative_[cluster]
-        if not reps:
-            continue
-        groups.append({"size": int(model.sizes_[cluster]), "share": float(model.sizes_[cluster] / len(texts)),
-                       "terms": list(model.top_terms_[cluster])[:5], "text": texts[reps[0]], "reference": refs[reps[0]]})
+    taken: list[frozenset[str]] = []
+    labels = cluster_labels(model.top_terms_)
+    for cluster in range(model.n_clusters_):
+        if len(groups) >= max_groups:
+            break
+        typical = next((i for i in model.representative_[cluster]
+                        if not any(too_similar(word_set(texts[i]), other) for other in taken)), None)
+        terms = list(model.top_terms_[cluster])
+        group = {"size": int(model.sizes_[cluster]), "share": float(model.sizes_[cluster] / len(texts)),
+                 "terms": terms[:5], "label": labels[cluster], "text": "", "reference": ""}
+        if typical is not None:
+            taken.append(word_set(texts[typical]))
+            group.update(text=texts[typical], reference=refs[typical])
+        groups.append(group)
     return groups
+
+
+def free_text_section(data: ConsultationData, question: str, redact) -> dict[str, Any]:
+    """Everything the report says about one free-text question: its heading, how many counted
+    responses answered it (and how many answers were left out, and why), the main points raised
+    and representative quotes, no two of the section's quotes sharing more than half their
+    words. ``redact`` is :func:`analysis.text.redact_pii`, or None to withhold every text."""
+    chosen = data.free_text_question(question)
+    counted = int((data.responses["status"] == "valid").sum())
+    groups = comment_groups(data, chosen.column) if redact is not None else []
+    typical = [g["text"] for g in groups if g["text"]]
+    quotes, n_comments = representative_comments(data, chosen.column, shown=typical)
+    left_out = data.comments_left_out(chosen.column)
+
+    def people(n: int, one: str = "comment", many: str = "comments") -> str:
+        return f"{n:,} {one if n == 1 else many}"
+
+    return {
+        "title": chosen.title, "question": chosen.label, "column": chosen.column, "is_theme": bool(chosen.theme),
+        "n_comments": f"{n_comments:,}", "n_counted": f"{counted:,}",
+        "answered": (f"{people(n_comments, 'person', 'people')} of the {counted:,} counted responses "
+                     f"answered ({pct(n_comments / counted) if counted else '–'})."),
+        "left_out": " and ".join(
+            part for part in (
+                f"{people(left_out['hidden'])} hidden by a moderator" if left_out["hidden"] else "",
+                f"{people(left_out['not_counted'])} in responses not counted" if left_out["not_counted"] else "")
+            if part),
+        "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
+                    "label": g["label"], "text": g["text"], "reference": g["reference"]} for g in groups],
+        "quotes": [] if redact is None else [
+            {"text": redact(q.text), "reference": q.reference, "level": LEVEL_LABELS.get(q.level, q.level),
+             "stance": STANCE_TITLE.get(q.stance, ""), "group_size": f"{q.group_size:,}"} for q in quotes],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,18 +553,9 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
 
     step(steps[5])
     redact = _redactor()
-    quote_sections = []
-    for theme in tqdm(data.themes, desc="quotes", unit="theme", file=sys.stderr, leave=False, disable=not progress):
-        quotes, n_comments = representative_comments(data, theme)
-        groups = comment_groups(data, theme) if redact is not None else []
-        quote_sections.append({
-            "title": titles[theme], "n_comments": f"{n_comments:,}",
-            "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
-                        "text": redact(g["text"]), "reference": g["reference"]} for g in groups],
-            "quotes": [] if redact is None else [
-                {"text": redact(q.text), "reference": q.reference, "level": LEVEL_LABELS.get(q.level, q.level),
-                 "stance": STANCE_TITLE[q.stance], "group_size": f"{q.group_size:,}"} for q in quotes],
-        })
+    quote_sections = [free_text_section(data, q.column, redact) for q in tqdm(
+        data.free_text_questions, desc="quotes", unit="question", file=sys.stderr, leave=False,
+        disable=not progress)]
     context["quotes"] = quote_sections
     context["redaction_available"] = redact is not None
     hidden = int(data.comments["hidden"].sum()) if len(data.comments) else 0

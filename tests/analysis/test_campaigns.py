@@ -357,7 +357,7 @@ def test_command_on_a_csv_export_writes_campaign_ids_by_reference(tmp_path, caps
     assert (by_reference.loc[["PCP-ORG00000", "PCP-EMPTY000"], "campaign"] == "").all()
     shown = capsys.readouterr().out
     assert "1 campaign holds 5 responses" in shown
-    assert "3 comment columns, joined per response" in shown
+    assert "3 free-text questions, joined per response" in shown
     assert "PCP-CAMP0000" in shown and "Traceback" not in shown
 
 
@@ -369,7 +369,7 @@ def test_command_reads_one_question_and_writes_the_summary_to_a_file(tmp_path, c
     result = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("reference")
     # the export's leading "'" was taken off: "-Fund more PCSOs" twice is a campaign of 2
     assert set(result.loc[["PCP-CAMP0001", "PCP-CAMP0003"], "campaign"]) == {"1"}
-    assert "comment__enforcement" in summary.read_text()
+    assert "(comments on Enforcement)" in summary.read_text()
     assert "Wrote" in capsys.readouterr().out
 
 
@@ -419,7 +419,7 @@ def test_command_reads_json_lines_and_shows_progress_on_long_runs(tmp_path, caps
         (["--source", "{texts}", "--text-col", "nope"], "has no column 'nope'"),
         (["--source", "{texts}", "--text-col", "comment", "--id-col", "ref"], "no column 'ref'"),
         (["--source", "{texts}", "--question", "victims"], "--question needs a Consult export"),
-        (["--source", "{export}", "--question", "nope"], "no comments for the question 'nope'"),
+        (["--source", "{export}", "--question", "nope"], "no free-text question 'nope'"),
         (["--source", "{export}", "--id-col", "x"], "leave out --id-col"),
         (["--source", "{old}"], "export format version 9"),
         (["--source", "{broken}"], "is not valid JSON"),

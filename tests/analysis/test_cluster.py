@@ -139,11 +139,15 @@ def test_embeddings_backend_clusters_topics(topic_comments):
 
 # ---- reading files and the command line
 
-def _export(tmp_path, texts):
+def _export(tmp_path, texts, hidden=()):
+    """A format-1 CSV export of one theme's comments; the last response is a campaign, and the
+    responses at the positions in ``hidden`` had their comment hidden by a moderator."""
     frame = pd.DataFrame({
         "format_version": 1, "consultation": "demo", "reference": [f"PCP-{i:04d}" for i in range(len(texts))],
-        "status": ["valid"] * (len(texts) - 1) + ["campaign"],
-        "comment__crime_prevention": texts,
+        "submitted_at": "2021-07-04T18:22:05Z", "received_on": "2021-07-04", "channel": "online",
+        "status": ["valid"] * (len(texts) - 1) + ["campaign"], "status_reason": "",
+        "hidden_comments": ["comment__crime_prevention" if i in hidden else "" for i in range(len(texts))],
+        "support__crime_prevention": "support", "comment__crime_prevention": texts,
     })
     path = tmp_path / "responses.csv"
     frame.to_csv(path, index=False)
@@ -180,10 +184,11 @@ def test_cli_writes_clusters_keyed_by_reference(tmp_path, capsys, comment_maker)
 
 @pytest.mark.parametrize("args, message", [
     (["--source", "missing.csv"], "does not exist"),
-    (["--text-col", "nope"], "no column 'nope'"),
-    (["--question", "nope"], "no question 'nope'"),
+    (["--text-col", "nope"], "no free-text question 'nope'"),
+    (["--question", "nope"], "The free-text questions are: crime_prevention (comments on Crime prevention)"),
     (["--question", "crime_prevention", "--n-clusters", "0"], "--n-clusters must be"),
-    (["--question", "crime_prevention", "--id-col", "nope"], "no column 'nope' for --id-col"),
+    (["--question", "crime_prevention", "--id-col", "nope"], "leave out --id-col"),
+    (["--question", "crime_prevention", "--text-col", "x"], "not both"),
 ])
 def test_cli_bad_arguments_give_a_clear_error(tmp_path, capsys, args, message):
     path = _export(tmp_path, ["speeding cars", "drug dealers", "more patrols", "x"])
