@@ -10,8 +10,9 @@ respondent type, district and support per theme, and of its online drafts. Count
   submits never queue behind each other, behind an import or behind the dashboard;
 - :func:`fold` moves the changes into the totals (``response_count``, ``support_count``,
   ``draft_count``) in one transaction, under a lock only folders take;
-- :func:`read` reads totals and unfolded changes in one statement (one snapshot), so the figures
-  are exact at every moment, including the first load after a response arrives.
+- :func:`totals` and :func:`count_responses` read totals and unfolded changes in one statement
+  (one snapshot), so the figures are exact at every moment, including the first load after a
+  response arrives.
 
 Nothing in Python writes these tables but :func:`fold` (and the migration that fills them).
 """
@@ -341,49 +342,106 @@ def fold(force: bool = False) -> int:
     return len(rows)
 
 
-@dataclass
-class Counts:
-    """A consultation's counts at one moment."""
+def _responses(cid: int) -> Any:
+    """Totals and unfolded changes of a consultation's responses, as one subquery."""
+    r, c = ResponseCount.__table__.c, CountChange.__table__.c
+    keys = ("status", "received_on", "channel", "respondent_type", "district", "n")
+    return sa.union_all(
+        sa.select(*(r[k] for k in keys)).where(r.consultation_id == cid),
+        sa.select(*(c[k] for k in keys)).where(c.consultation_id == cid, c.kind == "response"),
+    ).subquery("responses")
 
-    # (status, received_on, channel, respondent_type or None, district or None) -> responses
-    responses: Counter = field(default_factory=Counter)
+
+def count_responses(consultation_id: int, status: str = "", channel: str = "",
+                    respondent_type: str = "", district: str = "",
+                    received_from: dt.date | None = None,
+                    received_to: dt.date | None = None) -> int:
+    """How many of a consultation's responses have these values (empty: any), exactly."""
+    t = _responses(int(consultation_id))
+    conditions = [t.c[name] == value for name, value in (
+        ("status", status), ("channel", channel), ("respondent_type", respondent_type),
+        ("district", district)) if value]
+    if received_from is not None:
+        conditions.append(t.c.received_on >= received_from)
+    if received_to is not None:
+        conditions.append(t.c.received_on <= received_to)
+    return int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(t.c.n), 0)).where(*conditions)) or 0)
+
+
+def read_statement(consultation_id: int) -> Any:
+    """One statement (one snapshot) for the dashboard: responses by status, and valid ones by
+    day, channel, respondent type and district; support totals; drafts; and the support
+    answers of changes not yet folded, to be added in Python."""
+    cid = int(consultation_id)
+    t = _responses(cid)
+    valid = t.c.status == "valid"
+    null = sa.null()
+
+    def grouped(name: str, column: Any, where: Any = None) -> Any:
+        query = sa.select(sa.literal(name), t.c.status if name == "status" else null,
+                          column if name != "status" else null, null, sa.func.sum(t.c.n))
+        if where is not None:
+            query = query.where(where)
+        return query.group_by(column)
+
+    s, d, c = SupportCount.__table__.c, DraftCount.__table__.c, CountChange.__table__.c
+    return sa.union_all(
+        grouped("status", t.c.status),
+        grouped("day", sa.cast(t.c.received_on, String), valid),
+        grouped("channel", t.c.channel, valid),
+        grouped("type", t.c.respondent_type, valid),
+        grouped("district", t.c.district, valid),
+        sa.select(sa.literal("support"), s.status, s.column, s.code, s.n)
+        .where(s.consultation_id == cid),
+        sa.select(sa.literal("draft"), d.sent, d.channel, null, d.n)
+        .where(d.consultation_id == cid),
+        sa.select(sa.literal("draft"), c.status, c.channel, null, c.n)
+        .where(c.consultation_id == cid, c.kind == "draft"),
+        sa.select(sa.literal("answers"), c.status, c.support, null, c.n)
+        .where(c.consultation_id == cid, c.kind == "response", c.support != ""),
+    )
+
+
+@dataclass
+class Totals:
+    """What the dashboard shows of a consultation's counts, at one moment."""
+
+    by_status: Counter = field(default_factory=Counter)
+    # valid responses only:
+    per_day: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+    by_type: Counter = field(default_factory=Counter)  # None: not answered
+    by_district: Counter = field(default_factory=Counter)  # None: not answered
     # (status, support column, code) -> responses
     support: Counter = field(default_factory=Counter)
     # (channel, "started" or "sent") -> drafts; a sent draft was started too
     drafts: Counter = field(default_factory=Counter)
 
 
-def read(consultation_id: int) -> Counts:
-    """The totals and the changes not yet folded, read in one statement (one snapshot)."""
-    cid = int(consultation_id)
-    statement = sa.text("""
-        SELECT 'r', status, received_on, channel, respondent_type, district, '', n
-          FROM response_count WHERE consultation_id = :cid
-        UNION ALL
-        SELECT 's', status, NULL, "column", code, '', '', n
-          FROM support_count WHERE consultation_id = :cid
-        UNION ALL
-        SELECT 'd', sent, NULL, channel, '', '', '', n
-          FROM draft_count WHERE consultation_id = :cid
-        UNION ALL
-        SELECT kind, status, received_on, channel, respondent_type, district, support, n
-          FROM count_change WHERE consultation_id = :cid
-    """).columns(sa.column("k", String), sa.column("status", String),
-                 sa.column("received_on", Date), sa.column("a", String),
-                 sa.column("b", String), sa.column("c", String), sa.column("support", Text),
-                 sa.column("n", Integer))
-    counts = Counts()
-    for kind, status, day, a, b, c, answers, n in db.session.execute(statement, {"cid": cid}):
-        if kind in ("r", "response"):
-            counts.responses[(status, day, a, b or None, c or None)] += n
-            if kind == "response":
-                for column, code in _support_pairs(answers):
-                    counts.support[(status, column, code)] += n
-        elif kind == "s":
-            counts.support[(status, a, b)] += n
-        else:  # "d" totals and "draft" changes
-            counts.drafts[(a, status)] += n
-    for counter in (counts.responses, counts.support, counts.drafts):
+def totals(consultation_id: int) -> Totals:
+    result = Totals()
+    for kind, a, b, c, n in db.session.execute(read_statement(consultation_id)):
+        n = int(n or 0)
+        if kind == "status":
+            result.by_status[a] += n
+        elif kind == "day":
+            result.per_day[dt.date.fromisoformat(str(b)[:10])] += n
+        elif kind == "channel":
+            result.by_channel[b] += n
+        elif kind == "type":
+            result.by_type[b or None] += n
+        elif kind == "district":
+            result.by_district[b or None] += n
+        elif kind == "support":
+            result.support[(a, b, c)] += n
+        elif kind == "draft":
+            result.drafts[(b, a)] += n
+        else:  # support answers of changes not folded yet
+            for column, code in _support_pairs(b):
+                result.support[(a, column, code)] += n
+    for counter in (result.by_status, result.per_day, result.by_channel, result.by_type,
+                    result.by_district, result.support, result.drafts):
         for key in [k for k, n in counter.items() if not n]:
             del counter[key]
-    return counts
+    return result

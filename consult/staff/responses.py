@@ -21,9 +21,9 @@ from .roles import requires
 from .stats import COUNTING_RULE
 
 PER_PAGE = 50
-# A search is counted up to this many matches ("more than 1,000 match"): counting every match of
+# A search is counted up to this many matches ("more than 500 match"): counting every match of
 # a common word at a million responses would cost more than showing the page.
-SEARCH_COUNT_LIMIT = 1000
+SEARCH_COUNT_LIMIT = 500
 # Looking up references that do not exist is how someone would guess them: a few dozen wrong
 # ones a minute per account is far more than a person mistyping, far less than a guesser needs.
 REFERENCE_GUESS_LIMIT = "30 per minute"
@@ -109,27 +109,14 @@ def _filtered_count(consultation: Any, filters: dict[str, str], days: dict[str, 
     totals the dashboard shows), so that no response is counted one by one."""
     from .. import counts
 
-    total = 0
-    for (status, day, channel, kind, district), n in counts.read(consultation.id).responses.items():
-        if ((filters["status"] and status != filters["status"])
-                or (filters["channel"] and channel != filters["channel"])
-                or (filters["type"] and kind != filters["type"])
-                or (filters["district"] and district != filters["district"])
-                or ("from" in days and day < days["from"])
-                or ("to" in days and day > days["to"])):
-            continue
-        total += n
-    return total
+    return counts.count_responses(
+        consultation.id, status=filters["status"], channel=filters["channel"],
+        respondent_type=filters["type"], district=filters["district"],
+        received_from=days.get("from"), received_to=days.get("to"))
 
 
-def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
-              newer: bool = False, days: dict[str, dt.date] | None = None) -> ListPage:
-    """One page of the responses matching ``filters``, newest first, starting after ``cursor``
-    (or, with ``newer``, the page before it). Keyset pages: each page is read from the index
-    on (consultation, submitted_at, id), never by skipping the responses before it."""
-    days = days or {}
-    filters = {key: filters.get(key, "") for key in
-               ("type", "district", "channel", "status", "q")}
+def _conditions(consultation: Any, filters: dict[str, str],
+                days: dict[str, dt.date]) -> list[Any]:
     conditions = [Response.consultation_id == consultation.id]
     if filters["type"]:
         conditions.append(Response.respondent_type == filters["type"])
@@ -150,6 +137,13 @@ def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
                         if c.type in ("text", "comment") and c.question]
         conditions.append(search.matches(Response.reference, Response.answers, text_columns,
                                          filters["q"], db.session.get_bind().dialect.name))
+    return conditions
+
+
+def list_query(consultation: Any, filters: dict[str, str], cursor: Cursor | None = None,
+               newer: bool = False, days: dict[str, dt.date] | None = None) -> Any:
+    """The SELECT of one page (and one more row, to know whether there is a next page)."""
+    conditions = _conditions(consultation, _filters(filters), days or {})
     key = sa.tuple_(Response.submitted_at, Response.id)
     query = sa.select(Response).where(*conditions)
     if cursor is not None:
@@ -158,7 +152,22 @@ def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
         query = query.order_by(Response.submitted_at.asc(), Response.id.asc())
     else:
         query = query.order_by(Response.submitted_at.desc(), Response.id.desc())
-    rows = list(db.session.scalars(query.limit(PER_PAGE + 1)))
+    return query.limit(PER_PAGE + 1)
+
+
+def _filters(filters: dict[str, str]) -> dict[str, str]:
+    return {key: filters.get(key, "") for key in ("type", "district", "channel", "status", "q")}
+
+
+def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
+              newer: bool = False, days: dict[str, dt.date] | None = None) -> ListPage:
+    """One page of the responses matching ``filters``, newest first, starting after ``cursor``
+    (or, with ``newer``, the page before it). Keyset pages: each page is read from the index
+    on (consultation, submitted_at, id), never by skipping the responses before it."""
+    days = days or {}
+    filters = _filters(filters)
+    conditions = _conditions(consultation, filters, days)
+    rows = list(db.session.scalars(list_query(consultation, filters, cursor, newer, days)))
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     if newer and cursor is not None:

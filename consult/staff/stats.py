@@ -53,30 +53,18 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     """Every figure of the dashboard from the running counts (consult/counts.py), read in one
     statement; a fold of waiting changes first when many are waiting."""
     counts.fold()
-    tally = counts.read(consultation.id)
+    tally = counts.totals(consultation.id)
     figures = DashboardFigures()
-    by_status: Counter = Counter()
-    per_day: Counter = Counter()
-    by_type: Counter = Counter()
-    by_district: Counter = Counter()
-    by_channel: Counter = Counter()
-    for (status, day, channel, respondent_type, district), n in tally.responses.items():
-        by_status[status] += n
-        if status != "valid":
-            continue
-        per_day[day] += n
-        by_type[respondent_type] += n
-        by_district[district] += n
-        by_channel[channel] += n
-    figures.by_status = {status: n for status, n in by_status.items() if n}
+    by_district = tally.by_district
+    figures.by_status = dict(tally.by_status)
     figures.valid = figures.by_status.get("valid", 0)
     figures.submitted = sum(figures.by_status.values())
-    figures.per_day = sorted((day, n) for day, n in per_day.items() if n)
-    figures.by_type = _ranked(+by_type)
-    figures.by_channel = _ranked(+by_channel)
+    figures.per_day = sorted(tally.per_day.items())
+    figures.by_type = _ranked(tally.by_type)
+    figures.by_channel = _ranked(tally.by_channel)
     # Every district, even one with no responses yet: that is where an event is needed.
     figures.by_district = [(code, by_district.get(code, 0)) for code, _ in DISTRICT_CODES]
-    figures.by_district += [(code, n) for code, n in _ranked(+by_district)
+    figures.by_district += [(code, n) for code, n in _ranked(by_district)
                             if code not in dict(DISTRICT_CODES)]
     online = {sent: n for (channel, sent), n in tally.drafts.items() if channel == "online"}
     figures.drafts_sent = online.get("sent", 0)
@@ -97,14 +85,14 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     return figures
 
 
-def support_per_theme(consultation: Consultation, tally: counts.Counts | None = None,
+def support_per_theme(consultation: Consultation, tally: counts.Totals | None = None,
                       valid: int | None = None) -> list[dict[str, Any]]:
     """Counts of each support code per theme over valid responses, with the share supporting
     among those who gave a view (don't know and not answered left out of the base)."""
     if tally is None:
-        tally = counts.read(consultation.id)
+        tally = counts.totals(consultation.id)
     if valid is None:
-        valid = sum(n for key, n in tally.responses.items() if key[0] == "valid")
+        valid = tally.by_status.get("valid", 0)
     result = []
     for theme in consultation.themes:
         column = f"{counts.SUPPORT_PREFIX}{theme.key}"
