@@ -358,8 +358,8 @@ def run(url: str, sizes: list[int], repeats: int) -> int:
     return 0
 
 
-def refresher(url: str, seconds: float, out) -> None:
-    """A child process: a staff member reloading the dashboard every second for ``seconds``."""
+def refresher(url: str, seconds: float, out, path: str = f"/staff/consultations/{SLUG}") -> None:
+    """A child process: a staff member reloading a page (the dashboard) every second."""
     os.environ.update(DATABASE_URL=url.replace("postgresql://", "postgresql+psycopg://"),
                       CONSULT_ENV="production", SECRET_KEY="staff-benchmark",
                       SESSION_COOKIE_SECURE="0")
@@ -371,7 +371,7 @@ def refresher(url: str, seconds: float, out) -> None:
                                       "password": "correct horse battery staple"})
     loads, stop = 0, time.monotonic() + seconds
     while time.monotonic() < stop:
-        assert client.get(f"/staff/consultations/{SLUG}").status_code == 200
+        assert client.get(path).status_code == 200
         loads += 1
         time.sleep(1.0)
     out.put(loads)
@@ -396,17 +396,28 @@ def residents(url: str, cid: int, new_response: dict, repeats: int) -> None:
             db.session.remove()
 
     n = max(repeats * 4, 40)
-    alone = statistics.median(timed(submit, n))
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=refresher, args=(url, 600.0, queue), daemon=True)
-    child.start()
-    time.sleep(4)  # the child starts its app and signs in
-    beside = statistics.median(timed(submit, n))
-    child.terminate()
-    child.join()
-    print(f"resident's submit, median of {n}: alone {1000 * alone:.1f} ms; while the dashboard "
-          f"is reloaded every second {1000 * beside:.1f} ms (ratio {beside / alone:.2f})")
+
+    def beside(path: str | None) -> float:
+        if path is None:
+            return statistics.median(timed(submit, n))
+        queue = context.Queue()
+        child = context.Process(target=refresher, args=(url, 600.0, queue, path), daemon=True)
+        child.start()
+        time.sleep(4)  # the child starts its app and signs in
+        try:
+            return statistics.median(timed(submit, n))
+        finally:
+            child.terminate()
+            child.join()
+
+    alone = beside(None)
+    other = beside("/staff/consultations")
+    dashboard = beside(f"/staff/consultations/{SLUG}")
+    print(f"resident's submit, median of {n}: alone {1000 * alone:.1f} ms; while staff reload "
+          f"the consultations list every second {1000 * other:.1f} ms; while staff reload the "
+          f"dashboard every second {1000 * dashboard:.1f} ms (dashboard / list "
+          f"{dashboard / other:.2f})")
 
 
 if __name__ == "__main__":
