@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import ROLES, Consultation, StaffUser
+from .staff.stats import plural
 
 consultations = AppGroup("consultations", help="Load consultation definitions, make demo copies, list them.")
 
@@ -48,8 +49,10 @@ def load_command(paths: tuple[Path, ...]) -> None:
             continue
         click.echo(f"{result.slug}: {result.action} (from {path})")
     if failed:
-        raise click.ClickException(f"{failed} of {len(targets)} definition file(s) were not loaded; "
-                                   "fix the problems listed above and run the command again")
+        raise click.ClickException(
+            f"{failed} of {plural(len(targets), 'definition file')} "
+            f"{'was' if failed == 1 else 'were'} not loaded; fix the problems listed above and "
+            "run the command again")
 
 
 @consultations.command("demo")
@@ -87,7 +90,7 @@ def list_command() -> None:
     for c in rows:
         demo = " (demo)" if c.is_demo else ""
         click.echo(f"{c.slug}{demo}\t{c.status()}\t{c.opens_at:%Y-%m-%d %H:%M} to "
-                   f"{c.closes_at:%Y-%m-%d %H:%M} UTC\t{counts.get(c.id, 0)} response(s)\t{c.title}")
+                   f"{c.closes_at:%Y-%m-%d %H:%M} UTC\t{plural(counts.get(c.id, 0), 'response')}\t{c.title}")
 
 
 users = AppGroup("users", help="Staff accounts: create, list, change role, deactivate.")
@@ -114,15 +117,28 @@ def _user(email: str) -> StaffUser:
     return user
 
 
+def _ask_password(given: str | None, what: str) -> str:
+    """The password given with --password, or asked for (twice, hidden) only once everything
+    else has been checked, so that nobody types a password for a command that then fails."""
+    if given is not None:
+        return given
+    return click.prompt(what, hide_input=True, confirmation_prompt=True)
+
+
 @users.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
 @click.option("--name", default="", help="The person's name.")
-@click.password_option("--password", help="The first password (asked for when not given).")
-def users_create(email: str, role: str, name: str, password: str) -> None:
+@click.option("--password", default=None,
+              help="The first password (asked for, hidden, when not given).")
+def users_create(email: str, role: str, name: str, password: str | None) -> None:
     """Create a staff account."""
-    from .staff.accounts import AccountError, create_user
+    from .staff.accounts import AccountError, create_user, new_email_problem
 
+    problem = new_email_problem(email)
+    if problem:
+        raise click.ClickException(problem)
+    password = _ask_password(password, "Password")
     try:
         user = create_user(email, name, role, password)
     except AccountError as error:
@@ -157,12 +173,14 @@ def users_set_role(email: str, role: str) -> None:
 
 @users.command("set-password")
 @click.argument("email")
-@click.password_option("--password", help="The new password (asked for when not given).")
-def users_set_password(email: str, password: str) -> None:
+@click.option("--password", default=None,
+              help="The new password (asked for, hidden, when not given).")
+def users_set_password(email: str, password: str | None) -> None:
     """Set a new password for an account (its sessions end at once)."""
     from .staff.accounts import AccountError, set_password
 
     user = _user(email)
+    password = _ask_password(password, "New password")
     try:
         set_password(user, password)
     except AccountError as error:
@@ -213,7 +231,7 @@ def export_command(slug: str, fmt: str, out: str, redacted: bool) -> None:
         written.append(str(dictionary))
     audit.record("export", target=slug, rows=rows, format=fmt, redacted=redacted, file=str(path))
     db.session.commit()
-    click.echo(f"Exported {rows} responses to {' and '.join(written)}.")
+    click.echo(f"Exported {plural(rows, 'response')} to {' and '.join(written)}.")
 
 
 @click.command("import")
@@ -238,15 +256,16 @@ def import_command(slug: str, file: str, dry_run: bool) -> None:
     if check.problems:
         for p in check.problems:
             click.echo(f"row {p.row}, column {p.column or '-'}: {p.problem}", err=True)
-        raise click.ClickException(f"{len(check.problems)} problems; nothing imported. Correct "
-                                   "the rows above and try again.")
-    skipped = (f" ({check.already_imported} already imported, skipped)"
+        raise click.ClickException(f"{plural(len(check.problems), 'problem')}; nothing imported. "
+                                   "Correct the rows above and try again.")
+    skipped = (f" ({check.already_imported:,} already imported, skipped)"
                if check.already_imported else "")
     if dry_run:
-        click.echo(f"{check.rows} rows checked, no problems: {len(check.new_rows)} would be "
-                   f"imported{skipped}. Nothing stored (dry run).")
+        click.echo(f"{plural(check.rows, 'row')} checked, no problems: "
+                   f"{plural(len(check.new_rows), 'response')} would be imported{skipped}. "
+                   "Nothing stored (dry run).")
     else:
-        click.echo(f"Imported {len(check.new_rows)} responses{skipped}.")
+        click.echo(f"Imported {plural(len(check.new_rows), 'response')}{skipped}.")
 
 
 @click.command("purge")
@@ -258,8 +277,8 @@ def purge_command(dry_run: bool) -> None:
     result = purge(dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     where = f" ({', '.join(result.consultations)})" if result.consultations else ""
-    click.echo(f"{verb} {result.drafts} expired drafts and {result.responses} responses past "
-               f"their retention period{where}.")
+    click.echo(f"{verb} {plural(result.drafts, 'expired draft')} and "
+               f"{plural(result.responses, 'response')} past their retention period{where}.")
 
 
 @click.command("erase")

@@ -89,7 +89,7 @@ class DefinitionError(Exception):
         self.path = path
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in this consultation definition:\n{lines}")
+        super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this consultation definition:\n{lines}")
 
 
 class _Problems:
@@ -512,7 +512,8 @@ def orphaned_answers(consultation: Consultation, definition: dict[str, Any]) -> 
             else:
                 continue
             missing[what] = missing.get(what, 0) + 1
-    return [f"{count} response(s) already given use {what}" for what, count in sorted(missing.items())]
+    return [f"{count} response{' already given uses' if count == 1 else 's already given use'} {what}"
+            for what, count in sorted(missing.items())]
 
 
 @dataclass

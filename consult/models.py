@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -155,6 +156,9 @@ class Response(db.Model):
     """One submitted response. ``draft_token`` and ``import_key`` make submits idempotent."""
 
     __tablename__ = "response"
+    # The responses list, newest first, walks this index a page at a time (keyset pages).
+    __table_args__ = (Index("ix_response_consultation_id_submitted_at",
+                            "consultation_id", "submitted_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -243,3 +247,8 @@ class ImportBatch(db.Model):
     rows: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The running counts the dashboard reads, kept by triggers (consult/counts.py); imported here
+# so that every user of the models (create_all, migrations) sees their tables.
+from . import counts as _counts  # noqa: E402,F401

@@ -37,6 +37,10 @@ def add_security_headers(response: Response) -> Response:
     # at a library or an event must not show the last resident's answers). Static files keep
     # their own caching.
     if request.endpoint != "static":
+        if headers.get("Content-Disposition", "").startswith("attachment"):
+            # send_file marks a download "no-cache" (kept, checked again before use): a file of
+            # responses must not be kept at all.
+            headers["Cache-Control"] = "no-store"
         headers.setdefault("Cache-Control", "no-store")
     # Behind a proxy, ProxyFix (or the WSGI server) makes request.is_secure reflect HTTPS.
     if request.is_secure:

@@ -42,6 +42,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def _empty_tables() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    # Deleting responses and drafts appended changes to the running counts: clear them too.
+    from consult.counts import COUNT_TABLES
+
+    for table in COUNT_TABLES:
+        db.session.execute(table.delete())
     db.session.commit()
 
 

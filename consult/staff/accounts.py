@@ -56,11 +56,21 @@ def find_user(email: str) -> StaffUser | None:
     )
 
 
+def new_email_problem(email: str) -> str | None:
+    """What is wrong with ``email`` for a new account, or None."""
+    email = email.strip()
+    if not EMAIL.match(email):
+        return "Enter an email address in the right format, like name@example.org."
+    if find_user(email):
+        return f"There is already a staff account for {email}."
+    return None
+
+
 def create_user(email: str, name: str, role: str, password: str,
                 by: StaffUser | None = None) -> StaffUser:
     email = email.strip()
     if not EMAIL.match(email):
-        raise AccountError("Enter an email address in the right format, like name@example.org.")
+        raise AccountError(new_email_problem(email) or "")
     if role not in ROLES:
         raise AccountError(f"Choose a role: {', '.join(ROLES)}.")
     problem = password_problem(password, email)

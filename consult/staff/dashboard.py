@@ -9,7 +9,8 @@ from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES
 from . import bp, consultation_or_404
 from .responses import respondent_types
 from .roles import can, requires
-from .stats import COUNTING_RULE, dashboard_figures, day_chart, label_for
+from .stats import (COUNTING_RULE, dashboard_figures, day_chart, label_for, per_thousand_text,
+                    percent, plural)
 
 
 @bp.route("/consultations/<slug>")
@@ -21,5 +22,6 @@ def dashboard(slug: str) -> Any:
         "staff/dashboard.html", consultation=consultation, figures=figures,
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
         type_options=respondent_types(consultation), district_options=DISTRICT_CODES,
-        channel_options=CHANNEL_CODES, status_options=STATUS_CODES,
+        channel_options=CHANNEL_CODES, status_options=STATUS_CODES, percent=percent, plural=plural,
+        per_thousand_text=per_thousand_text,
     )

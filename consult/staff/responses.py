@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import retention
+from .. import retention, search
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES, columns, question_options
 from ..extensions import db, limiter
 from ..models import ModerationEvent, Response, StaffUser
@@ -20,6 +21,9 @@ from .roles import requires
 from .stats import COUNTING_RULE
 
 PER_PAGE = 50
+# A search is counted up to this many matches ("more than 500 match"): counting every match of
+# a common word at a million responses would cost more than showing the page.
+SEARCH_COUNT_LIMIT = 500
 # Looking up references that do not exist is how someone would guess them: a few dozen wrong
 # ones a minute per account is far more than a person mistyping, far less than a guesser needs.
 REFERENCE_GUESS_LIMIT = "30 per minute"
@@ -51,54 +55,189 @@ def respondent_types(consultation: Any) -> list[tuple[str, str]]:
     return []
 
 
+def answer_options(consultation: Any) -> dict[str, list[tuple[str, str]]]:
+    """The (code, label) pairs of each coded answer column, from the definition's options: a
+    question's column is named after the question (``support__THEME``, ``age_band``)."""
+    return {question.key: question_options(question.type, question.spec or {})
+            for question in consultation.questions
+            if question.type in ("single_choice", "multiple_choice", "district", "support")}
+
+
+def district_options(consultation: Any) -> list[tuple[str, str]]:
+    return answer_options(consultation).get("district") or DISTRICT_CODES
+
+
+STATUS_NAMES = {code: label.split(":")[0] for code, label in STATUS_CODES}
+
+
+class Cursor(NamedTuple):
+    """Where a page of the list starts: a response's (submitted_at, id), newest first."""
+
+    submitted_at: dt.datetime
+    id: int
+
+    def text(self) -> str:
+        return f"{self.submitted_at.astimezone(dt.timezone.utc).isoformat()}~{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        if not text:
+            return None
+        moment, _, number = text.partition("~")
+        try:
+            at = dt.datetime.fromisoformat(moment)
+            ident = int(number)
+        except ValueError:
+            return None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.timezone.utc)
+        return cls(at, ident)
+
+
+@dataclass
+class ListPage:
+    items: list[Response]
+    total: int
+    total_is_floor: bool  # more than ``total`` match (a search, counted only so far)
+    newer: Cursor | None  # the "Newer" link starts before this one
+    older: Cursor | None  # the "Older" link starts after this one
+    first: bool
+
+
+def _filtered_count(consultation: Any, filters: dict[str, str], days: dict[str, dt.date]) -> int:
+    """How many responses match filters other than a search, from the running counts (the same
+    totals the dashboard shows), so that no response is counted one by one."""
+    from .. import counts
+
+    return counts.count_responses(
+        consultation.id, status=filters["status"], channel=filters["channel"],
+        respondent_type=filters["type"], district=filters["district"],
+        received_from=days.get("from"), received_to=days.get("to"))
+
+
+def _conditions(consultation: Any, filters: dict[str, str],
+                days: dict[str, dt.date]) -> list[Any]:
+    conditions = [Response.consultation_id == consultation.id]
+    if filters["type"]:
+        conditions.append(Response.respondent_type == filters["type"])
+    if filters["district"]:
+        conditions.append(Response.district == filters["district"])
+    if filters["channel"]:
+        conditions.append(Response.channel == filters["channel"])
+    if filters["status"]:
+        conditions.append(Response.status == filters["status"])
+    if "from" in days:
+        conditions.append(Response.received_on >= days["from"])
+    if "to" in days:
+        conditions.append(Response.received_on <= days["to"])
+    if filters["q"]:
+        # The free-text answers (comments and other text) and the reference, each searched
+        # as a value, so that a column name or a code never matches.
+        text_columns = [c.column for c in columns(consultation)
+                        if c.type in ("text", "comment") and c.question]
+        conditions.append(search.matches(Response.reference, Response.answers, text_columns,
+                                         filters["q"], db.session.get_bind().dialect.name))
+    return conditions
+
+
+def list_query(consultation: Any, filters: dict[str, str], cursor: Cursor | None = None,
+               newer: bool = False, days: dict[str, dt.date] | None = None) -> Any:
+    """The SELECT of one page (and one more row, to know whether there is a next page)."""
+    conditions = _conditions(consultation, _filters(filters), days or {})
+    key = sa.tuple_(Response.submitted_at, Response.id)
+    query = sa.select(Response).where(*conditions)
+    if cursor is not None:
+        query = query.where(key > tuple(cursor) if newer else key < tuple(cursor))
+    if newer and cursor is not None:
+        query = query.order_by(Response.submitted_at.asc(), Response.id.asc())
+    else:
+        query = query.order_by(Response.submitted_at.desc(), Response.id.desc())
+    return query.limit(PER_PAGE + 1)
+
+
+def _filters(filters: dict[str, str]) -> dict[str, str]:
+    return {key: filters.get(key, "") for key in ("type", "district", "channel", "status", "q")}
+
+
+def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
+              newer: bool = False, days: dict[str, dt.date] | None = None) -> ListPage:
+    """One page of the responses matching ``filters``, newest first, starting after ``cursor``
+    (or, with ``newer``, the page before it). Keyset pages: each page is read from the index
+    on (consultation, submitted_at, id), never by skipping the responses before it."""
+    days = days or {}
+    filters = _filters(filters)
+    conditions = _conditions(consultation, filters, days)
+    rows = list(db.session.scalars(list_query(consultation, filters, cursor, newer, days)))
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    if newer and cursor is not None:
+        rows.reverse()
+        has_newer, has_older = more, True
+    else:
+        has_newer, has_older = cursor is not None, more
+    if filters["q"]:
+        matching = sa.select(Response.id).where(*conditions).limit(SEARCH_COUNT_LIMIT + 1)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
+        total_is_floor = total > SEARCH_COUNT_LIMIT
+        total = min(total, SEARCH_COUNT_LIMIT)
+    else:
+        total, total_is_floor = _filtered_count(consultation, filters, days), False
+    return ListPage(
+        items=rows, total=total or 0, total_is_floor=total_is_floor,
+        newer=Cursor(rows[0].submitted_at, rows[0].id) if rows and has_newer else None,
+        older=Cursor(rows[-1].submitted_at, rows[-1].id) if rows and has_older else None,
+        first=cursor is None or (newer and not more))
+
+
 @bp.route("/consultations/<slug>/responses")
 @requires("view_responses")
 def responses(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     args = request.args
-    query = sa.select(Response).where(Response.consultation_id == consultation.id)
     problems = []
     filters = {key: (args.get(key) or "").strip()[:200] for key in
                ("type", "district", "channel", "status", "from", "to", "q")}
-    if filters["type"]:
-        query = query.where(Response.respondent_type == filters["type"])
-    if filters["district"]:
-        query = query.where(Response.district == filters["district"])
-    if filters["channel"]:
-        query = query.where(Response.channel == filters["channel"])
-    if filters["status"]:
-        query = query.where(Response.status == filters["status"])
-    for key, op in (("from", "__ge__"), ("to", "__le__")):
+    days: dict[str, dt.date] = {}
+    for key in ("from", "to"):
         if filters[key]:
             day = _date(filters[key])
             if day is None:
                 problems.append(f"‘{filters[key]}’ is not a date. Use the form 2021-07-04.")
             else:
-                query = query.where(getattr(Response.received_on, op)(day))
-    if filters["q"]:
-        term = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{term}%"
-        # The free-text answers (comments and other text) and the reference, each searched
-        # as a value, so that a column name never matches.
-        text_columns = [c.column for c in columns(consultation) if c.type in ("text", "comment")
-                        and c.question]
-        query = query.where(sa.or_(
-            Response.reference.ilike(pattern, escape="\\"),
-            *(Response.answers[name].as_string().ilike(pattern, escape="\\")
-              for name in text_columns),
-        ))
-    query = query.order_by(Response.submitted_at.desc(), Response.id.desc())
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
+                days[key] = day
+    before = Cursor.parse(args.get("before"))
+    after = Cursor.parse(args.get("after"))
+    page = list_page(consultation, filters, before or after, newer=before is not None,
+                     days=days)
+    link_args = {k: v for k, v in filters.items() if v}
     return render_template(
         "staff/responses.html", consultation=consultation, page=page, filters=filters,
-        problems=problems, counting_rule=COUNTING_RULE,
-        type_options=respondent_types(consultation), district_options=DISTRICT_CODES,
+        link_args=link_args, problems=problems, counting_rule=COUNTING_RULE,
+        type_options=respondent_types(consultation),
+        district_options=district_options(consultation),
         channel_options=CHANNEL_CODES, status_options=STATUS_CODES,
+        type_labels=dict(respondent_types(consultation)),
+        district_labels=dict(district_options(consultation)),
+        channel_labels=dict(CHANNEL_CODES), status_names=STATUS_NAMES,
     )
 
 
+def response_by_reference(reference: str) -> Response | None:
+    return db.session.scalar(sa.select(Response).where(Response.reference == reference.upper()))
+
+
 def response_or_404(reference: str) -> Response:
-    return db.first_or_404(sa.select(Response).where(Response.reference == reference.upper()))
+    response = response_by_reference(reference)
+    if response is None:
+        abort(404)
+    return response
+
+
+def coded_answer(value: Any, options: list[tuple[str, str]]) -> str:
+    """A coded answer as the respondent saw it: the label of each code, in the order given."""
+    labels = dict(options)
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(labels.get(str(v), str(v)) for v in values)
 
 
 class EraseForm(FlaskForm):
@@ -129,7 +268,9 @@ def response_detail(reference: str) -> Any:
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,
         events=events, entered_by=entered_by, status_form=status_form, hide_form=HideForm(),
         erase_form=EraseForm(), counting_rule=COUNTING_RULE,
-        status_labels=dict(STATUS_CODES), channel_labels=dict(CHANNEL_CODES),
+        status_labels=dict(STATUS_CODES), status_names=STATUS_NAMES,
+        channel_labels=dict(CHANNEL_CODES), options=answer_options(consultation),
+        coded_answer=coded_answer,
     )
 
 

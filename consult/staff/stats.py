@@ -1,4 +1,5 @@
-"""The dashboard's figures, each aggregated by the database (no response is loaded into Python).
+"""The dashboard's figures, from running counts the database keeps exact (consult/counts.py):
+no response is read, however many there are.
 
 Counting rule: only responses whose status is ``valid`` are counted; the others are counted by
 status, separately.
@@ -6,14 +7,14 @@ status, separately.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
+from .. import counts
 from ..exports import CHANNEL_CODES, DISTRICT_CODES, SUPPORT_CODES
-from ..extensions import db
-from ..models import Consultation, Draft, Response
+from ..models import Consultation
 
 COUNTING_RULE = (
     "Only responses with the status ‘valid’ are counted. Responses marked duplicate, campaign "
@@ -28,51 +29,51 @@ class DashboardFigures:
     valid: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     per_day: list[tuple[dt.date, int]] = field(default_factory=list)
-    by_type: list[tuple[str, int]] = field(default_factory=list)
-    by_district: list[tuple[str, int]] = field(default_factory=list)
+    by_type: list[tuple[str | None, int]] = field(default_factory=list)
+    by_district: list[tuple[str | None, int]] = field(default_factory=list)
     by_channel: list[tuple[str, int]] = field(default_factory=list)
+    # Online drafts started, and how many of them were sent; a sent draft was started too.
     drafts_started: int = 0
+    drafts_sent: int = 0
     submitted: int = 0
     per_thousand: list[dict[str, Any]] = field(default_factory=list)
     support: list[dict[str, Any]] | None = None
 
+    @property
+    def drafts_sent_share(self) -> float | None:
+        """Online drafts sent as a share of online drafts started (like with like)."""
+        return self.drafts_sent / self.drafts_started if self.drafts_started else None
 
-def _grouped(consultation: Consultation, column: Any) -> list[tuple[Any, int]]:
-    query = (
-        sa.select(column, sa.func.count())
-        .where(Response.consultation_id == consultation.id, Response.status == "valid")
-        .group_by(column)
-        .order_by(sa.func.count().desc(), column)
-    )
-    return [(value, count) for value, count in db.session.execute(query)]
+
+def _ranked(counter: Counter) -> list[tuple[Any, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
 
 
 def dashboard_figures(consultation: Consultation, with_support: bool) -> DashboardFigures:
+    """Every figure of the dashboard from the running counts (consult/counts.py), read in one
+    statement; a fold of waiting changes first when many are waiting."""
+    counts.fold()
+    tally = counts.totals(consultation.id)
     figures = DashboardFigures()
-    status_rows = db.session.execute(
-        sa.select(Response.status, sa.func.count())
-        .where(Response.consultation_id == consultation.id)
-        .group_by(Response.status)
-    )
-    figures.by_status = {status: count for status, count in status_rows}
+    by_district = tally.by_district
+    figures.by_status = dict(tally.by_status)
     figures.valid = figures.by_status.get("valid", 0)
     figures.submitted = sum(figures.by_status.values())
+    figures.per_day = sorted(tally.per_day.items())
+    figures.by_type = _ranked(tally.by_type)
+    figures.by_channel = _ranked(tally.by_channel)
+    # Every district, even one with no responses yet: that is where an event is needed.
+    figures.by_district = [(code, by_district.get(code, 0)) for code, _ in DISTRICT_CODES]
+    figures.by_district += [(code, n) for code, n in _ranked(by_district)
+                            if code not in dict(DISTRICT_CODES)]
+    online = {sent: n for (channel, sent), n in tally.drafts.items() if channel == "online"}
+    figures.drafts_sent = online.get("sent", 0)
+    figures.drafts_started = online.get("started", 0) + figures.drafts_sent
 
-    per_day = _grouped(consultation, Response.received_on)
-    figures.per_day = sorted(per_day)
-    figures.by_type = _grouped(consultation, Response.respondent_type)
-    figures.by_district = _grouped(consultation, Response.district)
-    figures.by_channel = _grouped(consultation, Response.channel)
-    figures.drafts_started = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Draft)
-        .where(Draft.consultation_id == consultation.id)
-    ) or 0
-
-    counts = dict(figures.by_district)
     population = consultation.population or {}
     for code in DISTRICTS_WITH_POPULATION:
         residents = population.get(code)
-        count = counts.get(code, 0)
+        count = by_district.get(code, 0)
         figures.per_thousand.append({
             "district": code,
             "responses": count,
@@ -80,33 +81,61 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
             "per_thousand": (1000 * count / residents) if residents else None,
         })
     if with_support:
-        figures.support = support_per_theme(consultation)
+        figures.support = support_per_theme(consultation, tally, figures.valid)
     return figures
 
 
-def support_per_theme(consultation: Consultation) -> list[dict[str, Any]]:
+def support_per_theme(consultation: Consultation, tally: counts.Totals | None = None,
+                      valid: int | None = None) -> list[dict[str, Any]]:
     """Counts of each support code per theme over valid responses, with the share supporting
     among those who gave a view (don't know and not answered left out of the base)."""
+    if tally is None:
+        tally = counts.totals(consultation.id)
+    if valid is None:
+        valid = tally.by_status.get("valid", 0)
     result = []
     for theme in consultation.themes:
-        answer = Response.answers[f"support__{theme.key}"].as_string()
-        rows = db.session.execute(
-            sa.select(answer, sa.func.count())
-            .where(Response.consultation_id == consultation.id, Response.status == "valid")
-            .group_by(answer)
-        )
-        counts = {code or "not_answered": n for code, n in rows}
-        views = sum(counts.get(c, 0) for c, _ in SUPPORT_CODES if c != "dont_know")
-        supporting = counts.get("strongly_support", 0) + counts.get("support", 0)
-        opposing = counts.get("strongly_oppose", 0) + counts.get("oppose", 0)
+        column = f"{counts.SUPPORT_PREFIX}{theme.key}"
+        codes = {code: n for (status, col, code), n in tally.support.items()
+                 if status == "valid" and col == column}
+        answered = sum(codes.values())
+        counts_by_code = dict(codes)
+        counts_by_code["not_answered"] = valid - answered
+        views = sum(codes.get(c, 0) for c, _ in SUPPORT_CODES if c != "dont_know")
+        supporting = codes.get("strongly_support", 0) + codes.get("support", 0)
+        opposing = codes.get("strongly_oppose", 0) + codes.get("oppose", 0)
         result.append({
             "theme": theme,
-            "counts": counts,
+            "counts": counts_by_code,
             "views": views,
             "support_share": supporting / views if views else None,
+            "neither_share": codes.get("neither", 0) / views if views else None,
             "oppose_share": opposing / views if views else None,
         })
     return result
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.0f}%"
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """"1 response", "2 responses", "1,234 responses"."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def per_thousand_text(value: float | None) -> str:
+    """A rate per 1,000 residents with enough figures to compare districts early on, when a
+    handful of responses make rates such as 0.0046 and 0.0098 (both "0.00" to two places)."""
+    if value is None:
+        return "–"
+    if value == 0:
+        return "0"
+    if value >= 10:
+        return f"{value:,.1f}"
+    # two significant figures below 1, never fewer than two decimal places
+    places = max(2, 1 - math.floor(math.log10(value)))
+    return f"{value:.{places}f}"
 
 
 def label_for(code: str | None, options: list[tuple[str, str]]) -> str:

@@ -149,7 +149,7 @@ def test_cli_export_writes_csv_dictionary_and_audit(app, consultation, cli_runne
     result = cli_runner.invoke(args=["export", "test-consultation", "--format", "csv",
                                      "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Exported 1 responses" in result.output
+    assert "Exported 1 response to" in result.output
     with (tmp_path / "responses.dictionary.csv").open(newline="") as handle:
         dictionary = list(csv.DictReader(handle))
     assert [d["column"] for d in dictionary] == EXPECTED_COLUMNS

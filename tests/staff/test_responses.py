@@ -5,6 +5,7 @@ import datetime as dt
 import html
 
 import pytest
+from bs4 import BeautifulSoup
 
 from .conftest import add_response
 
@@ -52,15 +53,111 @@ def test_a_bad_date_filter_says_what_to_type(several, signed_in):
     assert "is not a date. Use the form 2021-07-04." in page
 
 
-def test_pages_of_fifty(consultation, signed_in):
-    for _ in range(51):
-        add_response(consultation)
+def _references(page: str) -> list[str]:
+    table = BeautifulSoup(page, "html.parser").find("tbody")
+    return [a.get_text() for a in table.select('a[href^="/staff/responses/"]')]
+
+
+def _link(page: str, rel: str) -> str | None:
+    link = BeautifulSoup(page, "html.parser").find("a", rel=rel)
+    return html.unescape(link["href"]) if link else None
+
+
+def test_pages_of_fifty_walk_every_response_once_newest_first(consultation, signed_in):
+    # 120 responses, many stored in the same second: the pages must not skip or repeat any.
+    made = []
+    for n in range(120):
+        at = dt.datetime(2021, 6, 10, 12, n // 7, tzinfo=dt.timezone.utc)
+        made.append(add_response(consultation, submitted_at=at))
+    expected = [r.reference for r in sorted(made, key=lambda r: (r.submitted_at, r.id),
+                                            reverse=True)]
     client = signed_in("analyst")
-    first = client.get(LIST).get_data(as_text=True)
-    assert first.count('href="/staff/responses/') == 50 and "page=2" in first
-    second = client.get(LIST + "?page=2").get_data(as_text=True)
-    assert second.count('href="/staff/responses/') == 1
-    assert client.get(LIST + "?page=abc").status_code == 200
+    seen, pages, url = [], [], LIST
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages.append(page)
+        seen += _references(page)
+        url = _link(page, "next")
+    assert [len(_references(p)) for p in pages] == [50, 50, 20]
+    assert seen == expected
+    count = BeautifulSoup(pages[0], "html.parser").find(id="result-count").get_text()
+    assert count.startswith("120 responses match")
+    # and back: "Newer" from the last page shows the second page again
+    back = client.get(_link(pages[2], "prev")).get_data(as_text=True)
+    assert _references(back) == expected[50:100]
+    assert _link(pages[0], "prev") is None
+    assert client.get(LIST + "?after=nonsense&page=abc").status_code == 200
+
+
+def test_the_count_of_matches_is_the_number_of_responses_listed(several, signed_in):
+    client = signed_in("analyst")
+    for query, n in (("", 3), ("?district=fenland", 1), ("?status=valid&channel=online", 1),
+                     ("?from=2021-06-10", 2), ("?type=nobody", 0)):
+        page = client.get(LIST + query).get_data(as_text=True)
+        counted = BeautifulSoup(page, "html.parser").find(id="result-count").get_text()
+        assert len(_references(page)) == n
+        assert counted.startswith(f"{n} response{'' if n == 1 else 's'} match"), counted
+
+
+def test_search_ignores_case_in_every_language(consultation, signed_in):
+    polish = add_response(consultation, {"comment__roads": "Więcej policji na ulicach"})
+    greek = add_response(consultation, {"missing_from_plan": "Ασφάλεια στους δρόμους"})
+    add_response(consultation, {"comment__roads": "Nothing to add"})
+    client = signed_in("analyst")
+    for term, found in (("WIĘCEJ", polish), ("więcej POLICJI", polish), ("ΑΣΦΆΛΕΙΑ", greek),
+                        (polish.reference.lower(), polish)):
+        page = client.get(LIST, query_string={"q": term}).get_data(as_text=True)
+        assert _references(page) == [found.reference], term
+
+
+def test_search_does_not_match_codes_or_column_names(consultation, signed_in):
+    add_response(consultation, {"support__roads": "strongly_oppose", "age_band": "18_24"})
+    client = signed_in("analyst")
+    page = client.get(LIST + "?q=strongly").get_data(as_text=True)
+    assert _references(page) == []
+    page = client.get(LIST + "?q=comment__").get_data(as_text=True)
+    assert _references(page) == []
+
+
+def test_a_search_with_very_many_matches_says_more_than(consultation, signed_in, monkeypatch):
+    from consult.staff import responses as module
+
+    monkeypatch.setattr(module, "SEARCH_COUNT_LIMIT", 3)
+    for _ in range(5):
+        add_response(consultation, {"comment__roads": "potholes"})
+    page = signed_in("analyst").get(LIST + "?q=POTHOLES").get_data(as_text=True)
+    counted = BeautifulSoup(page, "html.parser").find(id="result-count").get_text()
+    assert counted.startswith("More than 3 responses match")
+    assert len(_references(page)) == 5
+
+
+def test_the_list_shows_labels_not_codes(consultation, signed_in):
+    add_response(consultation, {"respondent_type": "victim_or_witness",
+                                "district": "south_cambridgeshire"}, channel="paper",
+                 status="duplicate", status_reason="same")
+    page = signed_in("analyst").get(LIST).get_data(as_text=True)
+    row = [td.get_text(" ", strip=True) for td in
+           BeautifulSoup(page, "html.parser").find("tbody").find_all("td")]
+    assert row[2:] == ["Paper form", "Victim or witness of crime", "South Cambridgeshire",
+                       "Duplicate of another response"]
+
+
+def test_a_response_page_shows_labels_not_codes(consultation, signed_in):
+    response = add_response(consultation, {
+        "respondent_type": "business", "support__roads": "strongly_oppose",
+        "age_band": "18_24", "contact_ways": ["phone", "online"], "rank__roads": 1})
+    page = signed_in("analyst").get(f"/staff/responses/{response.reference}")
+    answers = BeautifulSoup(page.get_data(as_text=True), "html.parser").find(id="answers")
+    shown = {}
+    for row in answers.select(".govuk-summary-list__row"):
+        column = row.find("dt").find("span").get_text(strip=True)
+        shown[column] = row.find("dd").get_text(" ", strip=True)
+    assert shown["support__roads"] == "Strongly oppose"
+    assert shown["age_band"] == "18 to 24"
+    assert shown["respondent_type"] == "Business"
+    assert shown["contact_ways"] == "Phone, Online"
+    assert shown["rank__roads"] == "1"
+    assert shown["support__safer_streets"] == "Not answered"
 
 
 def test_detail_by_reference_shows_answers_inert(consultation, signed_in):

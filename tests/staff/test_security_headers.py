@@ -41,3 +41,15 @@ def test_production_cookies_are_secure(monkeypatch, database_url):
                                     "SECRET_KEY": "x" * 32})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+@pytest.mark.parametrize("path", [
+    "/staff/consultations/test-consultation/export/dictionary.csv",
+    "/staff/consultations/test-consultation/import/template.csv",
+    "/staff/consultations/test-consultation/import/template.xlsx",
+])
+def test_downloads_are_never_stored(consultation, signed_in, path):
+    answer = signed_in("admin").get(path)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    assert answer.headers["Cache-Control"] == "no-store"

@@ -23,9 +23,9 @@ def test_load_of_a_broken_file_names_file_and_place_and_fails(app, cli_runner, t
     bad.write_text(PCP_2021.read_text(encoding="utf-8").replace("type: ranking", "type: league_table"))
     result = cli_runner.invoke(args=["consultations", "load", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}: 1 problem(s)" in result.output
+    assert f"{bad}: 1 problem in" in result.output
     assert "pages[5].questions[0].type: 'league_table' is not a question type" in result.output
-    assert "were not loaded" in result.output
+    assert "1 of 1 definition file was not loaded" in result.output
     assert db.session.query(Consultation).count() == 0
 
 
