@@ -212,3 +212,26 @@ def test_save_for_later_with_every_answer_valid_says_nothing_is_missing(browser)
     page = soup(browser.get(saved.location))
     assert page.find(class_="govuk-error-summary") is None
     assert page.find(class_="govuk-panel__title").get_text(strip=True) == "Your answers have been saved"
+
+
+def test_checking_answer_sets_one_after_another_keeps_nothing_of_the_one_before(loaded):
+    """Imports check many rows in a row with the same forms: no answer, error or cleaned value
+    of one set may show in the next."""
+    definition = loaded.definition
+    first = {"respondent_type": "resident", "district": "fenland", "postcode_district": "cb1 2ab",
+             "comment__crime_prevention": "x" * 1001}
+    clean, errors = validate_answers(definition, first)
+    assert clean["postcode_district"] == "CB1" and "comment__crime_prevention" in errors
+    second = {"respondent_type": "business", "postcode_district": "nope"}
+    clean, errors = validate_answers(definition, second)
+    assert clean == {"respondent_type": "business"}
+    assert list(errors) == ["postcode_district"]
+    third = {"respondent_type": "resident", "comment__crime_prevention": "Fine"}
+    assert validate_answers(definition, third) == (third, {})
+    # the same answers again give the same verdict, and changing what came back changes nothing
+    clean, _ = validate_answers(definition, {"respondent_type": "victim_or_witness",
+                                             "victim_crime_types": ["burglary"]})
+    clean["victim_crime_types"].append("theft")
+    again, _ = validate_answers(definition, {"respondent_type": "victim_or_witness",
+                                             "victim_crime_types": ["burglary"]})
+    assert again["victim_crime_types"] == ["burglary"]
