@@ -249,6 +249,8 @@ def import_command(slug: str, file: str, dry_run: bool) -> None:
         check = (check_file if dry_run else import_file)(consultation, path.name, content)
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
+    for note in check.notes:
+        click.echo(f"note: {note}")
     if check.already_imported_file is not None:
         raise click.ClickException(
             f"{path.name} was already imported on {check.already_imported_file.at:%Y-%m-%d %H:%M}"

@@ -73,13 +73,16 @@ MAX_FREE_TEXT = 5000
 TOP_KEYS = {
     "slug", "title", "summary", "organisation", "reference_prefix", "timezone", "opens_at",
     "closes_at", "retention_days", "time_to_complete", "privacy_notice", "contact",
-    "population", "themes", "pages",
+    "population", "themes", "pages", "checks",
 }
 REQUIRED_TOP_KEYS = ("slug", "title", "summary", "reference_prefix", "opens_at", "closes_at",
                      "themes", "pages")
 THEME_KEYS = {"key", "title", "summary", "what_we_will_do"}
 PAGE_KEYS = {"key", "title", "intro", "show_if", "for_each_theme", "questions"}
 OPTION_KEYS = {"code", "label", "hint", "exclusive"}
+CHECK_KEYS = {"if", "then", "message"}
+# Questions whose answers a check can name: one code (or a list of codes) in one column.
+CHECKED_TYPES = ("single_choice", "multiple_choice", "district")
 
 
 class DefinitionError(Exception):
@@ -279,6 +282,67 @@ def _condition(raw: Any, place: str, problems: _Problems, earlier: dict[str, dic
     return {"question": key, "in": list(codes)}
 
 
+def _checked_question(raw: Any, place: str, problems: _Problems,
+                      questions: dict[str, dict]) -> dict | None:
+    """``{question: KEY, in: [CODES]}`` naming a choice question of the definition; ``in`` may be
+    empty in a check's ``then`` (the question must then be left blank)."""
+    if not isinstance(raw, dict) or set(raw) != {"question", "in"}:
+        problems.add(place, "should name a question and a list of its codes, e.g. "
+                     "{question: victim_support_offered, in: [\"no\"]}")
+        return None
+    key, codes = raw["question"], raw["in"]
+    target = questions.get(key) if isinstance(key, str) else None
+    if target is None or "columns" not in target:
+        problems.add(f"{place}.question", f"{_short(key)} is not a question of this consultation "
+                     "(questions asked once per theme cannot be checked)")
+        return None
+    if target["type"] not in CHECKED_TYPES:
+        problems.add(f"{place}.question", f"{key!r} is a {target['type']} question; a check can "
+                     "only name a choice question")
+        return None
+    if not isinstance(codes, list):
+        problems.add(f"{place}.in", "should be a list of codes")
+        return None
+    known = {o["code"] for o in target["options"]}
+    for i, code in enumerate(codes):
+        if code not in known:
+            problems.add(f"{place}.in[{i}]", f"{_short(code)} is not a code of question {key!r}; "
+                         f"its codes are {', '.join(sorted(known))}")
+    return {"question": key, "in": list(codes)}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _checks(raw: Any, problems: _Problems, questions: dict[str, dict]) -> list[dict]:
+    """Answers that contradict each other: ``if`` one question's answer is among some codes,
+    ``then`` another's must be blank or among others (consult/survey/journey.py applies them)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add("checks", "should be a list of checks, each with if, then and message")
+        return []
+    checks = []
+    for i, item in enumerate(raw):
+        place = f"checks[{i}]"
+        if not isinstance(item, dict):
+            problems.add(place, "should be a check with if, then and message")
+            continue
+        _unknown(item, CHECK_KEYS, place, problems)
+        when = _checked_question(item.get("if"), f"{place}.if", problems, questions)
+        then = _checked_question(item.get("then"), f"{place}.then", problems, questions)
+        message = _text(item.get("message"), f"{place}.message", problems, max_length=500)
+        if when and when["in"] == []:
+            problems.add(f"{place}.if.in", "should list at least one code")
+        if when and then and when["question"] == then["question"]:
+            problems.add(f"{place}.then.question", "should be another question than the one in if")
+        if when and then and message:
+            checks.append({"if": when, "then": then, "message": message})
+    return checks
+
+
 def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
     """Check a parsed definition and return its normalised form, or raise DefinitionError.
 
@@ -424,6 +488,7 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
         problems.add("pages", "has more than one ranking question; themes are ranked once")
     for q in questions_by_key.values():
         q.pop("_place", None)
+    checks = _checks(raw.get("checks"), problems, questions_by_key)
 
     title = _text(raw.get("title"), "title", problems, max_length=300) if "title" in raw else ""
     summary = _text(raw.get("summary"), "summary", problems) if "summary" in raw else ""
@@ -447,6 +512,7 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
         "population": dict(population),
         "themes": themes,
         "pages": pages,
+        "checks": checks,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -39,6 +40,28 @@ class EntryForm(FlaskForm):
             raise ValidationError("The date received cannot be in the future.")
 
 
+def date_warning(consultation: Any, received_on: dt.date | None) -> str | None:
+    """Why a date received outside the consultation's dates deserves a second look, or None.
+
+    A letter may arrive after the closing date and still be counted, so this is a warning that
+    the person keying it in confirms, never a refusal."""
+    if received_on is None:
+        return None
+    zone = ZoneInfo(consultation.definition.get("timezone") or "Europe/London")
+    opens = consultation.opens_at.astimezone(zone).date()
+    closes = consultation.closes_at.astimezone(zone).date()
+    # closes_at is the first moment after the consultation, so midnight means the day before
+    if consultation.closes_at.astimezone(zone).time() == dt.time(0):
+        closes -= dt.timedelta(days=1)
+    if received_on < opens:
+        return (f"The date received, {received_on:%-d %B %Y}, is before the consultation opened "
+                f"on {opens:%-d %B %Y}.")
+    if received_on > closes:
+        return (f"The date received, {received_on:%-d %B %Y}, is after the consultation closed "
+                f"on {closes:%-d %B %Y}.")
+    return None
+
+
 def _page_forms(definition: dict[str, Any], formdata: Any = None) -> list[tuple[dict, Any]]:
     return [(page, build_form(page, formdata=formdata, csrf=False))
             for page in definition["pages"]]
@@ -51,6 +74,7 @@ def entry_start(slug: str) -> Any:
     definition = consultation.definition
     form = EntryForm()
     errors: list[tuple[str, str]] = []
+    warning = None
     if request.method == "POST":
         pages = _page_forms(definition, request.form)
         meta_ok = form.validate_on_submit()
@@ -63,6 +87,12 @@ def entry_start(slug: str) -> Any:
             else:
                 errors += [(name, messages[0]) for name, messages in page_form.errors.items()]
         if meta_ok and not errors:
+            warning = date_warning(consultation, form.received_on.data)
+            confirmed = request.form.get("date_confirmed") == (
+                form.received_on.data.isoformat() if form.received_on.data else None)
+            if confirmed:
+                warning = None
+        if meta_ok and not errors and warning is None:
             try:
                 response = store_response(
                     consultation, answers, channel=form.channel.data or "paper",
@@ -83,4 +113,4 @@ def entry_start(slug: str) -> Any:
     themes = {t.key: t for t in consultation.themes}
     return render_template("staff/entry.html", consultation=consultation, form=form,
                            pages=pages, handlers=HANDLERS, themes=themes, errors=errors,
-                           paper_entry=True)
+                           warning=warning, paper_entry=True)

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from .handlers import HANDLERS
-from .journey import visible_pages
+from .journey import contradictions, visible_pages
 
 
 class PageForm(FlaskForm):
@@ -81,7 +81,8 @@ def validate_answers(definition: dict, answers: dict[str, Any]) -> tuple[dict[st
 
     Returns (clean answers of the pages the routing shows, errors keyed by column). Answers to
     pages the routing hides (a victim page when the respondent is a business) are dropped, and so
-    are keys that are no column of the definition.
+    are keys that are no column of the definition. Answers that contradict each other (the
+    definition's ``checks``) are errors too.
     """
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -89,10 +90,69 @@ def validate_answers(definition: dict, answers: dict[str, Any]) -> tuple[dict[st
         pairs: list[tuple[str, str]] = []
         for question in page["questions"]:
             pairs.extend(HANDLERS[question["type"]].formdata_pairs(question, answers))
-        form = build_form(page, formdata=MultiDict(pairs), csrf=False)
-        if form.validate():
-            clean.update(page_answers(page, form))
-        else:
-            for name, messages in form.errors.items():
-                errors[name] = messages[0]
+        page_clean, page_errors = _checked_page(page, tuple(pairs))
+        clean.update((k, list(v) if isinstance(v, list) else v) for k, v in page_clean.items())
+        errors.update(page_errors)
+    for name, message in contradictions(definition, clean).items():
+        errors.setdefault(name, message)
     return clean, errors
+
+
+# A page's verdict depends only on the page and what is posted on it. Imports check tens of
+# thousands of rows whose pages mostly hold the same few answers (a respondent type, a
+# district), and building a form costs far more than looking its verdict up; pages holding
+# long text (comments) are checked afresh.
+_verdicts: LRUCache = LRUCache(maxsize=4096)
+_verdicts_lock = threading.Lock()
+LONGEST_KEPT_PAIRS = 200
+
+
+_forms = threading.local()
+
+
+def _reusable_form(cls: type[PageForm]) -> PageForm:
+    """A form of ``cls`` kept by this thread, to be filled again with ``process``: binding the
+    fields of a new form costs more than checking them, and a check fills and validates in one
+    go, so no state of one use is seen by the next."""
+    forms = getattr(_forms, "by_class", None)
+    if forms is None:
+        forms = _forms.by_class = LRUCache(maxsize=64)
+    form = forms.get(cls)
+    if form is None:
+        form = forms[cls] = cls(formdata=None, meta={"csrf": False})
+    return form
+
+
+def _checked_page(page: dict, pairs: tuple[tuple[str, str], ...]
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+    cls = form_class(page)
+    keep = sum(len(v) for _, v in pairs) <= LONGEST_KEPT_PAIRS
+    if keep:
+        with _verdicts_lock:
+            verdict = _verdicts.get((cls, pairs))
+        if verdict is not None:
+            return verdict
+    form = _reusable_form(cls)
+    form.process(formdata=MultiDict(list(pairs)))
+    if form.validate():
+        verdict = (page_answers(page, form), {})
+    else:
+        verdict = ({}, {name: messages[0] for name, messages in form.errors.items()})
+    if keep:
+        with _verdicts_lock:
+            _verdicts[(cls, pairs)] = verdict
+    return verdict
+
+
+def validate_page(definition: dict, page: dict, form: PageForm, answers: dict[str, Any]) -> bool:
+    """Validate one posted page, and check its answers against ``answers`` already given on other
+    pages (the definition's ``checks``); a contradiction is an error on this page's field."""
+    valid = form.validate()
+    if not valid:
+        return False
+    merged = {k: v for k, v in answers.items() if k not in set(page_columns(page))}
+    merged.update(page_answers(page, form))
+    found = contradictions(definition, merged, on_page=page)
+    for column, message in found.items():
+        form[column].errors = list(form[column].errors) + [message]
+    return not found

@@ -2,19 +2,65 @@
 
 A page with ``show_if: {question: KEY, in: [CODES]}`` is shown only when the answer to KEY is
 (or, for multiple choice, includes) one of CODES. Everything else is asked of everyone.
+
+Questions on one page cannot hide each other without JavaScript, so answers that contradict
+each other are caught instead, by the definition's ``checks``: ``if`` one question's answer is
+among some codes, ``then`` another question must be left blank or answered with one of its own
+(``contradictions``). The survey's pages, check your answers, paper entry and imports all apply
+them through ``forms.validate_answers``.
 """
 from __future__ import annotations
 
 from typing import Any
 
 
-def is_shown(page: dict, answers: dict[str, Any]) -> bool:
-    condition = page.get("show_if")
-    if not condition:
-        return True
+def _holds(condition: dict, answers: dict[str, Any]) -> bool:
     value = answers.get(condition["question"])
     values = value if isinstance(value, list) else [value]
     return any(v in condition["in"] for v in values)
+
+
+def is_shown(page: dict, answers: dict[str, Any]) -> bool:
+    condition = page.get("show_if")
+    return not condition or _holds(condition, answers)
+
+
+def broken_checks(definition: dict, answers: dict[str, Any]) -> list[dict]:
+    """The definition's checks that ``answers`` break (only answers to pages the route shows)."""
+    checks = definition.get("checks") or []
+    if not checks:
+        return []
+    shown = shown_answers(definition, answers)
+    broken = []
+    for check in checks:
+        then = check["then"]
+        if not _holds(check["if"], shown):
+            continue
+        value = shown.get(then["question"])
+        values = value if isinstance(value, list) else [value]
+        if value in (None, "", []) or all(v in then["in"] for v in values):
+            continue
+        broken.append(check)
+    return broken
+
+
+def contradictions(definition: dict, answers: dict[str, Any],
+                   on_page: dict | None = None) -> dict[str, str]:
+    """The definition's checks that ``answers`` break, as {column: message}.
+
+    Only answers to pages the route shows count. With ``on_page``, only the checks naming a
+    question of that page, each message placed on that page's question (the ``then`` one when
+    both are there), so that it shows beside the answer to change.
+    """
+    here = {c for q in on_page["questions"] for c in q["columns"]} if on_page else None
+    found: dict[str, str] = {}
+    for check in broken_checks(definition, answers):
+        when, then = check["if"], check["then"]
+        if here is None or then["question"] in here:
+            found.setdefault(then["question"], check["message"])
+        elif when["question"] in here:
+            found.setdefault(when["question"], check["message"])
+    return found
 
 
 def visible_pages(definition: dict, answers: dict[str, Any]) -> list[dict]:

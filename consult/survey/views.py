@@ -14,7 +14,7 @@ from ..published import PublishedConsultation, published
 from . import bp, rendering
 from .drafts import (find_by_code, normalise_code, remember, resume_code_for, save_answers,
                      session_draft)
-from .forms import build_form, page_answers, page_columns, validate_answers
+from .forms import build_form, page_columns, validate_answers, validate_page
 from .handlers import HANDLERS
 from .journey import find_page, is_shown, next_page, previous_page, visible_pages
 from .submission import InvalidAnswers, store_response
@@ -75,44 +75,96 @@ def page(slug: str, page_key: str):
     draft = session_draft(consultation)
     answers = dict(draft.answers) if draft else {}
     returning = request.values.get("return_to") == "check"
+    # Pages a change made from check your answers brought into the route, still to go through.
+    pending = _page_keys(definition, request.values.get("then")) if returning else []
     if not is_shown(current, answers):
+        if returning:
+            return redirect(_after_change(slug, definition, answers, pending))
         following = next_page(definition, page_key, answers)
-        target = url_for(".page", slug=slug, page_key=following["key"]) if following and not returning \
-            else url_for(".check", slug=slug)
-        return redirect(target)
+        return redirect(url_for(".page", slug=slug, page_key=following["key"]) if following
+                        else url_for(".check", slug=slug))
     columns = page_columns(current)
     back = previous_page(definition, page_key, answers)
     back_url = url_for(".check", slug=slug) if returning else (
         url_for(".page", slug=slug, page_key=back["key"]) if back else url_for(".start", slug=slug))
     if request.method != "POST":  # GET, and HEAD (which must never save anything)
         key = rendering.page_key(consultation.fingerprint, current, columns, answers, back_url,
-                                 returning)
+                                 (returning, tuple(pending)))
         return rendering.serve(key, lambda placeholder: _render_page(
             consultation, current, build_form(current, answers=answers, csrf=False), back_url,
-            returning, csrf_value=placeholder))
+            returning, pending, csrf_value=placeholder))
     form = build_form(current, formdata=request.form, csrf=False)  # CSRFProtect checked it
-    if form.validate():
-        answered_here = set(columns)
-        kept = {k: v for k, v in answers.items() if k not in answered_here}
-        kept.update(page_answers(current, form))
+    saving = request.form.get("action") == "save"
+    valid = validate_page(definition, current, form, answers)
+    if not valid and not saving:
+        return _render_page(consultation, current, form, back_url, returning, pending)
+    kept, not_saved = _answers_to_keep(current, form, answers)
+    if returning:
+        still = _still_to_answer(definition, page_key, answers, kept, pending)
+        resume_at = still[0] if still else "check"
+    else:
         following = next_page(definition, page_key, kept)
-        draft = save_answers(consultation, draft, kept,
-                             following["key"] if following and not returning else "check")
-        remember(consultation, draft)
-        if request.form.get("action") == "save":
-            return redirect(url_for(".saved", slug=slug))
-        if following is None or returning:
-            return redirect(url_for(".check", slug=slug))
-        return redirect(url_for(".page", slug=slug, page_key=following["key"]))
-    return _render_page(consultation, current, form, back_url, returning)
+        still, resume_at = [], following["key"] if following else "check"
+    if not valid:  # saved for later with some answers refused: stay on this page when resumed
+        resume_at = page_key
+    draft = save_answers(consultation, draft, kept, resume_at)
+    remember(consultation, draft)
+    if saving:
+        return redirect(url_for(".saved", slug=slug, not_saved=not_saved or None))
+    if returning:
+        return redirect(_after_change(slug, definition, kept, still))
+    if resume_at == "check":
+        return redirect(url_for(".check", slug=slug))
+    return redirect(url_for(".page", slug=slug, page_key=resume_at))
+
+
+def _page_keys(definition: dict, text: str | None) -> list[str]:
+    keys = [k for k in (text or "").split(",") if k]
+    return [k for k in keys if find_page(definition, k) is not None][:len(definition["pages"])]
+
+
+def _answers_to_keep(current: dict, form, answers: dict) -> tuple[dict, list[str]]:
+    """The draft's answers with this page's replaced by what was posted, question by question:
+    a question whose answer was refused keeps the answer given before (if any) and is listed."""
+    kept = dict(answers)
+    not_saved = []
+    for question in current["questions"]:
+        if any(form[c].errors for c in question["columns"]):
+            not_saved.append(question["key"])
+            continue
+        for column in question["columns"]:
+            kept.pop(column, None)
+        kept.update(HANDLERS[question["type"]].answers(question, form))
+    return kept, not_saved
+
+
+def _still_to_answer(definition: dict, page_key: str, before: dict, after: dict,
+                     pending: list[str]) -> list[str]:
+    """Pages to go through before going back to check your answers: those this change brought
+    into the route, and those an earlier change did that are still to come, when they hold no
+    answer yet (a page answered before, then hidden, shows its answers on check your answers)."""
+    wanted = set(pending) | {p["key"] for p in visible_pages(definition, after)
+                             if not is_shown(p, before)}
+    wanted.discard(page_key)
+    return [p["key"] for p in visible_pages(definition, after)
+            if p["key"] in wanted and not any(c in after for c in page_columns(p))]
+
+
+def _after_change(slug: str, definition: dict, answers: dict, pending: list[str]) -> str:
+    shown = [k for k in pending if is_shown(find_page(definition, k), answers)]
+    if not shown:
+        return url_for(".check", slug=slug)
+    return url_for(".page", slug=slug, page_key=shown[0], return_to="check",
+                   then=",".join(shown[1:]) or None)
 
 
 def _render_page(consultation: PublishedConsultation, current: dict, form, back_url: str,
-                 returning: bool, csrf_value: str | None = None) -> str:
+                 returning: bool, pending: list[str], csrf_value: str | None = None) -> str:
     themes = consultation.themes
     theme = next((t for t in themes if t.key == current.get("theme")), None)
     return render_template("survey/page.html", consultation=consultation, page=current, form=form,
-                           handlers=HANDLERS, back_url=back_url, returning=returning, theme=theme,
+                           handlers=HANDLERS, back_url=back_url, returning=returning,
+                           pending=",".join(pending), theme=theme,
                            theme_count=len(themes), csrf_value=csrf_value,
                            page_theme_number=themes.index(theme) + 1 if theme else None)
 
@@ -202,7 +254,18 @@ def saved(slug: str):
     next_url = url_for(".page", slug=slug, page_key=draft.current_page) \
         if draft.current_page and draft.current_page != "check" else url_for(".check", slug=slug)
     return render_template("survey/saved.html", consultation=consultation, code=code, link=link,
-                           next_url=next_url)
+                           next_url=next_url,
+                           not_saved=_not_saved(consultation.definition, dict(draft.answers),
+                                                request.args.getlist("not_saved")))
+
+
+def _not_saved(definition: dict, answers: dict, keys: list[str]) -> list[dict]:
+    """The questions whose answer was refused when saving, each with the answer kept instead."""
+    wanted = set(keys)
+    return [{"label": question["label"], "page": page_def["key"],
+             "kept": HANDLERS[question["type"]].summary(question, answers)}
+            for page_def in definition["pages"] for question in page_def["questions"]
+            if question["key"] in wanted]
 
 
 def _resume(consultation: PublishedConsultation, code: str):
