@@ -10,15 +10,18 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from ..definitions import MAX_DEFINITION_BYTES
 from ..extensions import db, login_manager
 from ..models import StaffUser
 from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-# Endpoints that take a file upload are allowed more than the public 64 KiB request limit.
-UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load"}
+# Endpoints that take a file upload are allowed more than the public 64 KiB request limit: an
+# import of responses up to 20 MB, a consultation definition up to its own limit (plus the form).
 UPLOAD_LIMIT = 20 * 1024 * 1024
+UPLOAD_ENDPOINTS = {"staff.import_upload": UPLOAD_LIMIT,
+                    "staff.consultation_load": MAX_DEFINITION_BYTES + 16 * 1024}
 
 
 @login_manager.user_loader
@@ -52,7 +55,7 @@ def end_idle_sessions() -> Any:
 
 def _allow_uploads() -> None:
     if request.endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_LIMIT
+        request.max_content_length = UPLOAD_ENDPOINTS[request.endpoint]
 
 
 @bp.app_context_processor
