@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .security import same_site_path
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,27 @@ def _kept_fields() -> list[tuple[str, str]]:
 
 
 def handle_csrf(error: CSRFError):
-    return _error_page(400, template="errors/csrf.html", back=request.referrer)
+    return _error_page(400, template="errors/csrf.html", back=same_site_path(request.referrer))
 
 
 def handle_http(error: HTTPException):
     if error.code is None or error.code >= 500 and error.code != 503:
         return handle_500(error)
-    return _error_page(error.code, back=request.referrer if error.code in (400, 405, 413) else None)
+    # A refusal that says when to come back (sign-in throttling) says so on the page and in
+    # Retry-After.
+    retry_after = getattr(error, "retry_after", None)
+    page, code = _error_page(error.code, back=same_site_path(request.referrer)
+                             if error.code in (400, 405, 413) else None,
+                             wait=_wait_words(retry_after))
+    if isinstance(retry_after, int):
+        return page, code, {"Retry-After": str(retry_after)}
+    return page, code
+
+
+def _wait_words(seconds: object) -> str:
+    if not isinstance(seconds, int) or seconds <= 60:
+        return "a minute"
+    return f"{-(-seconds // 60)} minutes"
 
 
 def handle_database_down(error: Exception):

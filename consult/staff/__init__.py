@@ -37,20 +37,29 @@ def load_user(session_id: str) -> StaffUser | None:
 
 @bp.before_app_request
 def end_idle_sessions() -> Any:
+    """Ends a staff session idle for STAFF_IDLE_TIMEOUT_MINUTES, or older than
+    STAFF_SESSION_MAX_HOURS since sign-in however busy it has been."""
     if not request.path.startswith("/staff") or not current_user.is_authenticated:
         return None
     now = dt.datetime.now(dt.timezone.utc).timestamp()
     timeout = 60 * int(current_app.config.get("STAFF_IDLE_TIMEOUT_MINUTES", 30))
+    lifetime = 3600 * float(current_app.config.get("STAFF_SESSION_MAX_HOURS", 12))
     last_seen = session.get("staff_last_seen")
+    signed_in_at = session.setdefault("staff_signed_in_at", now)
     if last_seen is not None and now - float(last_seen) > timeout:
-        logout_user()
-        session.clear()
-        flash(f"You were signed out because nothing happened for {timeout // 60} minutes. "
-              "Sign in again to carry on.")
-        return redirect(url_for("staff.login",
-                                next=request.full_path if request.method == "GET" else None))
-    session["staff_last_seen"] = now
-    return None
+        message = (f"You were signed out because nothing happened for {timeout // 60} minutes. "
+                   "Sign in again to carry on.")
+    elif now - float(signed_in_at) > lifetime:
+        message = (f"You were signed out because you signed in more than {lifetime / 3600:g} "
+                   "hours ago. Sign in again to carry on.")
+    else:
+        session["staff_last_seen"] = now
+        return None
+    logout_user()
+    session.clear()
+    flash(message)
+    return redirect(url_for("staff.login",
+                            next=request.full_path if request.method == "GET" else None))
 
 
 def _allow_uploads() -> None:
