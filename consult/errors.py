@@ -10,7 +10,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 from .security import same_site_path
@@ -79,6 +79,13 @@ def _wait_words(seconds: object) -> str:
     return f"{-(-seconds // 60)} minutes"
 
 
+def handle_untrusted_host(error: SecurityError):
+    # No page can be built for a host the app does not serve (every link would be on it).
+    log.info("refused a request for an untrusted host: %s", error)
+    return ("Bad request: this service is not at that address.\n", 400,
+            {"Content-Type": "text/plain; charset=utf-8"})
+
+
 def handle_database_down(error: Exception):
     log.warning("database unavailable while handling %s %s: %s", request.method, request.path, error)
     try:
@@ -120,6 +127,7 @@ def end_session_quietly(_error: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(end_session_quietly)
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, handle_http)
     app.register_error_handler(503, handle_database_down)
