@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets db run test test-fast chromium bench clean
+.PHONY: help install assets db run test test-fast chromium nginx bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -52,7 +52,10 @@ run: db ## Install everything and serve the app on http://$(HOST):$(PORT)
 chromium: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install $(TEST_STAMP) chromium ## Install what the tests need and run the whole suite
+nginx: ## Install Debian's nginx for the deployment tests (tests/security/test_deployment.py), when missing
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
+test: install $(TEST_STAMP) chromium nginx ## Install what the tests need and run the whole suite
 	$(PY) -m pytest
 
 test-fast: install $(TEST_STAMP) ## Run the suite without the browser tests

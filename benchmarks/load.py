@@ -74,6 +74,10 @@ def app_env(database_url: str) -> dict[str, str]:
         FLASK_APP="consult",
         # As behind nginx: each simulated resident's address comes in X-Forwarded-For.
         TRUSTED_PROXIES="1",
+        # Production needs shared rate-limit storage and its public address (consult/wsgi.py).
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        RATELIMIT_KEY_PREFIX=f"consult-load-{os.getpid()}",
+        PUBLIC_URL="http://127.0.0.1",
     )
     return env
 

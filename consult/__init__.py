@@ -8,7 +8,7 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import INSTANCE_DIR, config_by_name
+from .config import INSTANCE_DIR, ConfigurationError, config_by_name, make_private_sqlite_file
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -23,6 +23,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.from_object(config_by_name[name]())
     if overrides:
         app.config.update(overrides)
+    if name == "production" and not app.config.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "Consult will not start in production without SECRET_KEY: set it to the same long "
+            "random value on every app server (python3 -c \"import secrets; "
+            "print(secrets.token_hex(32))\"). See docs/operations.md.")
+
+    make_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import models  # noqa: F401  (registers the tables with the metadata)
 

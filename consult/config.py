@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .quoting import quoted
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -23,16 +26,101 @@ def database_url(url: str | None, instance_dir: Path = INSTANCE_DIR) -> str:
     return url
 
 
+class ConfigurationError(RuntimeError):
+    """Settings the app refuses to start with; the message lists each one and what to set."""
+
+
+def make_private_sqlite_file(url: str) -> None:
+    """Creates a SQLite database file that does not exist yet readable by its owner alone (SQLite
+    would make it world-readable under the usual umask, and its journals copy its mode)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return
+    name = url[len(prefix):].split("?", 1)[0]
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.exists() or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
-    """``SECRET_KEY`` from the environment, else one kept in ``instance/secret_key``."""
+    """``SECRET_KEY`` from the environment, else (development only) one kept in
+    ``instance/secret_key``, created readable by its owner alone."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = instance_dir / "secret_key"
     if not path.exists():
         instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        try:
+            # Created with mode 0600 from the start: never readable by others, not even briefly.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _hosts(raw: str | None) -> list[str]:
+    return [h.strip().lower() for h in (raw or "").split(",") if h.strip()]
+
+
+def public_url() -> str | None:
+    """``PUBLIC_URL``, the address residents use (``https://haveyoursay.example.gov.uk``): links
+    that leave the page, such as the "save and come back" link, are built from it, never from
+    the request's Host header."""
+    raw = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(f"PUBLIC_URL must be an address such as "
+                                 f"https://haveyoursay.example.gov.uk, not {quoted(raw)}")
+    return raw
+
+
+def trusted_hosts(public: str | None) -> list[str] | None:
+    """Host names the app answers to (Flask's ``TRUSTED_HOSTS``): ``TRUSTED_HOSTS`` (comma
+    separated), plus the host of ``PUBLIC_URL``; None (any host) when neither is set."""
+    hosts = _hosts(os.environ.get("TRUSTED_HOSTS"))
+    if public:
+        host = urlsplit(public).hostname
+        if host and host not in hosts:
+            hosts.insert(0, host)
+    return hosts or None
+
+
+def rate_limit_storage() -> str:
+    """Where rate-limit counters live: ``RATELIMIT_STORAGE_URI``, else ``REDIS_URL``, else the
+    process's memory (development only: production refuses it, consult/wsgi.py)."""
+    return (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+            or "memory://")
+
+
+def production_problems(config: dict) -> list[str]:
+    """What keeps an app server from running in production, in plain English: a session key
+    shared by every server, rate-limit counters shared by every process, and the public address."""
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append("SECRET_KEY is not set. Set it to the same long random value on every "
+                        "app server (for example the output of: python3 -c \"import secrets; "
+                        "print(secrets.token_hex(32))\").")
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        problems.append("Rate limits would be counted in each process's memory, so every process "
+                        "and server would multiply them. Set REDIS_URL (or "
+                        "RATELIMIT_STORAGE_URI) to the Redis every app server shares, e.g. "
+                        "redis://127.0.0.1:6379/0.")
+    if not config.get("PUBLIC_URL"):
+        problems.append("PUBLIC_URL is not set. Set it to the address residents use, e.g. "
+                        "https://haveyoursay.example.gov.uk: links sent to residents are built "
+                        "from it, and requests for any other host are refused.")
+    return problems
 
 
 def _number(name: str, default: float) -> float:
@@ -43,9 +131,9 @@ def _number(name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+        raise ValueError(f"{name} must be a number, not {quoted(raw)}") from None
     if value < 0:
-        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
+        raise ValueError(f"{name} must be 0 or more, not {quoted(raw)}")
     return value
 
 
@@ -70,26 +158,43 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     # Said explicitly: Flask-Limiter keeps the last app's setting when an app leaves it out.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Several deployments (or test runs) can share one Redis without sharing counters.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "consult")
     STAFF_IDLE_TIMEOUT_MINUTES = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30"))
+    # A staff session ends this long after sign-in however busy it is (a session cookie copied
+    # from a computer left signed in is worth nothing the next day).
+    STAFF_SESSION_MAX_HOURS = float(os.environ.get("STAFF_SESSION_MAX_HOURS", "12"))
     CONSULTATIONS_DIR = os.environ.get("CONSULTATIONS_DIR", str(INSTANCE_DIR / "consultations"))
     TESTING = False
+    # ``flask run`` is reached directly; production sits behind the shipped nginx.
+    DEFAULT_TRUSTED_PROXIES = 0
     # The body running consultations, shown in the header of every page.
     ORGANISATION_NAME = os.environ.get(
         "ORGANISATION_NAME", "Cambridgeshire and Peterborough Police and Crime Commissioner")
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-        self.SECRET_KEY = secret_key()
+        self.SECRET_KEY = self._secret_key()
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options()
+        self.RATELIMIT_STORAGE_URI = rate_limit_storage()
+        # How many reverse proxies in front of the app set X-Forwarded-* (consult/wsgi.py), and
+        # the networks they connect from.
+        self.TRUSTED_PROXIES = int(_number("TRUSTED_PROXIES", self.DEFAULT_TRUSTED_PROXIES))
+        self.TRUSTED_PROXY_NETWORKS = os.environ.get("TRUSTED_PROXY_NETWORKS",
+                                                     "127.0.0.0/8,::1/128")
+        self.PUBLIC_URL = public_url()
+        self.TRUSTED_HOSTS = trusted_hosts(self.PUBLIC_URL)
         # How long each process keeps a consultation as residents see it (consult/published.py):
         # staff changes reach the public pages within this many seconds.
         self.CONSULTATION_CACHE_SECONDS = _number("CONSULTATION_CACHE_SECONDS", 5.0)
         # Question pages rendered per process, kept by what they show (survey/rendering.py).
         self.PAGE_CACHE_SIZE = int(_number("PAGE_CACHE_SIZE", 512))
+
+    def _secret_key(self) -> str | None:
+        return secret_key()
 
 
 class DevelopmentConfig(Config):
@@ -99,6 +204,16 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # If Redis goes away, limits are counted per process until it is back, rather than every
+    # request that is limited failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # The shipped deployment: one nginx on the same machine (deploy/nginx/consult.conf).
+    DEFAULT_TRUSTED_PROXIES = 1
+
+    def _secret_key(self) -> str | None:
+        # Never a key file made on this machine: two app servers would sign with different keys
+        # (create_app refuses to start without it).
+        return os.environ.get("SECRET_KEY") or None
 
 
 class TestingConfig(Config):
@@ -112,6 +227,9 @@ class TestingConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
         self.SECRET_KEY = "test-secret-key"
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options()
+        self.TRUSTED_PROXIES = 0
+        self.PUBLIC_URL = None
+        self.TRUSTED_HOSTS = None
 
 
 config_by_name = {

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Consultation, Question, Response, Theme
+from .quoting import quoted
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -69,6 +70,12 @@ QUESTION_TYPES = tuple(TYPE_KEYS)
 PER_THEME_TYPES = {"support", "free_text"}
 CODED_TYPES = {"single_choice", "multiple_choice", "support", "district"}
 MAX_FREE_TEXT = 5000
+# A definition is a few pages of text (the shipped ones are 9 and 14 KB): a file over this size,
+# or with more YAML nodes than this, is refused before anything is built from it.
+MAX_DEFINITION_BYTES = 256 * 1024
+MAX_YAML_NODES = 50_000
+# Problems listed at most: a broken file of thousands of options is still one readable page.
+MAX_PROBLEMS = 100
 
 TOP_KEYS = {
     "slug", "title", "summary", "organisation", "reference_prefix", "timezone", "opens_at",
@@ -90,6 +97,9 @@ class DefinitionError(Exception):
 
     def __init__(self, path: str, problems: list[str]):
         self.path = path
+        if len(problems) > MAX_PROBLEMS:
+            problems = problems[:MAX_PROBLEMS] + [
+                f"and {len(problems) - MAX_PROBLEMS:,} more problems not listed; fix these first"]
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this consultation definition:\n{lines}")
@@ -120,17 +130,18 @@ def _text(value: Any, place: str, problems: _Problems, *, required: bool = True,
 
 def _key(value: Any, place: str, problems: _Problems) -> str:
     if not isinstance(value, str) or not KEY_RE.match(value):
-        problems.add(place, f"{value!r} is not a valid key: use lower-case letters, digits and "
+        problems.add(place, f"{quoted(value)} is not a valid key: use lower-case letters, digits and "
                      "underscores, starting with a letter (at most 60 characters)")
         return str(value)
     if "__" in value:
-        problems.add(place, f"{value!r} may not contain a double underscore: it separates a "
+        problems.add(place, f"{quoted(value)} may not contain a double underscore: it separates a "
                      "question from its theme in export columns")
     return value
 
 
 def _unknown(mapping: dict, allowed: set[str], place: str, problems: _Problems) -> None:
     for name in sorted(set(mapping) - allowed, key=str):
+        name = name if isinstance(name, str) and len(name) <= 60 else quoted(name)
         problems.add(f"{place}.{name}" if place else str(name),
                      f"is not a known setting here; the settings allowed are {', '.join(sorted(allowed))}")
 
@@ -143,7 +154,7 @@ def _when(value: Any, place: str, zone: ZoneInfo | None, problems: _Problems) ->
         try:
             moment = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            problems.add(place, f"{value!r} is not a date and time; write it as 2021-06-30 09:00")
+            problems.add(place, f"{quoted(value)} is not a date and time; write it as 2021-06-30 09:00")
             return None
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time())
@@ -172,15 +183,15 @@ def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict
         _unknown(item, OPTION_KEYS, where, problems)
         code = item.get("code")
         if isinstance(code, (bool, int, float)):
-            problems.add(f"{where}.code", f"YAML read this code as {code!r}, not as text; put it in "
+            problems.add(f"{where}.code", f"YAML read this code as {quoted(code)}, not as text; put it in "
                          "quotes, e.g. code: \"yes\" or code: \"18_24\"")
             code = str(code)
         elif not isinstance(code, str) or not CODE_RE.match(code):
-            problems.add(f"{where}.code", f"{code!r} is not a valid code: use lower-case letters, "
+            problems.add(f"{where}.code", f"{quoted(code)} is not a valid code: use lower-case letters, "
                          "digits and underscores (at most 60 characters)")
             code = str(code)
         if code in seen:
-            problems.add(f"{where}.code", f"{code!r} is used by another option of this question")
+            problems.add(f"{where}.code", f"{quoted(code)} is used by another option of this question")
         seen.add(code)
         option = {"code": code, "label": _text(item.get("label"), f"{where}.label", problems, max_length=300)}
         if item.get("hint"):
@@ -204,7 +215,7 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
         return None
     qtype = raw.get("type")
     if qtype not in TYPE_KEYS:
-        problems.add(f"{place}.type", f"{qtype!r} is not a question type; the types are "
+        problems.add(f"{place}.type", f"{quoted(qtype)} is not a question type; the types are "
                      f"{', '.join(QUESTION_TYPES)}")
         return None
     _unknown(raw, COMMON_QUESTION_KEYS | TYPE_KEYS[qtype], place, problems)
@@ -265,10 +276,10 @@ def _condition(raw: Any, place: str, problems: _Problems, earlier: dict[str, dic
     key, codes = raw["question"], raw["in"]
     target = earlier.get(key)
     if target is None:
-        problems.add(f"{place}.question", f"{key!r} is not a question on an earlier page")
+        problems.add(f"{place}.question", f"{quoted(key)} is not a question on an earlier page")
         return None
     if target["type"] not in ("single_choice", "multiple_choice", "district"):
-        problems.add(f"{place}.question", f"{key!r} is a {target['type']} question; a page can "
+        problems.add(f"{place}.question", f"{quoted(key)} is a {target['type']} question; a page can "
                      "only be shown by the answer to a choice question")
         return None
     if not isinstance(codes, list) or not codes:
@@ -277,7 +288,7 @@ def _condition(raw: Any, place: str, problems: _Problems, earlier: dict[str, dic
     known = {o["code"] for o in target["options"]}
     for i, code in enumerate(codes):
         if code not in known:
-            problems.add(f"{place}.in[{i}]", f"{code!r} is not a code of question {key!r}; its "
+            problems.add(f"{place}.in[{i}]", f"{quoted(code)} is not a code of question {quoted(key)}; its "
                          f"codes are {', '.join(sorted(known))}")
     return {"question": key, "in": list(codes)}
 
@@ -359,17 +370,17 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
             problems.add(name, "is missing")
     slug = raw.get("slug")
     if not isinstance(slug, str) or not SLUG_RE.match(slug) or slug.endswith("-demo"):
-        problems.add("slug", f"{slug!r} is not a valid slug: lower-case letters, digits and hyphens "
+        problems.add("slug", f"{quoted(slug)} is not a valid slug: lower-case letters, digits and hyphens "
                      "(the suffix -demo is kept for demo copies)")
     prefix = raw.get("reference_prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
-        problems.add("reference_prefix", f"{prefix!r} should be 1 to 6 capital letters or digits, e.g. PCP")
+        problems.add("reference_prefix", f"{quoted(prefix)} should be 1 to 6 capital letters or digits, e.g. PCP")
     zone_name = raw.get("timezone", "Europe/London")
     zone: ZoneInfo | None
     try:
         zone = ZoneInfo(str(zone_name))
     except (ZoneInfoNotFoundError, ValueError):
-        problems.add("timezone", f"{zone_name!r} is not a time zone name such as Europe/London")
+        problems.add("timezone", f"{quoted(zone_name)} is not a time zone name such as Europe/London")
         zone = None
     opens_at = _when(raw.get("opens_at"), "opens_at", zone, problems) if "opens_at" in raw else None
     closes_at = _when(raw.get("closes_at"), "closes_at", zone, problems) if "closes_at" in raw else None
@@ -402,7 +413,7 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
         _unknown(item, THEME_KEYS, place, problems)
         key = _key(item.get("key"), f"{place}.key", problems)
         if key in seen_themes:
-            problems.add(f"{place}.key", f"{key!r} is the key of another theme")
+            problems.add(f"{place}.key", f"{quoted(key)} is the key of another theme")
         seen_themes.add(key)
         themes.append({
             "key": key,
@@ -443,7 +454,7 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
             if question is None:
                 continue
             if question["key"] in questions_by_key:
-                problems.add(f"{q_place}.key", f"{question['key']!r} is the key of another question")
+                problems.add(f"{q_place}.key", f"{quoted(question['key'])} is the key of another question")
             if question["type"] == "ranking":
                 ranking_count += 1
                 if len(themes) < 2:
@@ -475,14 +486,14 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
             pages.append({"key": page_key, "title": title, "intro": intro, "show_if": condition,
                           "theme": None, "questions": page_questions})
         if page_key in page_keys:
-            problems.add(f"{place}.key", f"{page_key!r} is the key of another page")
+            problems.add(f"{place}.key", f"{quoted(page_key)} is the key of another page")
         page_keys.add(page_key)
     for page in pages:
         for question in page["questions"]:
             for column in question["columns"]:
                 if column in columns_seen:
                     problems.add(columns_seen[column], f"two questions would store their answers "
-                                 f"in the same column {column!r}; rename one of them")
+                                 f"in the same column {quoted(column)}; rename one of them")
                 columns_seen[column] = f"pages (page {page['key']})"
     if ranking_count > 1:
         problems.add("pages", "has more than one ranking question; themes are ranked once")
@@ -516,15 +527,55 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
     }
 
 
+class DefinitionLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases, and with a cap on the number of nodes.
+
+    An alias repeats a node without repeating its text, so a few hundred bytes of nested aliases
+    stand for billions of values (an "alias bomb"); a definition never needs them, so the file is
+    refused at the first anchor or alias, before anything is built or validated.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors (&name) and aliases (*name) are not allowed in a "
+                "definition; write each value out in full", event.start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the file has more than {MAX_YAML_NODES:,} values; a consultation "
+                "definition is far smaller", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """The YAML document in ``text``, read with :class:`DefinitionLoader`."""
+    loader = DefinitionLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def read_file(path: str | Path) -> tuple[dict[str, Any], str]:
     """Parse and validate one definition file; returns (normalised definition, sha256 of the file)."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_DEFINITION_BYTES:
+            raise DefinitionError(str(path), [
+                f"the file is {size:,} bytes; a definition may be at most "
+                f"{MAX_DEFINITION_BYTES // 1024} KB (the shipped ones are under 15 KB)"])
         data = path.read_bytes()
     except OSError as error:
         raise DefinitionError(str(path), [f"the file cannot be read: {error.strerror or error}"]) from error
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = parse_yaml(data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise DefinitionError(str(path), ["the file is not UTF-8 text"]) from error
     except yaml.YAMLError as error:
@@ -566,15 +617,15 @@ def orphaned_answers(consultation: Consultation, definition: dict[str, Any]) -> 
             if value in (None, "", []):
                 continue
             if column not in allowed:
-                what = f"column {column!r} (a theme or question the new definition removes)"
+                what = f"column {quoted(column)} (a theme or question the new definition removes)"
             elif allowed[column] is not None:
                 values = value if isinstance(value, list) else [value]
                 bad = [v for v in values if v not in allowed[column]]
                 if not bad:
                     continue
-                what = f"code {bad[0]!r} of {column!r} (an option the new definition removes)"
+                what = f"code {quoted(bad[0])} of {quoted(column)} (an option the new definition removes)"
             elif column.startswith("rank__") and isinstance(value, int) and value > theme_count:
-                what = f"rank {value} in {column!r} (more than the {theme_count} themes now ranked)"
+                what = f"rank {value} in {quoted(column)} (more than the {theme_count} themes now ranked)"
             else:
                 continue
             missing[what] = missing.get(what, 0) + 1
@@ -654,7 +705,7 @@ def store_definition(definition: dict[str, Any], sha256: str, source_path: str =
         orphans = orphaned_answers(consultation, definition)
         if orphans:
             raise DefinitionError(source_path or slug, [
-                f"this change to {slug!r} is refused: {o}; keep them in the definition, "
+                f"this change to {quoted(slug)} is refused: {o}; keep them in the definition, "
                 "or start a new consultation with a new slug" for o in orphans])
     consultation.opens_at, consultation.closes_at = opens, closes
     consultation.definition_sha256 = sha256
@@ -689,10 +740,10 @@ def make_demo(slug: str, days: int = 28, now: dt.datetime | None = None) -> Load
         select(Consultation).where(Consultation.slug == slug)
     ).scalar_one_or_none()
     if original is None:
-        raise LookupError(f"there is no consultation {slug!r}; load its definition first "
+        raise LookupError(f"there is no consultation {quoted(slug)}; load its definition first "
                           "with 'flask consultations load'")
     if original.is_demo:
-        raise LookupError(f"{slug!r} is itself a demo; give the slug of the real consultation")
+        raise LookupError(f"{quoted(slug)} is itself a demo; give the slug of the real consultation")
     now = now or dt.datetime.now(dt.timezone.utc)
     demo_slug = f"{slug}-demo"
     demo = db.session.execute(

@@ -10,9 +10,10 @@ import logging
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
+from .security import same_site_path
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,34 @@ def _kept_fields() -> list[tuple[str, str]]:
 
 
 def handle_csrf(error: CSRFError):
-    return _error_page(400, template="errors/csrf.html", back=request.referrer)
+    return _error_page(400, template="errors/csrf.html", back=same_site_path(request.referrer))
 
 
 def handle_http(error: HTTPException):
     if error.code is None or error.code >= 500 and error.code != 503:
         return handle_500(error)
-    return _error_page(error.code, back=request.referrer if error.code in (400, 405, 413) else None)
+    # A refusal that says when to come back (sign-in throttling) says so on the page and in
+    # Retry-After.
+    retry_after = getattr(error, "retry_after", None)
+    page, code = _error_page(error.code, back=same_site_path(request.referrer)
+                             if error.code in (400, 405, 413) else None,
+                             wait=_wait_words(retry_after))
+    if isinstance(retry_after, int):
+        return page, code, {"Retry-After": str(retry_after)}
+    return page, code
+
+
+def _wait_words(seconds: object) -> str:
+    if not isinstance(seconds, int) or seconds <= 60:
+        return "a minute"
+    return f"{-(-seconds // 60)} minutes"
+
+
+def handle_untrusted_host(error: SecurityError):
+    # No page can be built for a host the app does not serve (every link would be on it).
+    log.info("refused a request for an untrusted host: %s", error)
+    return ("Bad request: this service is not at that address.\n", 400,
+            {"Content-Type": "text/plain; charset=utf-8"})
 
 
 def handle_database_down(error: Exception):
@@ -105,6 +127,7 @@ def end_session_quietly(_error: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(end_session_quietly)
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, handle_http)
     app.register_error_handler(503, handle_database_down)

@@ -34,6 +34,7 @@ def test_kept_in_memory_settings_come_from_the_environment(monkeypatch):
     from consult import create_app
     from consult.survey.rendering import page_cache
 
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.setenv("CONSULTATION_CACHE_SECONDS", "2.5")
     monkeypatch.setenv("PAGE_CACHE_SIZE", "0")
     app = create_app("production", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -10,15 +10,18 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from ..definitions import MAX_DEFINITION_BYTES
 from ..extensions import db, login_manager
 from ..models import StaffUser
 from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-# Endpoints that take a file upload are allowed more than the public 64 KiB request limit.
-UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load"}
+# Endpoints that take a file upload are allowed more than the public 64 KiB request limit: an
+# import of responses up to 20 MB, a consultation definition up to its own limit (plus the form).
 UPLOAD_LIMIT = 20 * 1024 * 1024
+UPLOAD_ENDPOINTS = {"staff.import_upload": UPLOAD_LIMIT,
+                    "staff.consultation_load": MAX_DEFINITION_BYTES + 16 * 1024}
 
 
 @login_manager.user_loader
@@ -34,25 +37,34 @@ def load_user(session_id: str) -> StaffUser | None:
 
 @bp.before_app_request
 def end_idle_sessions() -> Any:
+    """Ends a staff session idle for STAFF_IDLE_TIMEOUT_MINUTES, or older than
+    STAFF_SESSION_MAX_HOURS since sign-in however busy it has been."""
     if not request.path.startswith("/staff") or not current_user.is_authenticated:
         return None
     now = dt.datetime.now(dt.timezone.utc).timestamp()
     timeout = 60 * int(current_app.config.get("STAFF_IDLE_TIMEOUT_MINUTES", 30))
+    lifetime = 3600 * float(current_app.config.get("STAFF_SESSION_MAX_HOURS", 12))
     last_seen = session.get("staff_last_seen")
+    signed_in_at = session.setdefault("staff_signed_in_at", now)
     if last_seen is not None and now - float(last_seen) > timeout:
-        logout_user()
-        session.clear()
-        flash(f"You were signed out because nothing happened for {timeout // 60} minutes. "
-              "Sign in again to carry on.")
-        return redirect(url_for("staff.login",
-                                next=request.full_path if request.method == "GET" else None))
-    session["staff_last_seen"] = now
-    return None
+        message = (f"You were signed out because nothing happened for {timeout // 60} minutes. "
+                   "Sign in again to carry on.")
+    elif now - float(signed_in_at) > lifetime:
+        message = (f"You were signed out because you signed in more than {lifetime / 3600:g} "
+                   "hours ago. Sign in again to carry on.")
+    else:
+        session["staff_last_seen"] = now
+        return None
+    logout_user()
+    session.clear()
+    flash(message)
+    return redirect(url_for("staff.login",
+                            next=request.full_path if request.method == "GET" else None))
 
 
 def _allow_uploads() -> None:
     if request.endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_LIMIT
+        request.max_content_length = UPLOAD_ENDPOINTS[request.endpoint]
 
 
 @bp.app_context_processor

@@ -1,15 +1,19 @@
 """Drafts: answers kept server side while a resident goes through the pages.
 
 The Flask session holds only the draft's token. Saving for later gives a resume code of 16
-characters from an alphabet without look-alike characters (80 bits of randomness), shown once and
-stored only as its sha256. A draft ends when its consultation closes.
+characters from an alphabet without look-alike characters (80 bits), stored only as its sha256.
+The code is never in the cookie (which is signed, not encrypted, so readable by whoever sees
+it): it is derived from the draft's token with the app's secret key, so the "saved" page can
+show the same code again to the browser holding the draft. A draft ends when its consultation
+closes.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
-from flask import session
+from flask import current_app, session
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -42,15 +46,12 @@ def _tokens() -> dict[str, str]:
     return dict(session.get("drafts", {}))
 
 
-def remember(consultation: ConsultationLike, draft: Draft, code: str | None = None) -> None:
+def remember(consultation: ConsultationLike, draft: Draft) -> None:
     tokens = _tokens()
     if tokens.get(consultation.slug) != draft.token:  # else the cookie is not sent again
         tokens[consultation.slug] = draft.token
         session["drafts"] = tokens
-    if code:
-        codes = dict(session.get("codes", {}))
-        codes[draft.token] = code
-        session["codes"] = codes
+    session.pop("codes", None)  # where older versions kept codes in the cookie
 
 
 # Built once: every page a resident opens or answers reads its draft with this statement, and a
@@ -104,13 +105,22 @@ def save_answers(consultation: ConsultationLike, draft: Draft | None, answers: d
     return draft
 
 
+def _code_from_token(token: str) -> str:
+    digest = hmac.new(current_app.secret_key.encode() if isinstance(current_app.secret_key, str)
+                      else current_app.secret_key, b"resume-code:" + token.encode(),
+                      hashlib.sha256).digest()
+    number = int.from_bytes(digest[:10], "big")  # 80 bits: 16 characters of 5 bits each
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
 def resume_code_for(draft: Draft) -> str:
-    """The draft's resume code: the one this browser was shown, else a new one (replacing any other)."""
-    code = dict(session.get("codes", {})).get(draft.token)
-    if code and draft.resume_code_sha256 == hash_code(code):
-        return code
-    code = new_resume_code()
-    draft.resume_code_sha256 = hash_code(code)
+    """The draft's resume code, the same each time it is asked for (it is derived from the
+    draft's token, which only the browser holding the draft and the database know, with the
+    secret key); stored as its sha256 the first time."""
+    code = _code_from_token(draft.token)
+    if draft.resume_code_sha256 != hash_code(code):
+        draft.resume_code_sha256 = hash_code(code)
     return code
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
+from ..security import external_url
 from . import bp, rendering
 from .drafts import (find_by_code, normalise_code, remember, resume_code_for, save_answers,
                      session_draft)
@@ -249,8 +250,8 @@ def saved(slug: str):
         return redirect(url_for(".start", slug=slug))
     code = resume_code_for(draft)
     db.session.commit()
-    remember(consultation, draft, code)
-    link = url_for(".resume_link", slug=slug, code=code, _external=True)
+    remember(consultation, draft)
+    link = external_url(".resume_link", slug=slug, code=code)
     next_url = url_for(".page", slug=slug, page_key=draft.current_page) \
         if draft.current_page and draft.current_page != "check" else url_for(".check", slug=slug)
     return render_template("survey/saved.html", consultation=consultation, code=code, link=link,
@@ -272,7 +273,7 @@ def _resume(consultation: PublishedConsultation, code: str):
     draft = find_by_code(consultation, code)
     if draft is None:
         return None
-    remember(consultation, draft, code)
+    remember(consultation, draft)
     if draft.current_page and draft.current_page != "check" \
             and find_page(consultation.definition, draft.current_page):
         return redirect(url_for(".page", slug=consultation.slug, page_key=draft.current_page))

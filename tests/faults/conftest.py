@@ -97,7 +97,10 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         CONSULT_ENV="production",
         SECRET_KEY="fault-test-secret-key",
         SESSION_COOKIE_SECURE="0",
-        REDIS_URL="memory://",
+        # Production refuses per-process limits: the machine's Redis, in keys of this run's own.
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        RATELIMIT_KEY_PREFIX=f"consult-faults-{os.getpid()}-{time.monotonic_ns()}",
+        PUBLIC_URL="http://127.0.0.1",
     )
     env.update(extra)
     return env

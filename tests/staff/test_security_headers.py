@@ -31,7 +31,7 @@ def test_session_cookie_flags(client, staff):
     from .conftest import login
 
     answer = login(client, "viewer@example.org")
-    cookie = answer.headers["Set-Cookie"]
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
