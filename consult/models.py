@@ -54,7 +54,6 @@ class UTCDateTime(TypeDecorator):
 # Moderation statuses of a response; only "valid" responses are counted (the counting rule).
 RESPONSE_STATUSES = ("valid", "duplicate", "campaign", "invalid")
 CHANNELS = ("online", "paper", "event", "email", "letter")
-ROLES = ("admin", "engagement", "analyst", "viewer")
 
 
 class OpeningTimes:
@@ -243,3 +242,16 @@ class ImportBatch(db.Model):
     rows: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Plans and their delivery live in their own module; importing it here registers their tables.
+from .plans.models import (  # noqa: E402,F401
+    Deliverable,
+    Measure,
+    MeasureValue,
+    PeriodPublication,
+    Plan,
+    PlanTheme,
+    ProgressUpdate,
+    ReportingPeriod,
+)

@@ -28,6 +28,8 @@ PUBLIC_ENDPOINTS = {
     "survey.resume_link",
     "survey.privacy",
     "survey.accessibility",
+    "plans.index",
+    "plans.plan",
 }
 
 
