@@ -269,7 +269,8 @@ def docx(data: dict[str, Any]) -> bytes:
     props.comments = ""
 
     document.add_heading(title, level=0)
-    document.add_paragraph(f"Reporting period: {period['title']} ({period['starts_on']} to "
+    document.add_paragraph((f"{plan['organisation']}. " if plan["organisation"] else "")
+                           + f"Reporting period: {period['title']} ({period['starts_on']} to "
                            f"{period['ends_on']}).")
     document.add_paragraph(f"This report covers {data['total']} {item}s across "
                            f"{len(data['themes'])} themes."
