@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template
 
 from ..extensions import db
-from .codes import STATUS_TAGS
+from .codes import STATUS_HINTS, STATUS_TAGS, STATUSES
 from .models import Plan
 from .periods import live_publication
 
@@ -28,4 +28,5 @@ def plan(plan_slug: str) -> Any:
     content = publication.content if publication else None
     published = {t["key"]: t for t in content["themes"]} if content else {}
     return render_template("plans/public/plan.html", plan=found, publication=publication,
-                           content=content, published=published, STATUS_TAGS=STATUS_TAGS)
+                           content=content, published=published, STATUS_TAGS=STATUS_TAGS,
+                           STATUSES=STATUSES, STATUS_HINTS=STATUS_HINTS)
