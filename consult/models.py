@@ -254,4 +254,7 @@ from .plans.models import (  # noqa: E402,F401
     PlanTheme,
     ProgressUpdate,
     ReportingPeriod,
+    ResultsPage,
+    ResultsQuote,
+    ThemeDecision,
 )

@@ -12,7 +12,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Add the staff pages (to the staff blueprint, so call this before staff.init_app), the
     public pages and the ``flask plans`` commands."""
-    from . import cli, public, staff_views  # noqa: F401  (staff_views adds routes to staff.bp)
+    from . import cli, public, results_views, staff_views  # noqa: F401  (they add routes to staff.bp)
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(results_views.public_bp)
+    app.context_processor(results_views.results_notice_helper)
     app.cli.add_command(cli.plans)

@@ -204,3 +204,63 @@ class MeasureValue(db.Model):
 
     measure: Mapped[Measure] = relationship(back_populates="values")
     period: Mapped[ReportingPeriod] = relationship()
+
+
+class ResultsPage(db.Model):
+    """"We asked, you said, we did" for one consultation: what staff wrote (a draft they edit)
+    and, once published, the page as published (``content``, frozen: figures, decisions and
+    quotes do not change until staff publish again)."""
+
+    __tablename__ = "results_page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_slug: Mapped[str] = mapped_column(String(100), unique=True)
+    # When and where the results will be, shown on the consultation's start and confirmation
+    # pages until the page is published.
+    results_expected: Mapped[str] = mapped_column(Text, default="")
+    intro: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, published, withdrawn
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(254), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    decisions: Mapped[list[ThemeDecision]] = relationship(
+        back_populates="page", order_by="ThemeDecision.id", cascade="all, delete-orphan")
+    quotes: Mapped[list[ResultsQuote]] = relationship(
+        back_populates="page", order_by="ResultsQuote.id", cascade="all, delete-orphan")
+
+
+class ThemeDecision(db.Model):
+    """What residents said about a theme (in staff's words) and what the office decided."""
+
+    __tablename__ = "theme_decision"
+    __table_args__ = (UniqueConstraint("page_id", "theme_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("results_page.id"), index=True)
+    theme_key: Mapped[str] = mapped_column(String(100))
+    you_said: Mapped[str] = mapped_column(Text, default="")
+    we_did: Mapped[str] = mapped_column(Text, default="")
+    # Keys of the plan's deliverables this decision led to.
+    deliverables: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    page: Mapped[ResultsPage] = relationship(back_populates="decisions")
+
+
+class ResultsQuote(db.Model):
+    """A comment staff chose to quote: redacted when chosen, edited by staff, published only
+    once a person has approved it."""
+
+    __tablename__ = "results_quote"
+    __table_args__ = (UniqueConstraint("page_id", "theme_key", "response_reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("results_page.id"), index=True)
+    theme_key: Mapped[str] = mapped_column(String(100))
+    response_reference: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(254), default="")
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    page: Mapped[ResultsPage] = relationship(back_populates="quotes")

@@ -1,8 +1,8 @@
-"""plans, deliverables, reporting periods, progress updates, publications and measures
+"""plans, deliverables, reporting periods, progress updates, publications, measures and "you said, we did" pages
 
 Revision ID: plans_0001
 Revises: 0001
-Create Date: 2026-12-01 22:23:17.466186
+Create Date: 2026-12-01 22:43:16.856708
 
 """
 from alembic import op
@@ -38,6 +38,19 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan')),
     sa.UniqueConstraint('slug', name=op.f('uq_plan_slug'))
     )
+    op.create_table('results_page',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_slug', sa.String(length=100), nullable=False),
+    sa.Column('results_expected', sa.Text(), nullable=False),
+    sa.Column('intro', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('published_at', consult.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_by', sa.String(length=254), nullable=False),
+    sa.Column('updated_at', consult.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_results_page')),
+    sa.UniqueConstraint('consultation_slug', name=op.f('uq_results_page_consultation_slug'))
+    )
     op.create_table('plan_theme',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -67,6 +80,35 @@ def upgrade():
     )
     with op.batch_alter_table('reporting_period', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reporting_period_plan_id'), ['plan_id'], unique=False)
+
+    op.create_table('results_quote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('page_id', sa.Integer(), nullable=False),
+    sa.Column('theme_key', sa.String(length=100), nullable=False),
+    sa.Column('response_reference', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('approved_by', sa.String(length=254), nullable=False),
+    sa.Column('approved_at', consult.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['page_id'], ['results_page.id'], name=op.f('fk_results_quote_page_id_results_page')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_results_quote')),
+    sa.UniqueConstraint('page_id', 'theme_key', 'response_reference', name=op.f('uq_results_quote_page_id'))
+    )
+    with op.batch_alter_table('results_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_results_quote_page_id'), ['page_id'], unique=False)
+
+    op.create_table('theme_decision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('page_id', sa.Integer(), nullable=False),
+    sa.Column('theme_key', sa.String(length=100), nullable=False),
+    sa.Column('you_said', sa.Text(), nullable=False),
+    sa.Column('we_did', sa.Text(), nullable=False),
+    sa.Column('deliverables', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['page_id'], ['results_page.id'], name=op.f('fk_theme_decision_page_id_results_page')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_theme_decision')),
+    sa.UniqueConstraint('page_id', 'theme_key', name=op.f('uq_theme_decision_page_id'))
+    )
+    with op.batch_alter_table('theme_decision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_theme_decision_page_id'), ['page_id'], unique=False)
 
     op.create_table('deliverable',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -190,6 +232,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_deliverable_plan_id'))
 
     op.drop_table('deliverable')
+    with op.batch_alter_table('theme_decision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_theme_decision_page_id'))
+
+    op.drop_table('theme_decision')
+    with op.batch_alter_table('results_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_results_quote_page_id'))
+
+    op.drop_table('results_quote')
     with op.batch_alter_table('reporting_period', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reporting_period_plan_id'))
 
@@ -198,5 +248,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_plan_theme_plan_id'))
 
     op.drop_table('plan_theme')
+    op.drop_table('results_page')
     op.drop_table('plan')
     # ### end Alembic commands ###

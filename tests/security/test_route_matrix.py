@@ -30,6 +30,7 @@ PUBLIC_ENDPOINTS = {
     "survey.accessibility",
     "plans.index",
     "plans.plan",
+    "results.public_results",
 }
 
 
