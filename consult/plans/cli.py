@@ -127,3 +127,54 @@ def report_command(slug: str, period_key: str, out: Path) -> None:
     audit.record("plan.report", target=f"{plan.slug}/{period.key}", via="command line")
     db.session.commit()
     click.echo(f"Wrote {out / (stem + '.html')} and {out / (stem + '.docx')}.")
+
+
+@plans.command("export")
+@click.argument("slug")
+@click.argument("period_key")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(slug: str, period_key: str, fmt: str, out: Path) -> None:
+    """Write the period's deliverables and progress as a spreadsheet (also the import template)."""
+    from . import spreadsheets
+
+    plan = _plan(slug)
+    period = _period(plan, period_key)
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            rows = spreadsheets.write_csv(plan, period, handle)
+    else:
+        with out.open("wb") as handle:
+            rows = spreadsheets.write_xlsx(plan, period, handle)
+    audit.record("plan.export", target=f"{plan.slug}/{period.key}", rows=rows, format=fmt)
+    db.session.commit()
+    click.echo(f"Wrote {rows} deliverables to {out}.")
+
+
+@plans.command("import")
+@click.argument("slug")
+@click.argument("period_key")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; store nothing.")
+def import_command(slug: str, period_key: str, file: Path, dry_run: bool) -> None:
+    """Import deliverables and progress updates for PERIOD_KEY from a CSV or XLSX file: all of
+    it, or nothing if any row has a problem."""
+    from . import spreadsheets
+
+    plan = _plan(slug)
+    period = _period(plan, period_key)
+    try:
+        rows = spreadsheets.read_table(file.read_bytes(), file.name)
+    except spreadsheets.SpreadsheetError as error:
+        raise click.ClickException(str(error)) from error
+    result = spreadsheets.check(plan, period, rows)
+    if result.problems:
+        for line in result.problems:
+            click.echo(f"  - {line}", err=True)
+        raise click.ClickException(f"{len(result.problems)} problem(s) in {file.name}; nothing was "
+                                   "imported. Fix them and run the command again.")
+    if dry_run:
+        click.echo(f"{spreadsheets.summary(result)}. No problems. Nothing stored (dry run).")
+        return
+    spreadsheets.apply(plan, period, result, filename=file.name, actor="command line")
+    click.echo(f"Imported: {spreadsheets.summary(result)}.")

@@ -6,6 +6,7 @@ admins) record progress, edit deliverables, add periods and publish (see consult
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -344,3 +345,58 @@ def period_withdraw(plan_slug: str, period_key: str) -> Any:
     else:
         flash(f"The progress of {period.title} was not published.")
     return redirect(url_for("staff.period_detail", plan_slug=plan.slug, period_key=period.key))
+
+
+@bp.route("/plans/<plan_slug>/periods/<period_key>/progress.<fmt>")
+@requires("view_plans")
+def progress_export(plan_slug: str, period_key: str, fmt: str) -> Any:
+    from . import spreadsheets
+
+    plan = plan_or_404(plan_slug)
+    period = period_or_404(plan, period_key)
+    name = f"{plan.slug}-{period.key}-progress.{fmt}"
+    if fmt == "csv":
+        out = io.StringIO()
+        rows = spreadsheets.write_csv(plan, period, out)
+        body, kind = out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        out_bytes = io.BytesIO()
+        rows = spreadsheets.write_xlsx(plan, period, out_bytes)
+        body = out_bytes.getvalue()
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    audit.record("plan.export", target=f"{plan.slug}/{period.key}", rows=rows, format=fmt)
+    db.session.commit()
+    return Response(body, headers={"Content-Type": kind,
+                                   "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/plans/<plan_slug>/periods/<period_key>/import", methods=["GET", "POST"])
+@requires("record_progress")
+def progress_import(plan_slug: str, period_key: str) -> Any:
+    from . import spreadsheets
+
+    plan = plan_or_404(plan_slug)
+    period = period_or_404(plan, period_key)
+    result, error, dry_run = None, None, True
+    if request.method == "POST":
+        upload = request.files.get("file")
+        dry_run = request.form.get("dry_run") == "1"
+        if upload is None or not upload.filename:
+            error = "Choose a CSV or Excel file to import."
+        else:
+            try:
+                rows = spreadsheets.read_table(upload.read(spreadsheets.MAX_ROWS * 2000),
+                                               upload.filename)
+            except spreadsheets.SpreadsheetError as problem:
+                error = str(problem)
+            else:
+                result = spreadsheets.check(plan, period, rows)
+                if not result.problems and not dry_run:
+                    spreadsheets.apply(plan, period, result, filename=upload.filename, user=_user())
+                    flash(f"Imported: {spreadsheets.summary(result)}.")
+                    return redirect(url_for("staff.period_detail", plan_slug=plan.slug,
+                                            period_key=period.key))
+    return render_template("plans/staff/import.html", plan=plan, period=period, result=result,
+                           error=error, dry_run=dry_run, summary=spreadsheets.summary, **_common())

@@ -17,7 +17,7 @@ from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 # Endpoints that take a file upload are allowed more than the public 64 KiB request limit.
-UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load"}
+UPLOAD_ENDPOINTS = {"staff.import_upload", "staff.consultation_load", "staff.progress_import"}
 UPLOAD_LIMIT = 20 * 1024 * 1024
 
 
