@@ -95,3 +95,59 @@ def test_recording_progress_passes_axe_with_its_error_state(page, published_plan
         page.get_by_role("button", name="Save progress").click()
     assert page.locator(".govuk-error-summary").count() == 1
     audit(page)
+
+
+@pytest.fixture(scope="module")
+def published_results(published_plan):
+    """'We asked, you said, we did' for the 2021 consultation, with an approved quote."""
+    import datetime as dt
+
+    from consult.models import Consultation, Response
+    from consult.plans import results
+    from consult.survey.submission import new_reference
+
+    slug = "police-and-crime-plan-2021"
+    with published_plan.app.app_context():
+        consultation = db.session.query(Consultation).filter_by(slug=slug).one()
+        page = results.page_for(consultation, create=True)
+        if page.status != "published":
+            levels = ["strongly_support", "support", "neither", "oppose", "support"]
+            for n in range(40):
+                answers = {"respondent_type": "resident",
+                           "district": ["cambridge", "peterborough", "fenland"][n % 3]}
+                for i, theme in enumerate(consultation.themes):
+                    answers[f"support__{theme.key}"] = levels[(n + i) % 5]
+                    answers[f"rank__{theme.key}"] = 1 + (n + i) % 5
+                answers["comment__communities_first"] = f"More visible policing in my village, please ({n})"
+                db.session.add(Response(reference=new_reference("PCP"), consultation_id=consultation.id,
+                                        submitted_at=dt.datetime(2021, 7, 1, tzinfo=dt.timezone.utc),
+                                        received_on=dt.date(2021, 7, 1), channel="online",
+                                        respondent_type="resident", district=answers["district"],
+                                        status="valid", answers=answers))
+            db.session.commit()
+            for theme in consultation.themes:
+                decision = results.decision_for(page, theme.key)
+                decision.you_said = f"People told us what mattered about {theme.title}."
+                decision.we_did = f"The plan's {theme.title} theme was kept and strengthened."
+            results.decision_for(page, "communities_first").deliverables = ["business_crime_survey"]
+            db.session.commit()
+            reference = db.session.query(Response.reference).filter_by(consultation_id=consultation.id).first()[0]
+            quote = results.choose_quote(page, consultation, reference, "communities_first")
+            results.approve_quote(quote, quote.text, actor="engagement@example.org")
+            results.publish(page, consultation, actor="engagement@example.org")
+        db.session.remove()
+    return published_plan, slug
+
+
+def test_the_results_page_and_the_start_page_link_pass_axe(page, published_results):
+    live, slug = published_results
+    page.goto(live.url + f"/c/{slug}")
+    link = page.get_by_role("link", name="Read what we asked, what you said and what we did")
+    assert link.count() == 1
+    audit(page)
+    with page.expect_navigation():
+        link.click()
+    assert page.locator("h1").inner_text() == "We asked, you said, we did"
+    assert "40 people and organisations responded" in page.locator("main").inner_text()
+    assert page.locator("blockquote").count() == 1
+    audit(page)
