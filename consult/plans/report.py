@@ -81,7 +81,7 @@ def build(plan: Plan, period: ReportingPeriod) -> dict[str, Any]:
             }
             if status in ("red", "amber"):
                 red_amber.append(item)
-            if update is not None and (earlier is None or earlier.status != update.status):
+            if before is not None and update is not None and (earlier is None or earlier.status != update.status):
                 changes.append(item)
             if status == "complete" and item["previous_status"] != "complete":
                 completed.append(item)
@@ -299,7 +299,9 @@ def docx(data: dict[str, Any]) -> bytes:
         document.add_paragraph(f"No {item} is rated red or amber.")
 
     document.add_heading("What changed since the last period", level=1)
-    if data["changes"]:
+    if not data["previous_period"]:
+        document.add_paragraph("There is no earlier period to compare with.")
+    elif data["changes"]:
         _table(document, "Table 3: status changes since the last period",
                ["Theme", item.capitalize(), "Was", "Now", "Direction of travel"],
                [[i["theme"], _item_label(i), i["previous_status_label"], i["status_label"],

@@ -82,8 +82,17 @@ def figures(consultation: Consultation) -> dict[str, Any]:
     import numpy as np
 
     from analysis import tally
+    from analysis.load import LoadError
 
-    data = _data(consultation)
+    given = db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                              .where(Response.consultation_id == consultation.id))
+    if not given:
+        return {"responses": 0, "responses_text": "no", "by_area": [], "per_1000_area": None,
+                "themes": [], "ranking": [], "ranked_by": 0, "min_cell": tally.MIN_CELL}
+    try:
+        data = _data(consultation)
+    except LoadError as error:
+        raise ResultsError(f"The figures could not be worked out: {error}") from None
     responses = data.responses
     valid = responses["status"] == "valid"
     total = int(valid.sum())

@@ -94,7 +94,11 @@ def results_quotes(slug: str) -> Any:
 def results_preview(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     page = results.page_for(consultation, create=True)
-    content = results.build_content(page, consultation)
+    try:
+        content = results.build_content(page, consultation)
+    except results.ResultsError as problem:
+        flash(str(problem))
+        return redirect(url_for("staff.results_edit", slug=slug))
     audit.record("results.preview", target=slug)
     db.session.commit()
     return render_template("plans/results/public.html", content=content, preview=True,

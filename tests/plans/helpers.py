@@ -1,6 +1,7 @@
 """A small plan for tests, written through the same loader as the shipped files."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +56,8 @@ def add_sample_plan(source: dict[str, Any] | None = None) -> Plan:
     if existing is not None:
         return existing
     source = source or sample_source()
-    store_plan(validate(source, "test-plan.yaml"), "sha-" + repr(sorted(source)), "test-plan.yaml")
+    digest = hashlib.sha256(repr(source).encode()).hexdigest()
+    store_plan(validate(source, "test-plan.yaml"), digest, "test-plan.yaml")
     return db.session.execute(sa.select(Plan).where(Plan.slug == SAMPLE_SLUG)).scalar_one()
 
 

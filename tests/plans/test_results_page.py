@@ -194,3 +194,12 @@ def test_preview_shows_the_draft_and_withdraw_takes_the_page_down(app, consultat
 def test_analysts_and_delivery_officers_cannot_publish(app, consultation, plan, signed_in):
     client = signed_in("analyst")
     assert client.get("/staff/consultations/test-consultation/results").status_code == 403
+
+
+def test_a_consultation_with_no_responses_previews_without_figures(app, consultation, plan,
+                                                                   signed_in):
+    client = signed_in("engagement")
+    soup = BeautifulSoup(client.get("/staff/consultations/test-consultation/results/preview")
+                         .get_data(as_text=True), "html.parser")
+    assert "No people and organisations responded" in soup.get_text(" ", strip=True)
+    assert soup.find("table") is None
