@@ -41,10 +41,11 @@ consult/static/vendor/.installed: package.json package-lock.json consult/assets/
 		--silence-deprecation=import consult/assets/consult.scss consult/static/vendor/consult.css
 	touch $@
 
-db: install ## Create or upgrade the database and load the shipped consultations (with a demo open from today)
+db: install ## Create or upgrade the database and load the shipped consultations (with a demo open from today) and plans
 	$(FLASK) db upgrade
 	$(FLASK) consultations load
 	$(FLASK) consultations demo police-and-crime-plan-2021
+	$(FLASK) plans load
 
 run: db ## Install everything and serve the app on http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)

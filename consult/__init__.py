@@ -57,7 +57,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, published, security, staff
+    from . import cli, errors, plans, published, security, staff
     from .survey import bp as survey_bp
     from .survey import rendering
 
@@ -66,6 +66,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     published.init_app(app)
     rendering.init_app(app)
     security.init_app(app)
+    plans.init_app(app)  # before staff: it adds the plan pages to the staff blueprint
     staff.init_app(app)
     cli.init_app(app)
     return app

@@ -15,7 +15,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import ROLES, Consultation, StaffUser
+from .models import Consultation, StaffUser
+from .staff.roles import ROLES
 from .staff.stats import plural
 
 consultations = AppGroup("consultations", help="Load consultation definitions, make demo copies, list them.")

@@ -55,7 +55,6 @@ class UTCDateTime(TypeDecorator):
 # Moderation statuses of a response; only "valid" responses are counted (the counting rule).
 RESPONSE_STATUSES = ("valid", "duplicate", "campaign", "invalid")
 CHANNELS = ("online", "paper", "event", "email", "letter")
-ROLES = ("admin", "engagement", "analyst", "viewer")
 
 
 class OpeningTimes:
@@ -252,3 +251,18 @@ class ImportBatch(db.Model):
 # The running counts the dashboard reads, kept by triggers (consult/counts.py); imported here
 # so that every user of the models (create_all, migrations) sees their tables.
 from . import counts as _counts  # noqa: E402,F401
+
+# Plans and their delivery live in their own module; importing it here registers their tables.
+from .plans.models import (  # noqa: E402,F401
+    Deliverable,
+    Measure,
+    MeasureValue,
+    PeriodPublication,
+    Plan,
+    PlanTheme,
+    ProgressUpdate,
+    ReportingPeriod,
+    ResultsPage,
+    ResultsQuote,
+    ThemeDecision,
+)

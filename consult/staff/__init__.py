@@ -21,7 +21,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 # import of responses up to 20 MB, a consultation definition up to its own limit (plus the form).
 UPLOAD_LIMIT = 20 * 1024 * 1024
 UPLOAD_ENDPOINTS = {"staff.import_upload": UPLOAD_LIMIT,
-                    "staff.consultation_load": MAX_DEFINITION_BYTES + 16 * 1024}
+                    "staff.consultation_load": MAX_DEFINITION_BYTES + 16 * 1024,
+                    "staff.progress_import": UPLOAD_LIMIT}
 
 
 @login_manager.user_loader

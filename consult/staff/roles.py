@@ -11,11 +11,11 @@ from typing import Any, Callable
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-ROLES = ("admin", "engagement", "analyst", "viewer")
+ROLES = ("admin", "engagement", "analyst", "viewer", "delivery")
 
 # permission -> roles that have it
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "view_dashboard": frozenset({"admin", "engagement", "analyst", "viewer"}),
+    "view_dashboard": frozenset({"admin", "engagement", "analyst", "viewer", "delivery"}),
     "view_support": frozenset({"admin", "analyst"}),
     "view_responses": frozenset({"admin", "engagement", "analyst"}),
     "enter_responses": frozenset({"admin", "engagement"}),
@@ -24,6 +24,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": frozenset({"admin", "engagement", "analyst"}),
     "download_report": frozenset({"admin", "analyst"}),
     "manage_consultations": frozenset({"admin", "engagement"}),
+    "view_plans": frozenset({"admin", "engagement", "analyst", "viewer", "delivery"}),
+    "record_progress": frozenset({"admin", "delivery"}),
+    "manage_plans": frozenset({"admin", "delivery"}),
+    "publish_results": frozenset({"admin", "engagement"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
     "erase": frozenset({"admin"}),
@@ -39,6 +43,10 @@ PERMISSION_LABELS = {
     "export": "Download exports (CSV, Excel, JSON)",
     "download_report": "Download the evidence report (support, breakdowns, charts, quotes)",
     "manage_consultations": "Load or update a definition, change open and close dates",
+    "view_plans": "See plans, their progress and the Panel report",
+    "record_progress": "Record progress updates and measure values for a reporting period",
+    "manage_plans": "Edit deliverables, add reporting periods, publish or withdraw a period's progress",
+    "publish_results": "Write, preview, publish and withdraw ‘We asked, you said, we did’",
     "manage_users": "Create staff accounts, change roles, set new passwords, deactivate",
     "view_audit": "Read the audit log",
     "erase": "Erase a response for good",

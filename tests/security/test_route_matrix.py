@@ -28,6 +28,9 @@ PUBLIC_ENDPOINTS = {
     "survey.resume_link",
     "survey.privacy",
     "survey.accessibility",
+    "plans.index",
+    "plans.plan",
+    "results.public_results",
 }
 
 

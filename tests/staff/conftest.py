@@ -15,7 +15,7 @@ from consult.models import Consultation, Question, Response, Theme
 from consult.staff.accounts import create_user
 
 PASSWORD = "correct horse battery staple"
-ROLES = ("admin", "engagement", "analyst", "viewer")
+from consult.staff.roles import ROLES  # noqa: E402  (one account per role)
 THEMES = [("safer_streets", "Safer Streets"), ("roads", "Safer Roads")]
 OPTIONS = {
     "respondent_type": [("resident", "Resident"), ("business", "Business"),

@@ -26,6 +26,10 @@ def staff_routes(app):
 def url_for_rule(rule, response, staff) -> str:
     values = {"slug": response.consultation.slug, "reference": response.reference,
               "user_id": staff["viewer"].id, "fmt": "csv"}
+    if {"plan_slug", "period_key", "ref"} & set(rule.arguments):
+        from plans.helpers import route_values  # a small plan on the same consultation
+
+        values.update(route_values())
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the test does not know how to fill {missing} of {rule.rule}"
     return rule.build({k: values[k] for k in rule.arguments})[1]
