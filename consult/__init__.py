@@ -50,7 +50,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, published, security, staff
+    from . import cli, errors, jobs, published, security, staff
     from .survey import bp as survey_bp
     from .survey import rendering
 
@@ -61,4 +61,5 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     security.init_app(app)
     staff.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         entry,
         exports,
         imports,
+        jobs,
         moderation,
         password,
         reports,

@@ -25,7 +25,7 @@ def staff_routes(app):
 
 def url_for_rule(rule, response, staff) -> str:
     values = {"slug": response.consultation.slug, "reference": response.reference,
-              "user_id": staff["viewer"].id, "fmt": "csv"}
+              "user_id": staff["viewer"].id, "fmt": "csv", "job_id": 1, "name": "export"}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the test does not know how to fill {missing} of {rule.rule}"
     return rule.build({k: values[k] for k in rule.arguments})[1]
