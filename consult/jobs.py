@@ -729,6 +729,9 @@ def worker_command(workers: int) -> None:
     """Run a job worker until stopped (Ctrl-C or SIGTERM lets the running job finish)."""
     global _worker_app
     _worker_app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     prepare_sqlite(_worker_app)
     taken = recover_stale()
     waiting = requeue_waiting()
