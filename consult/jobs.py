@@ -155,7 +155,7 @@ def nightly_purge() -> None:
                 Job.finished_at > _now() - dt.timedelta(hours=12)).limit(1))
             if recent is None:
                 job, _ = request_job("purge", None, {}, user=None, fingerprint=_now().date()
-                                     .isoformat(), enqueue=False)
+                                     .isoformat(), enqueue=False, actor="job worker schedule")
                 if job.status == "queued":
                     _run(job.id)
         finally:
@@ -249,7 +249,7 @@ def _enqueue(job: Job) -> None:
             logger.exception("job %s could not be queued", job.id)
             _fail(job.id, "the job queue could not be reached, so no worker was given the job "
                           f"({type(error).__name__}). Try again in a minute; if it keeps "
-                          "failing, the job queue needs looking at.")
+                          "failing, the job queue needs looking at")
         else:
             raise
     db.session.expire(job)
@@ -300,7 +300,7 @@ def _take_back(job: Job) -> None:
     _fail(job.id, "the job worker stopped while working on it (it was restarted or ran out of "
                   "memory), and it had already been tried "
                   f"{job.attempts} times. Try again; if it stops again, ask whoever runs "
-                  "Consult to look at the job worker's log.", only_worker=claimed_by)
+                  "Consult to look at the job worker's log", only_worker=claimed_by)
 
 
 def recover_stale() -> int:
@@ -328,9 +328,14 @@ class Heartbeat(threading.Thread):
     """Renews a running job's lease and writes its progress, on a connection of its own, every
     ``interval`` seconds; notices when the job was taken back (``cancelled``)."""
 
-    def __init__(self, job_id: int, token: str, interval: float) -> None:
+    def __init__(self, job_id: int, token: str, interval: float, attempt: int = 1) -> None:
         super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
-        self.job_id, self.token, self.interval = job_id, token, interval
+        self.job_id, self.token, self.interval, self.attempt = job_id, token, interval, attempt
+        # What this attempt made, written to the job row only if it still holds the lease when
+        # it finishes (the ORM's job object is never changed, so nothing is flushed unguarded).
+        self.files: list[dict[str, Any]] = []
+        self.result: dict[str, Any] = {}
+        self.max_response_id: int | None = None
         self.engine = db.engine
         self.rows = 0
         self.step = ""
@@ -395,14 +400,14 @@ def _run(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     db.session.refresh(job)
     assert job is not None
-    beat = Heartbeat(job.id, token, setting("JOB_HEARTBEAT_SECONDS"))
+    beat = Heartbeat(job.id, token, setting("JOB_HEARTBEAT_SECONDS"), job.attempts)
     beat.start()
     reason = None
     try:
         RUNNERS[job.kind](job, beat)
     except JobCancelled:
         db.session.rollback()
-        _delete_files(job.id)
+        _delete_files(job.id, attempt=beat.attempt)
         logger.warning("job %s was taken back while it ran; its files were thrown away", job.id)
         return
     except JobFailed as error:
@@ -417,7 +422,7 @@ def _run(job_id: int) -> None:
     finally:
         beat.stop()
     if reason is not None:
-        _delete_files(job.id)
+        _delete_files(job.id, attempt=beat.attempt)
         _fail(job.id, reason, only_worker=token)
         return
     _finish(job, token, beat)
@@ -428,15 +433,15 @@ def _finish(job: Job, token: str, beat: Heartbeat) -> None:
     finished = db.session.execute(
         sa.update(Job).where(Job.id == job.id, Job.status == "running", Job.worker == token)
         .values(status="done", active_key=None, finished_at=now, heartbeat_at=now,
-                rows_done=beat.rows, step="Done", files=job.files, result=job.result,
-                max_response_id=job.max_response_id,
+                rows_done=beat.rows, step="Done", files=beat.files, result=beat.result,
+                max_response_id=beat.max_response_id,
                 expires_at=now + dt.timedelta(hours=setting("JOB_FILE_HOURS")))
     ).rowcount
     if not finished:
-        # Taken back while it ran (a response it holds was erased): nothing of it is kept.
+        # Taken back while it ran (a response it holds was erased, or its lease ran out and
+        # another worker has it): nothing of this attempt is kept.
         db.session.rollback()
-        db.session.execute(sa.update(Job).where(Job.id == job.id).values(files=[]))
-        _delete_files(job.id)
+        _delete_files(job.id, attempt=beat.attempt)
         return
     db.session.commit()
 
@@ -470,9 +475,11 @@ def _audit_params(job: Job) -> dict[str, Any]:
 
 # -- files kept in the database ----------------------------------------------------------------
 
-def store_file(job: Job, name: str, path: Path, download_name: str, mimetype: str,
-               listed: bool = True) -> int:
-    """Copy the file at ``path`` into the job's chunks; its size in bytes."""
+def store_file(job: Job, beat: Heartbeat, name: str, path: Path, download_name: str,
+               mimetype: str) -> int:
+    """Copy the file at ``path`` into the job's chunks, under a name of this attempt's own (two
+    attempts never write into each other's file); its size in bytes."""
+    stored = f"{name}#{beat.attempt}"
     size = 0
     seq = 0
     with path.open("rb") as handle:
@@ -480,7 +487,7 @@ def store_file(job: Job, name: str, path: Path, download_name: str, mimetype: st
             data = handle.read(CHUNK_BYTES)
             if not data and seq:
                 break
-            db.session.add(JobFileChunk(job_id=job.id, name=name, seq=seq, data=data))
+            db.session.add(JobFileChunk(job_id=job.id, name=stored, seq=seq, data=data))
             size += len(data)
             seq += 1
             if seq % 16 == 0:
@@ -488,10 +495,9 @@ def store_file(job: Job, name: str, path: Path, download_name: str, mimetype: st
             if not data:
                 break
     db.session.commit()
-    if listed:
-        job.files = [*[f for f in job.files if f["name"] != name],
-                     {"name": name, "download_name": download_name, "mimetype": mimetype,
-                      "size": size}]
+    beat.files = [*[f for f in beat.files if f["name"] != name],
+                  {"name": name, "stored": stored, "download_name": download_name,
+                   "mimetype": mimetype, "size": size}]
     return size
 
 
@@ -521,14 +527,32 @@ def file_chunks(job_id: int, name: str) -> Iterator[bytes]:
     return chunks()
 
 
-def read_bytes(job_id: int, name: str) -> bytes:
-    return b"".join(file_chunks(job_id, name))
+def read_bytes(job_id: int, stored: str) -> bytes:
+    return b"".join(file_chunks(job_id, stored))
 
 
-def _delete_files(job_id: int, name: str | None = None) -> None:
+def stored_name(job: Job, name: str) -> str | None:
+    """Where the job's file ``name`` is kept in job_file_chunk; None if the job has no such
+    file."""
+    for meta in job.files:
+        if meta["name"] == name:
+            return str(meta.get("stored", name))
+    return None
+
+
+def read_file(job: Job, name: str) -> bytes:
+    stored = stored_name(job, name)
+    if stored is None:
+        raise KeyError(name)
+    return read_bytes(job.id, stored)
+
+
+def _delete_files(job_id: int, name: str | None = None, attempt: int | None = None) -> None:
     where = [JobFileChunk.job_id == job_id]
     if name is not None:
         where.append(JobFileChunk.name == name)
+    if attempt is not None:
+        where.append(JobFileChunk.name.like(f"%#{attempt}"))
     db.session.execute(sa.delete(JobFileChunk).where(*where))
     db.session.commit()
 
@@ -620,13 +644,13 @@ def _run_export(job: Job, beat: Heartbeat) -> None:
             raise JobFailed(f"the file could not be written on the job worker ({error.strerror})"
                             ) from None
         beat.rows = rows
-        job.max_response_id = _max_response_id(consultation)
+        beat.max_response_id = _max_response_id(consultation)
         db.session.commit()  # ends the export's read before the file is stored
         beat.set_step("Saving the file")
         suffix = "-redacted" if redacted else ""
-        size = store_file(job, "export", path, f"{consultation.slug}{suffix}.{fmt}",
+        size = store_file(job, beat, "export", path, f"{consultation.slug}{suffix}.{fmt}",
                           EXPORT_MIMETYPES[fmt])
-    job.result = {"rows": rows, "size": size}
+    beat.result = {"rows": rows, "size": size}
     audit.record("export", target=consultation.slug, rows=rows, user=job.requested_by,
                  format=fmt, redacted=redacted, job=job.id)
     db.session.commit()
@@ -647,7 +671,7 @@ def _run_report(job: Job, beat: Heartbeat) -> None:
         with export.open("w", encoding="utf-8") as handle:
             rows = write_json(consultation, handle, progress=beat.progress)
         beat.rows = rows
-        job.max_response_id = _max_response_id(consultation)
+        beat.max_response_id = _max_response_id(consultation)
         db.session.commit()
         beat.set_step("Building the report: figures, charts and comments")
         try:
@@ -666,11 +690,11 @@ def _run_report(job: Job, beat: Heartbeat) -> None:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     bundle.write(path, path.relative_to(folder).as_posix())
-        store_file(job, "report.html", folder / "report.html",
+        store_file(job, beat, "report.html", folder / "report.html",
                    f"{consultation.slug}-report.html", "text/html")
-        store_file(job, "report.zip", archive, f"{consultation.slug}-report.zip",
+        store_file(job, beat, "report.zip", archive, f"{consultation.slug}-report.zip",
                    "application/zip")
-    job.result = {"rows": rows}
+    beat.result = {"rows": rows}
     audit.record("report", target=consultation.slug, rows=rows, user=job.requested_by,
                  job=job.id)
     db.session.commit()
@@ -690,10 +714,11 @@ def _run_import(job: Job, beat: Heartbeat) -> None:
     finally:
         _delete_files(job.id, "upload")
     if not check.ok:
-        raise JobFailed(f"the file has {len(check.problems)} problems, so nothing was imported. "
-                        "Check the file again on the import page to see each one")
+        n = len(check.problems)
+        raise JobFailed(f"the file has {n} problem{'' if n == 1 else 's'}, so nothing was "
+                        "imported. Check the file again on the import page to see each one")
     beat.rows = len(check.new_rows)
-    job.result = {"imported": len(check.new_rows), "already_imported": check.already_imported,
+    beat.result = {"imported": len(check.new_rows), "already_imported": check.already_imported,
                   "filename": check.filename}
 
 
@@ -703,7 +728,7 @@ def _run_purge(job: Job, beat: Heartbeat) -> None:
     beat.set_step("Removing expired drafts and responses past their retention period")
     result = purge(user=job.requested_by)
     beat.rows = result.drafts + result.responses
-    job.result = {"drafts": result.drafts, "responses": result.responses,
+    beat.result = {"drafts": result.drafts, "responses": result.responses,
                   "consultations": result.consultations}
 
 

@@ -21,6 +21,8 @@ from .exports import FORMAT_NAMES
 from .roles import can, requires
 
 REFRESH_SECONDS = 3
+# A job still waiting after this long suggests no job worker is running: the page says so.
+WAITING_TOO_LONG_SECONDS = 120
 
 
 class RetryForm(FlaskForm):
@@ -49,9 +51,12 @@ def job_page(job_id: int) -> Any:
     expired = job.status == "done" and (not job.files and job.kind in ("export", "report")
                                         or job.expires_at is not None
                                         and job.expires_at <= jobs._now())
+    waited = (jobs._now() - job.requested_at).total_seconds()
     page = make_response(render_template(
         "staff/job.html", job=job, title=title(job), expired=expired, form=RetryForm(),
-        refresh=REFRESH_SECONDS, kind_name=jobs.KIND_NAMES[job.kind]))
+        refresh=REFRESH_SECONDS, kind_name=jobs.KIND_NAMES[job.kind],
+        no_worker=job.status == "queued" and waited > WAITING_TOO_LONG_SECONDS,
+        waited_minutes=int(waited // 60)))
     if job.status in jobs.ACTIVE:
         page.headers["Refresh"] = str(REFRESH_SECONDS)
     return page
@@ -87,7 +92,8 @@ def job_download(job_id: int, name: str) -> Any:
                  else jobs.KIND_NAMES[job.kind], rows=job.result.get("rows"), job=job.id,
                  file=name, **jobs._audit_params(job))
     db.session.commit()
-    body = Response(jobs.file_chunks(job.id, name), mimetype=meta["mimetype"])
+    body = Response(jobs.file_chunks(job.id, meta.get("stored", name)),
+                    mimetype=meta["mimetype"])
     body.headers["Content-Length"] = str(meta["size"])
     body.headers["Content-Disposition"] = f'attachment; filename="{meta["download_name"]}"'
     return body

@@ -61,7 +61,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_to_the_next_worker(tmp_path):
             second.stop()
     with app.app_context():
         made = db.session.get(jobs.Job, job_id)
-        book = openpyxl.load_workbook(io.BytesIO(jobs.read_bytes(job_id, "export")),
+        book = openpyxl.load_workbook(io.BytesIO(jobs.read_file(made, "export")),
                                       read_only=True)
         assert book["responses"].max_row == ROWS + 1
         assert made.result["rows"] == ROWS

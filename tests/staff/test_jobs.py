@@ -19,7 +19,7 @@ from consult import jobs
 from consult.extensions import db
 from consult.models import AuditEvent, Job, JobFileChunk, Response
 
-from .conftest import add_response, csrf_token
+from .conftest import add_response, csrf_token, login
 
 EXPORT = "/staff/consultations/test-consultation/export"
 
@@ -96,7 +96,7 @@ def test_a_file_bigger_than_one_chunk_comes_back_byte_for_byte(app, consultation
     write_csv(consultation, out)
     expected = out.getvalue().encode("utf-8")
     assert chunks == -(-len(expected) // 1000) > 1
-    assert jobs.read_bytes(job.id, "export") == expected
+    assert jobs.read_file(job, "export") == expected
     assert job.files[0]["size"] == len(expected)
 
 
@@ -291,7 +291,7 @@ def test_erasing_a_response_deletes_the_job_files_that_hold_it(consultation, app
     first = add_response(consultation)
     made, _ = jobs.request_job("export", consultation, {"format": "csv", "redacted": False},
                                None, "one")
-    assert first.reference.encode() in jobs.read_bytes(made.id, "export")
+    assert first.reference.encode() in jobs.read_file(made, "export")
     later = add_response(consultation)
     result = cli_runner.invoke(args=["erase", later.reference, "--reason", "asked"])
     assert result.exit_code == 0, result.output
@@ -307,7 +307,8 @@ def test_erasing_a_response_deletes_the_job_files_that_hold_it(consultation, app
     assert [e.details["job_files_deleted"] for e in erase] == [0, 1]
 
 
-def test_erasing_a_response_while_an_export_runs_throws_the_export_away(consultation, app):
+def test_erasing_a_response_while_an_export_runs_throws_the_export_away(consultation, app,
+                                                                       tmp_path):
     from consult.retention import erase
 
     response = add_response(consultation)
@@ -318,11 +319,12 @@ def test_erasing_a_response_while_an_export_runs_throws_the_export_away(consulta
     db.session.refresh(job)
     assert job.status == "failed" and "a response was erased" in job.error
     # the worker, finishing, finds its job taken back and keeps nothing
-    job.files = [{"name": "export", "download_name": "x.csv", "mimetype": "text/csv",
-                  "size": 1}]
-    jobs.store_bytes(job, "export", b"x")
-    db.session.commit()
-    jobs._finish(job, token, jobs.Heartbeat(job.id, token, 1))
+    beat = jobs.Heartbeat(job.id, token, 1, attempt=1)
+    spool = tmp_path / "x.csv"
+    spool.write_bytes(b"x")
+    jobs.store_file(job, beat, "export", spool, "x.csv", "text/csv")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobFileChunk)) == 1
+    jobs._finish(job, token, beat)
     db.session.refresh(job)
     assert job.status == "failed" and job.files == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(JobFileChunk)) == 0
@@ -383,3 +385,84 @@ def test_the_retention_purge_runs_as_a_job(app, consultation):
     assert db.session.get(Response, old_id) is None
     assert db.session.scalar(sa.select(AuditEvent.rows).where(
         AuditEvent.action == "purge.responses")) == 1
+
+
+def test_a_job_nobody_has_started_for_minutes_says_the_worker_may_be_down(consultation,
+                                                                          signed_in):
+    job, _ = jobs.request_job("export", consultation, {"format": "csv", "redacted": False},
+                              None, "wait", enqueue=False)
+    client = signed_in("analyst")
+    _, soup = page(client, job.id)
+    assert soup.find(id="no-worker") is None  # just asked: nothing to worry about
+    job.requested_at = job.requested_at - dt.timedelta(minutes=5)
+    db.session.commit()
+    answer, soup = page(client, job.id)
+    assert answer.headers["Refresh"] == "3"
+    warning = soup.find(id="no-worker").get_text(" ", strip=True)
+    assert "No job worker has started this in 5 minutes" in warning
+
+
+def test_an_import_runs_as_a_job_and_its_page_says_how_many(app, pcp2021, signed_in, staff):
+    from .test_imports import GOOD, csv_file
+
+    job, how = jobs.start_import(pcp2021, "paper.csv", csv_file(GOOD), staff["engagement"])
+    assert how == "queued"
+    db.session.refresh(job)
+    assert job.status == "done", job.error
+    imported = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    assert imported == len(GOOD) == job.result["imported"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobFileChunk)) == 0
+    _, soup = page(signed_in("engagement"), job.id)
+    assert soup.h1.get_text(strip=True) == "The responses are imported"
+    assert soup.find(id="job-result").get_text(" ", strip=True) == (
+        f"{len(GOOD)} responses were imported from paper.csv.")
+    analyst = app.test_client()
+    assert login(analyst, "analyst@example.org").status_code == 302
+    assert analyst.get(f"/staff/jobs/{job.id}").status_code == 403  # imports are not theirs
+
+
+def test_an_import_of_a_file_with_problems_fails_and_imports_nothing(pcp2021, staff):
+    from .test_imports import GOOD, csv_file
+
+    bad = csv_file(GOOD + [["2021-06-16", "fax", "resident", "", "", "", "", "", ""]])
+    job, _ = jobs.start_import(pcp2021, "bad.csv", bad, staff["engagement"])
+    db.session.refresh(job)
+    assert job.status == "failed"
+    assert job.error.startswith("the file has 1 problem, so nothing was imported")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_a_worker_that_lost_its_lease_does_not_spoil_the_next_attempt(consultation, app,
+                                                                      tmp_path):
+    job, _ = jobs.request_job("export", consultation, {"format": "csv", "redacted": False},
+                              None, "lease", enqueue=False)
+    spool = tmp_path / "export.csv"
+    late = jobs._claim(job.id)
+    db.session.refresh(job)
+    late_beat = jobs.Heartbeat(job.id, late, 1, attempt=job.attempts)
+    spool.write_bytes(b"written by the worker that stalled")
+    jobs.store_file(job, late_beat, "export", spool, "x.csv", "text/csv")
+    # its lease runs out: the job is queued again and another worker takes it
+    db.session.execute(sa.update(Job).where(Job.id == job.id).values(
+        heartbeat_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)))
+    db.session.commit()
+    db.session.refresh(job)
+    jobs.huey.immediate, immediate = False, jobs.huey.immediate
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(jobs, "run_job", lambda job_id: None)
+            assert jobs.recover_stale() == 1
+    finally:
+        jobs.huey.immediate = immediate
+    current = jobs._claim(job.id)
+    db.session.refresh(job)
+    beat = jobs.Heartbeat(job.id, current, 1, attempt=job.attempts)
+    spool.write_bytes(b"written by the worker that holds the lease")
+    jobs.store_file(job, beat, "export", spool, "x.csv", "text/csv")
+    jobs._finish(job, late, late_beat)  # the stalled worker finishes: refused, keeps nothing
+    jobs._finish(job, current, beat)
+    db.session.refresh(job)
+    assert (job.status, job.attempts) == ("done", 2)
+    assert jobs.read_file(job, "export") == b"written by the worker that holds the lease"
+    names = db.session.scalars(sa.select(JobFileChunk.name)).all()
+    assert names == ["export#2"]
