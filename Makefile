@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets db run test test-fast chromium nginx bench clean
+.PHONY: help install assets db run worker test test-fast chromium nginx bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -47,8 +47,15 @@ db: install ## Create or upgrade the database and load the shipped consultations
 	$(FLASK) consultations demo police-and-crime-plan-2021
 	$(FLASK) plans load
 
-run: db ## Install everything and serve the app on http://$(HOST):$(PORT)
+# The job worker (exports, reports, imports, the nightly purge) runs beside the web server on the
+# same SQLite database and an SQLite queue (instance/jobs-queue.db); it stops with the server.
+run: db ## Install everything, start a job worker and serve the app on http://$(HOST):$(PORT)
+	@$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: install ## Run a job worker on its own (as production does)
+	$(FLASK) jobs worker
 
 chromium: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

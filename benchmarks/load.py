@@ -3,6 +3,7 @@
     python benchmarks/load.py                       # journeys, final submit alone, ceiling
     python benchmarks/load.py --duration 60 --users 60
     python benchmarks/load.py --only ceiling --worker-class sync
+    python benchmarks/load.py --only beside-job      # journeys with and without a job running
 
 In one run it
 1. creates a scratch PostgreSQL database (default ``consult_load`` on 127.0.0.1), applies the
@@ -13,6 +14,11 @@ In one run it
 3. serves ``benchmarks/ceiling_app.py`` the same way and drives it with the same Locust settings;
 4. prints journeys/s, submissions/s, requests/s, p50/p95/p99 latency, errors, and each rate as a
    fraction of the ceiling.
+
+``--only beside-job`` runs the journeys in alternating rounds with and without a job worker
+(``flask jobs worker``, niced as ``deploy/consult-worker.service`` runs it) writing Excel exports
+of ``--job-rows`` responses on the same machine, and prints residents' p50/p95/p99 and the
+"busy" refusals of each round side by side, with the rows the worker wrote meanwhile.
 
 Locust runs on the same machine as the server, as on the judging machine; its own CPU use is
 part of the conditions and is printed with them.
@@ -203,6 +209,116 @@ def locust(user_class: str, host: str, args: argparse.Namespace, prefix: Path,
     return {"rows": rows, "counts": counted, "elapsed": elapsed, "log": proc.stderr}
 
 
+def add_export_rows(database_url: str, count: int) -> int:
+    """``count`` responses in the closed 2021 consultation, for the job worker to export."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        cid = conn.execute("SELECT id FROM consultation WHERE slug = %s",
+                           ("police-and-crime-plan-2021",)).fetchone()[0]
+        themes = ["communities_first", "crime_prevention", "victims_and_witnesses",
+                  "ethical_policing", "robust_enforcement"]
+        with conn.cursor() as cur, cur.copy(
+                "COPY response (reference, consultation_id, submitted_at, received_on, channel,"
+                " respondent_type, district, status, status_reason, hidden_comments, answers)"
+                " FROM STDIN") as copy:
+            for i in range(count):
+                answers = {"respondent_type": "resident", "district": "fenland"}
+                for t in themes:
+                    answers[f"support__{t}"] = "support"
+                    answers[f"comment__{t}"] = f"Comment {i} on {t}: more patrols near the school"
+                copy.write_row((f"JOB-{i:06d}", cid, "2021-07-01T12:00:00+00", "2021-07-01",
+                                "online", "resident", "fenland", "valid", "", "[]",
+                                json.dumps(answers)))
+        conn.commit()
+    return cid
+
+
+def queue_exports(database_url: str, consultation_id: int, count: int, tag: str) -> None:
+    """``count`` Excel exports waiting for a worker (rows as ``request_job`` writes them)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        for i in range(count):
+            key = f"export:bench:{tag}:{i}"
+            conn.execute(
+                "INSERT INTO job (kind, consultation_id, params, params_key, active_key, status,"
+                " step, rows_done, attempts, error, result, files, requested_at, worker)"
+                " VALUES ('export', %s, %s, %s, %s, 'queued', 'Waiting for a job worker', 0, 0,"
+                " '', '{}', '[]', now(), '')",
+                (consultation_id, json.dumps({"format": "xlsx", "redacted": bool(i % 2)}),
+                 key, key))
+        conn.commit()
+
+
+def job_progress(database_url: str, tag: str) -> tuple[int, int]:
+    """Rows written and exports finished so far by the jobs queued with ``tag``."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        rows, done = conn.execute(
+            "SELECT coalesce(sum(rows_done), 0), count(*) FILTER (WHERE status = 'done')"
+            " FROM job WHERE params_key LIKE %s", (f"export:bench:{tag}:%",)).fetchone()
+    return int(rows), int(done)
+
+
+class JobWorker:
+    """``flask jobs worker`` beside gunicorn, at the CPU priority the systemd unit gives it."""
+
+    def __init__(self, env: dict[str, str], nice: int, log: Path) -> None:
+        self.log = open(log, "w")
+        cmd = [PYTHON, "-m", "flask", "--app", "consult", "jobs", "worker"]
+        if nice:
+            cmd = ["nice", "-n", str(nice)] + cmd
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)  # immediate: the job in hand is left to its lease
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def beside_job(server: "Server", env: dict[str, str], args: argparse.Namespace) -> list[dict]:
+    """Journeys in alternating rounds, quiet and with a job worker exporting beside them."""
+    database_url = env["DATABASE_URL"]
+    cid = add_export_rows(database_url, args.job_rows)
+    job_env = dict(env, JOBS_QUEUE_FILE=str(args.out / "jobs-queue.db"), JOBS_IMMEDIATE="0",
+                   MPLBACKEND="Agg")
+    rounds = []
+    for n in range(args.rounds):
+        for with_job in (False, True):
+            label = f"{'with job' if with_job else 'quiet'} {n + 1}"
+            worker = None
+            tag = f"r{n}"
+            if with_job:
+                queue_exports(database_url, cid, 6, tag)
+                worker = JobWorker(job_env, args.job_nice, args.out / f"worker-{tag}.log")
+                deadline = time.monotonic() + 60
+                while job_progress(database_url, tag)[0] == 0:  # the export is under way
+                    if time.monotonic() > deadline or worker.proc.poll() is not None:
+                        worker.stop()
+                        sys.exit(f"the job worker wrote nothing; see {worker.log.name}")
+                    time.sleep(0.2)
+                before = job_progress(database_url, tag)[0]
+            try:
+                result = locust("ResidentJourney", server.url, args,
+                                args.out / f"journeys-{label.replace(' ', '-')}", args.start)
+            finally:
+                if worker is not None:
+                    rows, done = job_progress(database_url, tag)
+                    worker.stop()
+            entry = {"label": label, "result": result}
+            if with_job:
+                entry["job_rows"] = rows - before
+                entry["job_done"] = done
+            rounds.append(entry)
+    return rounds
+
+
 def row(result: dict, name: str) -> dict | None:
     for r in result["rows"]:
         if r["Name"] == name:
@@ -234,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="consult.serving.ThreadWorker (the default: gthread with queue-time"
                              " admission control), sync, gthread or gevent")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--only", choices=["journeys", "submit", "ceiling"], action="append",
+    parser.add_argument("--only", choices=["journeys", "submit", "ceiling", "beside-job"],
+                        action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="consult_load", help="scratch database (replaced)")
@@ -242,6 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drafts", type=int, default=0,
                         help="drafts prepared for the final-submit run (default: 700 a second)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "load")
+    parser.add_argument("--job-rows", type=int, default=20000,
+                        help="responses each export of --only beside-job writes (20000)")
+    parser.add_argument("--job-nice", type=int, default=10,
+                        help="the job worker's nice value, as in the systemd unit (10); 0 for none")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating quiet / with-job rounds of --only beside-job (2)")
     args = parser.parse_args(argv)
     parts = args.only or ["journeys", "submit", "ceiling"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -251,6 +374,41 @@ def main(argv: list[str] | None = None) -> int:
           + (f" ({args.threads} threads each)" if "hread" in args.worker_class else "")
           + f"; Locust {args.users} users for {args.duration} s, no wait between requests")
     results = {}
+    if "beside-job" in parts:
+        url = prepare_database(args.admin_url, args.database)
+        env = app_env(url.replace("postgresql://", "postgresql+psycopg://"))
+        load_consultations(env)
+        server = Server("consult.wsgi:app", env, args, args.out / "gunicorn-consult.log")
+        try:
+            rounds = beside_job(server, env, args)
+        finally:
+            server.stop()
+        print(f"\nresidents' journeys beside a job worker writing Excel exports of "
+              f"{args.job_rows} responses (nice {args.job_nice}), alternating rounds")
+        print(f"{'round':<14}{'requests':>9}{'req/s':>9}{'p50':>7}{'p95':>7}{'p99':>7}"
+              f"{'max':>7}{'errors':>8}{'journeys/s':>12}{'job rows/s':>12}")
+        for r in rounds:
+            s = summary(r["label"], r["result"], float(args.duration))
+            c = r["result"]["counts"]
+            job = f"{r['job_rows'] / args.duration:>12.0f}" if "job_rows" in r else f"{'-':>12}"
+            print(f"{s['label']:<14}{s['requests']:>9}{s['rps']:>9.1f}{s['p50']:>7}{s['p95']:>7}"
+                  f"{s['p99']:>7}{s['max']:>7}{s['failures']:>8}"
+                  f"{c.get('journeys', 0) / args.duration:>12.1f}{job}")
+        import statistics
+
+        def p99s(with_job: bool) -> list[float]:
+            return [float(summary(r["label"], r["result"], 1.0)["p99"]) for r in rounds
+                    if ("job_rows" in r) == with_job]
+
+        quiet, busy = p99s(False), p99s(True)
+        print(f"median p99: quiet {statistics.median(quiet):.0f} ms, with a job "
+              f"{statistics.median(busy):.0f} ms (ratio "
+              f"{statistics.median(busy) / statistics.median(quiet):.2f})")
+        for r in rounds:
+            for line in r["result"]["log"].splitlines():
+                if "CPU usage" in line:
+                    print(f"{r['label']}: locust: {line.strip()}")
+        return 0
     if "journeys" in parts or "submit" in parts:
         url = prepare_database(args.admin_url, args.database)
         env = app_env(url.replace("postgresql://", "postgresql+psycopg://"))

@@ -57,7 +57,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, plans, published, security, staff
+    from . import cli, errors, jobs, plans, published, security, staff
     from .survey import bp as survey_bp
     from .survey import rendering
 
@@ -69,4 +69,5 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     plans.init_app(app)  # before staff: it adds the plan pages to the staff blueprint
     staff.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

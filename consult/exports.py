@@ -24,6 +24,8 @@ from .models import Consultation, Response
 FORMAT_VERSION = 1
 FORMATS = ("csv", "json", "xlsx")
 STREAM_BATCH = 1000
+# How often a writer tells its caller how many rows it has written (a job's progress page).
+PROGRESS_EVERY = 200
 
 SUPPORT_CODES = [
     ("strongly_support", "Strongly support"),
@@ -311,8 +313,10 @@ def csv_cells(consultation: Consultation, cols: list[Column],
     return cells
 
 
-def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False) -> int:
-    """Write the responses CSV to ``out`` (opened with newline=""); return the row count."""
+def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False,
+              progress: Callable[[int], None] | None = None) -> int:
+    """Write the responses CSV to ``out`` (opened with newline=""); return the row count.
+    ``progress`` is called with the rows written so far, every ``PROGRESS_EVERY`` rows."""
     cols = columns(consultation)
     writer = csv.writer(out)
     writer.writerow([c.column for c in cols])
@@ -321,6 +325,8 @@ def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False) 
     for row in stream_responses(consultation):
         writer.writerow(cells(row))
         count += 1
+        if progress is not None and not count % PROGRESS_EVERY:
+            progress(count)
     return count
 
 
@@ -347,7 +353,8 @@ def consultation_header(consultation: Consultation) -> dict[str, Any]:
     }
 
 
-def write_json(consultation: Consultation, out: IO[str], redacted: bool = False) -> int:
+def write_json(consultation: Consultation, out: IO[str], redacted: bool = False,
+               progress: Callable[[int], None] | None = None) -> int:
     """Write the JSON document, one response at a time; return the row count."""
     cols = columns(consultation)
     out.write('{"format": "consult-export", "format_version": %d, ' % FORMAT_VERSION)
@@ -360,11 +367,14 @@ def write_json(consultation: Consultation, out: IO[str], redacted: bool = False)
             out.write(",")
         out.write("\n" + json.dumps(record_values(consultation, cols, row, redacted)))
         count += 1
+        if progress is not None and not count % PROGRESS_EVERY:
+            progress(count)
     out.write("\n]}\n")
     return count
 
 
-def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool = False) -> int:
+def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool = False,
+               progress: Callable[[int], None] | None = None) -> int:
     """Write the workbook (responses, support per theme, comments, data dictionary)."""
     cols = columns(consultation)
     workbook = xlsxwriter.Workbook(out, {
@@ -400,6 +410,8 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     for row in stream_responses(consultation):
         values = record_values(consultation, cols, row, redacted)
         count += 1
+        if progress is not None and not count % PROGRESS_EVERY:
+            progress(count)
         for c, col in enumerate(cols):
             put(responses, count, c, values[col.column])
         if values["status"] == "valid":
@@ -442,11 +454,12 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     return count
 
 
-def write_export(consultation: Consultation, fmt: str, out: Any, redacted: bool = False) -> int:
+def write_export(consultation: Consultation, fmt: str, out: Any, redacted: bool = False,
+                 progress: Callable[[int], None] | None = None) -> int:
     if fmt == "csv":
-        return write_csv(consultation, out, redacted)
+        return write_csv(consultation, out, redacted, progress)
     if fmt == "json":
-        return write_json(consultation, out, redacted)
+        return write_json(consultation, out, redacted, progress)
     if fmt == "xlsx":
-        return write_xlsx(consultation, out, redacted)
+        return write_xlsx(consultation, out, redacted, progress)
     raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")

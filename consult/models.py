@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -246,6 +247,67 @@ class ImportBatch(db.Model):
     rows: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# What a job is doing; "queued" and "running" are active (consult/jobs.py).
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_KINDS = ("export", "report", "import", "purge")
+
+
+class Job(db.Model):
+    """Long staff work run by a job worker: what was asked, how far it has got, what it made.
+
+    ``active_key`` names what the job makes (kind and parameters) while it is queued or running
+    and is NULL afterwards; being unique, it lets the database itself refuse a second job making
+    the same thing at the same time. ``heartbeat_at`` is renewed by the worker while it runs: a
+    running job whose heartbeat is older than the lease was left by a worker that stopped.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    params_key: Mapped[str] = mapped_column(String(300), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    step: Mapped[str] = mapped_column(String(200), default="")
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [{"name", "download_name", "mimetype", "size"}] of the files kept in job_file_chunk
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The highest response id when the file was written: the file holds no later response.
+    max_response_id: Mapped[int | None] = mapped_column(Integer)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+
+    consultation: Mapped[Consultation | None] = relationship()
+    requested_by: Mapped[StaffUser | None] = relationship()
+
+
+class JobFileChunk(db.Model):
+    """A file a job made, kept in the database in pieces of at most 1 MiB, so that every app
+    server can send it and a delete removes it for good."""
+
+    __tablename__ = "job_file_chunk"
+    __table_args__ = (UniqueConstraint("job_id", "name", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # The running counts the dashboard reads, kept by triggers (consult/counts.py); imported here

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import audit
+from . import audit, jobs
 from .extensions import db
 from .models import Consultation, Draft, ModerationEvent, Response, StaffUser
 
@@ -51,6 +51,7 @@ def purge(now: dt.datetime | None = None, user: StaffUser | None = None,
             response_count += n
             if not dry_run:
                 _delete_responses(where)
+                jobs.forget_response(consultation.id)
                 audit.record("purge.responses", target=consultation.slug, rows=n, user=user,
                              retention_days=consultation.retention_days,
                              closed_at=consultation.closes_at.isoformat())
@@ -70,6 +71,9 @@ def erase(reference: str, reason: str, user: StaffUser | None = None) -> bool:
         return False
     slug = response.consultation.slug
     _delete_responses(Response.id == response.id)
-    audit.record("erase", target=reference, rows=1, user=user, consultation=slug, reason=reason)
+    # Export and report files made since the response arrived hold it: they go with it.
+    files = jobs.forget_response(response.consultation_id, response.id)
+    audit.record("erase", target=reference, rows=1, user=user, consultation=slug, reason=reason,
+                 job_files_deleted=files)
     db.session.commit()
     return True

@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
         entry,
         exports,
         imports,
+        jobs,
         moderation,
         password,
         reports,

@@ -1,20 +1,25 @@
-"""Export downloads: CSV (+ data dictionary), Excel and JSON, optionally redacted.
+"""Exports: CSV (+ data dictionary), Excel and JSON, optionally redacted, written by a job.
 
-The file is written to a temporary file on disk (rows streamed from the database), the audit
-log records who exported what and how many rows, then the file is sent."""
+Asking for an export answers at once with the job's page (consult/staff/jobs.py), which shows
+the rows written and offers the file when it is ready. Two staff asking for the same export at
+once share one job; an export of unchanged responses made in the last day is offered again.
+Every request and every download is in the audit log."""
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
-from flask import render_template, send_file
+import sqlalchemy as sa
+from flask import redirect, render_template, send_file, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice
 from wtforms.validators import AnyOf
 
-from .. import audit, background
+from .. import audit, jobs
 from ..exports import write_dictionary_csv
 from ..extensions import db
+from ..models import Job
+from ..reports import fingerprint
 from . import bp, consultation_or_404
 from .roles import requires
 from .stats import COUNTING_RULE
@@ -24,11 +29,7 @@ FORMAT_CHOICES = [
     ("xlsx", "Excel workbook (responses, support per theme, comments, data dictionary)"),
     ("json", "JSON (format version 1, for other software)"),
 ]
-MIMETYPES = {
-    "csv": "text/csv",
-    "json": "application/json",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel", "json": "JSON"}
 
 
 class ExportForm(FlaskForm):
@@ -40,44 +41,39 @@ class ExportForm(FlaskForm):
                             "(for sharing with partners)")
 
 
+def recent_jobs(consultation: Any, kind: str, limit: int = 10) -> list[Job]:
+    return list(db.session.scalars(sa.select(Job).where(
+        Job.consultation_id == consultation.id, Job.kind == kind)
+        .order_by(Job.id.desc()).limit(limit)))
+
+
+def _page(consultation: Any, form: ExportForm, status: int = 200) -> Any:
+    return render_template("staff/export.html", consultation=consultation, form=form,
+                           counting_rule=COUNTING_RULE, jobs=recent_jobs(consultation, "export"),
+                           format_names=FORMAT_NAMES), status
+
+
 @bp.route("/consultations/<slug>/export", methods=["GET"])
 @requires("export")
 def export_page(slug: str) -> Any:
-    consultation = consultation_or_404(slug)
-    return render_template("staff/export.html", consultation=consultation, form=ExportForm(),
-                           counting_rule=COUNTING_RULE)
+    return _page(consultation_or_404(slug), ExportForm())
 
 
 @bp.route("/consultations/<slug>/export", methods=["POST"])
 @requires("export")
 def export_download(slug: str) -> Any:
+    """Ask for an export: the job's page at once, never a wait for the file."""
     consultation = consultation_or_404(slug)
     form = ExportForm()
     if not form.validate_on_submit():
-        return render_template("staff/export.html", consultation=consultation, form=form,
-                               counting_rule=COUNTING_RULE), 400
+        return _page(consultation, form, 400)
     fmt = form.format.data or "csv"
     redacted = bool(form.redacted.data)
-    # Written by a child process (consult/background.py), so that a large export does not stall
-    # the web worker; the file is deleted as soon as it is closed, on disk only while being sent.
-    spool = tempfile.NamedTemporaryFile(suffix="." + fmt, delete=True)
-    try:
-        rows = int(background.run("export", consultation.slug, fmt, spool.name,
-                                  *(["--redacted"] if redacted else [])).strip() or 0)
-    except background.JobFailed as error:
-        spool.close()
-        form.format.errors = [f"The export could not be written: {error}. Try again in a "
-                              "minute; a very large export can also be written with "
-                              "'flask --app consult export'."]
-        return render_template("staff/export.html", consultation=consultation, form=form,
-                               counting_rule=COUNTING_RULE), 503
-    audit.record("export", target=consultation.slug, rows=rows, format=fmt, redacted=redacted)
-    db.session.commit()
-    suffix = "-redacted" if redacted else ""
-    handle = open(spool.name, "rb")
-    spool.close()  # the open handle keeps the data until the download is sent
-    return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True,
-                     download_name=f"{consultation.slug}{suffix}.{fmt}", max_age=0)
+    digest, _ = fingerprint(consultation)
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    job, how = jobs.request_job("export", consultation, {"format": fmt, "redacted": redacted},
+                                user, digest)
+    return redirect(url_for("staff.job_page", job_id=job.id), 303)
 
 
 @bp.route("/consultations/<slug>/export/dictionary.csv", methods=["GET"])

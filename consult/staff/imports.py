@@ -18,7 +18,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Regexp
 
-from ..imports import ImportFileError, check_file, import_file, template_columns
+from ..imports import ImportFileError, check_file, template_columns
 from . import bp, consultation_or_404
 from .roles import requires
 
@@ -92,20 +92,14 @@ def import_confirm(slug: str) -> Any:
         flash("That file is no longer waiting to be imported. Choose it again and check it.")
         return redirect(url_for("staff.import_page", slug=slug))
     content = path.read_bytes()
-    try:
-        check = import_file(consultation, form.filename.data or "", content,
-                            user=current_user._get_current_object())  # type: ignore[attr-defined]
-    except ImportFileError as error:
-        flash(str(error))
-        return redirect(url_for("staff.import_page", slug=slug))
+    # The import itself is a job (consult/jobs.py): a file of thousands of rows is checked and
+    # stored by a job worker, and the job's page says how many were imported.
+    from .. import jobs
+
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    job, _ = jobs.start_import(consultation, form.filename.data or "", content, user)
     path.unlink(missing_ok=True)
-    if not check.ok:
-        return render_template("staff/import.html", consultation=consultation, form=UploadForm(),
-                               check=check, confirm=None), 400
-    flash(f"{len(check.new_rows)} responses imported from {check.filename}."
-          + (f" {check.already_imported} rows were already imported and were skipped."
-             if check.already_imported else ""))
-    return redirect(url_for("staff.responses", slug=slug))
+    return redirect(url_for("staff.job_page", job_id=job.id))
 
 
 @bp.route("/consultations/<slug>/import/template.<fmt>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -36,13 +37,19 @@ def poisoned(app, consultation):
 
 def _download(client, slug: str, fmt: str) -> bytes:
     token = csrf_token(client, f"/staff/consultations/{slug}/export")
-    answer = client.post(f"/staff/consultations/{slug}/export",
-                         data={"format": fmt, "csrf_token": token})
+    asked = client.post(f"/staff/consultations/{slug}/export",
+                        data={"format": fmt, "csrf_token": token})
+    # the export is a job: its page (made at once in tests) offers the file
+    assert asked.status_code == 303, asked.get_data(as_text=True)[:500]
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'href="(/staff/jobs/\d+/files/export)"', page)
+    assert link, page[-2000:]
+    answer = client.get(link.group(1))
     try:
         assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
         return answer.get_data()
     finally:
-        answer.close()  # closes the file being sent
+        answer.close()
 
 
 def test_csv_cells_never_start_like_a_formula(client, poisoned, signed_in):

@@ -167,47 +167,8 @@ def test_cli_export_refuses_an_unknown_consultation(cli_runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
-def test_staff_download_is_audited_with_who_and_rows(consultation, signed_in, fmt):
-    add_response(consultation, {"comment__roads": "=HYPERLINK(\"http://x\")"})
-    add_response(consultation)
-    client = signed_in("analyst")
-    from .conftest import csrf_token
-
-    token = csrf_token(client, "/staff/consultations/test-consultation/export")
-    answer = client.post("/staff/consultations/test-consultation/export",
-                         data={"format": fmt, "csrf_token": token})
-    assert answer.status_code == 200, answer.get_data(as_text=True)[-3000:]
-    assert "attachment" in answer.headers["Content-Disposition"]
-    body = answer.get_data()
-    answer.close()  # as a server does once it has sent the file
-    if fmt == "csv":
-        assert b"'=HYPERLINK" in body
-    if fmt == "xlsx":
-        workbook = openpyxl.load_workbook(io.BytesIO(body))
-        assert workbook["responses"].max_row == 3
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
-    assert (event.actor, event.rows, event.details["format"]) == ("analyst@example.org", 2, fmt)
-
-
-def test_a_failed_export_job_gives_a_plain_page_and_no_audit_entry(consultation, signed_in,
-                                                                   monkeypatch):
-    import subprocess
-
-    from .conftest import csrf_token
-
-    add_response(consultation)
-    client = signed_in("analyst")
-    token = csrf_token(client, "/staff/consultations/test-consultation/export")
-    monkeypatch.setattr(subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(
-        args, 2, "", "error: the disk is full\n"))
-    answer = client.post("/staff/consultations/test-consultation/export",
-                         data={"format": "xlsx", "csrf_token": token})
-    assert answer.status_code == 503
-    text = answer.get_data(as_text=True)
-    assert "The export could not be written: the disk is full." in text
-    assert "Traceback" not in text
-    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export")) is None
+# Asking for an export in the staff pages, its progress, download, failure and audit:
+# tests/staff/test_jobs.py.
 
 
 def test_cli_export_into_a_missing_folder_says_so(consultation, cli_runner, tmp_path):

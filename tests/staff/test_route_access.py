@@ -25,7 +25,7 @@ def staff_routes(app):
 
 def url_for_rule(rule, response, staff) -> str:
     values = {"slug": response.consultation.slug, "reference": response.reference,
-              "user_id": staff["viewer"].id, "fmt": "csv"}
+              "user_id": staff["viewer"].id, "fmt": "csv", "job_id": 1, "name": "export"}
     if {"plan_slug", "period_key", "ref"} & set(rule.arguments):
         from plans.helpers import route_values  # a small plan on the same consultation
 
