@@ -12,7 +12,7 @@ import consult.models
 
 
 revision = 'jobs_0001'
-down_revision = '0001'
+down_revision = 'plans_0001'
 branch_labels = None
 depends_on = None
 

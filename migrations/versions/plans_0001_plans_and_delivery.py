@@ -13,7 +13,7 @@ import consult.models
 
 # revision identifiers, used by Alembic.
 revision = 'plans_0001'
-down_revision = '0001'
+down_revision = 'staff_0001'
 branch_labels = None
 depends_on = None
 
