@@ -1,7 +1,7 @@
 """job tables: long staff work run by job workers, and the files it made
 
 Revision ID: jobs_0001
-Revises: 0001
+Revises: plans_0001
 Create Date: 2026-12-01 22:40:00
 
 """

@@ -1,7 +1,7 @@
 """plans, deliverables, reporting periods, progress updates, publications, measures and "you said, we did" pages
 
 Revision ID: plans_0001
-Revises: 0001
+Revises: staff_0001
 Create Date: 2026-12-01 22:43:16.856708
 
 """
