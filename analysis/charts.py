@@ -208,7 +208,7 @@ def timeline_chart(data: ConsultationData) -> Figure:
     if len(totals) > 7 and small > 0.3 * max((totals > 0).sum(), 1):
         # most days are too small to show: weeks (from Monday) say more and hide less
         period = "week"
-        week = lambda index: index - pd.to_timedelta(index.weekday, unit="D")  # noqa: E731
+        week = lambda index: index - pd.to_timedelta(index.day_of_week, unit="D")  # noqa: E731
         by_channel = by_channel.groupby(week(by_channel.index)).sum()
         excluded = excluded.groupby(week(excluded.index)).sum()
         totals = by_channel.sum(axis=1)
