@@ -129,7 +129,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
         for k in range(n, rows * cols):
             axes[k // cols][k % cols].set_visible(False)
         hidden = sorted(set(table["label"]) - set(shown["label"]))
-        note = ("Dots: support share of people with a view; lines: 95% Wilson interval; dashed: all groups. "
+        note = ("Dots: support share of people with a view; lines: likely range (95% interval); dashed: all groups. "
                 f"No dot: fewer than {MIN_CELL} people with a view, or hidden so that a small figure cannot be worked out.")
         fig.supxlabel(_wrap(note, 140), fontsize=7.5, x=0.01, ha="left")
         fig.suptitle(f"Support by {field_label}", x=0.01, ha="left", fontweight="bold")
