@@ -129,7 +129,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
         for k in range(n, rows * cols):
             axes[k // cols][k % cols].set_visible(False)
         hidden = sorted(set(table["label"]) - set(shown["label"]))
-        note = ("Dots: support share of people with a view; lines: 95% Wilson interval; dashed: all groups. "
+        note = ("Dots: support share of people with a view; lines: likely range (95% interval); dashed: all groups. "
                 f"No dot: fewer than {MIN_CELL} people with a view, or hidden so that a small figure cannot be worked out.")
         fig.supxlabel(_wrap(note, 140), fontsize=7.5, x=0.01, ha="left")
         fig.suptitle(f"Support by {field_label}", x=0.01, ha="left", fontweight="bold")
@@ -208,7 +208,7 @@ def timeline_chart(data: ConsultationData) -> Figure:
     if len(totals) > 7 and small > 0.3 * max((totals > 0).sum(), 1):
         # most days are too small to show: weeks (from Monday) say more and hide less
         period = "week"
-        week = lambda index: index - pd.to_timedelta(index.weekday, unit="D")  # noqa: E731
+        week = lambda index: index - pd.to_timedelta(index.day_of_week, unit="D")  # noqa: E731
         by_channel = by_channel.groupby(week(by_channel.index)).sum()
         excluded = excluded.groupby(week(excluded.index)).sum()
         totals = by_channel.sum(axis=1)

@@ -58,3 +58,54 @@ def test_saving_writes_png_and_svg_identically_each_time(figures, tmp_path):
         assert first[kind].read_bytes() == second[kind].read_bytes()
     assert first["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in first["svg"].read_bytes()[:2000]
+
+
+def _small_sample(demo, n, step=1):
+    """``n`` responses of the demo (every ``step``-th), as a consultation of its own."""
+    keep = demo.responses.index[::step][:n]
+    rows = set(keep)
+    return dataclasses.replace(
+        demo, responses=demo.responses.loc[keep].reset_index(drop=True),
+        support=demo.support[demo.support["row"].isin(rows)].reset_index(drop=True),
+        comments=demo.comments[demo.comments["row"].isin(rows)].reset_index(drop=True),
+        ranks=demo.ranks[demo.ranks["row"].isin(rows)].reset_index(drop=True), cache={})
+
+
+def test_district_chart_never_draws_or_describes_a_count_under_ten(demo):
+    import re
+    small = _small_sample(demo, 90)
+    population, _ = charts.population_figures(small)
+    fig = charts.representativeness_chart(small, population)
+    valid = small.responses[small.responses["status"] == "valid"]
+    counts = valid["district"].astype(str).value_counts()
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    for district, residents in population.items():
+        n = int(counts.get(district, 0))
+        label = small.label("district", district)
+        if 0 < n < tally.MIN_CELL:
+            assert f"{label}: not shown (fewer than 10 responses)" in fig.alt_text
+            assert not any(f"({n:,} of {residents:,})" in t for t in texts)
+            assert not re.search(rf"{re.escape(label)} \d", fig.alt_text)
+    assert any(0 < counts.get(d, 0) < tally.MIN_CELL for d in population)  # the sample has such a district
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert sum(1 for w in widths if w == 0) >= 1
+
+
+def test_timeline_never_plots_a_day_or_channel_under_ten(demo):
+    small = _small_sample(demo, 150, step=8)  # spread over the whole month
+    fig = charts.timeline_chart(small)
+    heights = [p.get_height() for p in fig.axes[0].patches if p.get_height() > 0]
+    # every drawn channel segment is at least 10, and the hatched "not shown" parts pool two or more
+    solid = [p.get_height() for p in fig.axes[0].patches if p.get_height() > 0 and not p.get_hatch()]
+    assert heights and all(h >= tally.MIN_CELL for h in solid)
+    assert "per week" in fig.alt_text  # most days had fewer than 10 responses
+    lines = fig.axes[0].get_lines()
+    for line in lines:
+        y = [v for v in line.get_ydata() if v == v and v > 0]
+        assert all(v >= tally.MIN_CELL for v in y)
+
+
+def test_hidden_counts_publish_zeros_but_hide_a_lone_small_count():
+    hide = tally.hidden_counts([0, 25, 3, 40])
+    assert hide[2] and hide.sum() == 2 and not hide[3]  # a second count hidden, so the 3 cannot be worked out
+    assert list(tally.hidden_counts([0, 25, 40])) == [False, False, False]

@@ -182,3 +182,18 @@ def test_a_version_stored_as_a_number_in_a_spreadsheet_is_read(tmp_path):
     data = load(tmp_path / "numbers.xlsx")
     assert data.format_version == 1
     assert set(data.ranks["rank"]) <= {1, 2, 3, 4, 5}
+
+
+def test_a_csv_export_from_the_app_carries_the_consultations_title(app, tmp_path):
+    from analysis_helpers import ROOT
+    runner = app.test_cli_runner()
+    definition = ROOT / "instance" / "consultations" / "police-and-crime-plan-2021.yaml"
+    assert runner.invoke(args=["consultations", "load", str(definition)]).exit_code == 0
+    out = tmp_path / "responses.csv"
+    done = runner.invoke(args=["export", "police-and-crime-plan-2021", "--format", "csv", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    from consult.models import Consultation
+    title = Consultation.query.filter_by(slug="police-and-crime-plan-2021").one().title
+    data = load(out)
+    assert data.consultation["slug"] == "police-and-crime-plan-2021"  # read from the dictionary: no rows
+    assert data.consultation["title"] == title and title != data.consultation["slug"]
