@@ -174,7 +174,10 @@ def test_coder_follows_scikit_learn_conventions(codebook):
 def _files(tmp_path, coded_comments, n_coded=60):
     texts, codes = coded_comments
     refs = [f"PCP-{i:04d}" for i in range(len(texts))]
-    pd.DataFrame({"format_version": 1, "reference": refs, "status": "valid",
+    pd.DataFrame({"format_version": 1, "consultation": "pcp", "reference": refs,
+                  "submitted_at": "2021-07-04T18:22:05Z", "received_on": "2021-07-04", "channel": "online",
+                  "status": "valid", "status_reason": "", "hidden_comments": "",
+                  "support__crime_prevention": "support",
                   "comment__crime_prevention": texts}).to_csv(tmp_path / "export.csv", index=False)
     pd.DataFrame({"reference": refs[:n_coded], "codes": [";".join(c) for c in codes[:n_coded]]}
                  ).to_csv(tmp_path / "coded.csv", index=False)
