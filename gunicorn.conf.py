@@ -58,3 +58,24 @@ def post_worker_init(worker):
     env = flask_app.jinja_env
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
+
+
+def when_ready(server):
+    """Says so when gunicorn listens where more than the reverse proxy could reach it: clients
+    talking to gunicorn directly meet no header or body timeouts (docs/operations.md)."""
+    import ipaddress
+
+    for address in server.cfg.bind:
+        if address.startswith(("unix:", "fd://")):
+            continue
+        host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            local = host == "localhost"
+        if not local:
+            server.log.warning(
+                "gunicorn listens on %s: make sure only the reverse proxy can reach it (firewall "
+                "it to nginx's addresses, or bind to 127.0.0.1 or a unix socket) and set "
+                "TRUSTED_PROXY_NETWORKS to where nginx connects from; see docs/operations.md",
+                address)

@@ -33,12 +33,10 @@ class ChangePasswordForm(FlaskForm):
                                "Enter the same new password in both boxes.")])
 
 
-def _refused(response: Any) -> bool:
-    return response.status_code != 302
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"], deduct_when=_refused,
+# Every attempt is counted before the current password is checked, so attempts sent at once
+# cannot pass the limit together.
+@limiter.limit("5 per minute", methods=["POST"],
                error_message="Too many attempts to change the password. "
                              "Wait a minute, then try again.")
 @signed_in

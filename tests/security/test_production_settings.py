@@ -163,3 +163,50 @@ def test_no_forwarded_headers_while_a_proxy_is_trusted_is_logged_once(fresh_warn
 def test_a_wrong_proxy_network_is_a_clear_error():
     with pytest.raises(ValueError, match="TRUSTED_PROXY_NETWORKS: 'nginx' is not an address"):
         proxy_networks("127.0.0.1, nginx")
+
+
+def test_gunicorn_warns_when_it_listens_beyond_loopback():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert conf.bind == os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+    warned = []
+
+    class Server:
+        class cfg:
+            bind = ["0.0.0.0:8000", "127.0.0.1:8000", "[::1]:8000", "unix:/run/consult.sock"]
+
+        class log:
+            @staticmethod
+            def warning(message, address):
+                warned.append(address)
+
+    conf.when_ready(Server)
+    assert warned == ["0.0.0.0:8000"]
+
+
+def test_parallel_guesses_of_the_current_password_pass_no_more_than_the_limit(app, staff):
+    """Five a minute, counted before the password is checked: sixteen sent at once from one
+    signed-in session check at most five."""
+    import concurrent.futures
+
+    from .conftest import csrf_token, login
+
+    client = app.test_client()
+    assert login(client, "viewer@example.org").status_code == 302
+    token = csrf_token(client, "/staff/account/password")
+    cookie = client.get_cookie("session").value
+
+    def guess(n: int) -> int:
+        with app.app_context():
+            other = app.test_client()
+            other.set_cookie("session", cookie)
+            return other.post("/staff/account/password", data={
+                "current": f"guess {n}", "new": "a new long password", "again": "a new long password",
+                "csrf_token": token}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(guess, range(16)))
+    assert statuses.count(429) >= 11, statuses
