@@ -232,8 +232,7 @@ def progress_update(plan_slug: str, period_key: str, ref: str) -> Any:
         if proposal is not None and form.checked_status.data != status and previous is not None:
             # Nothing is saved yet: the person confirms the direction the previous period
             # suggests, or chooses another, and sends the form again.
-            if not form.direction.data:
-                form.direction.data = proposal
+            form.direction.data = proposal
             confirm = (f"It was {STATUSES[previous.status].lower()} in {before.title} and you "
                        f"have chosen {STATUSES[status].lower()}, so the proposed direction of "
                        f"travel is ‘{DIRECTIONS[proposal]}’. Confirm it, or choose another, and "
