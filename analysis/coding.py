@@ -37,6 +37,7 @@ from analysis.cluster import (
     encode_embeddings,
     read_comments,
 )
+from analysis.wording import counted
 
 __all__ = [
     "Code",
@@ -126,7 +127,8 @@ class Codebook:
             unknown = set(entry) - _CODE_KEYS
             if unknown:
                 raise CodebookError(
-                    f"{where(i)}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
+                    f"{where(i)}: unknown {'field' if len(unknown) == 1 else 'fields'} "
+                    f"{', '.join(sorted(map(str, unknown)))}; "
                     f"a code may have {', '.join(sorted(_CODE_KEYS))}.")
             name = entry.get("name")
             if not isinstance(name, str) or not name.strip():
@@ -354,7 +356,8 @@ class ThemeCoder(BaseEstimator):
         if self.codebook is not None:
             unknown = sorted({c for row in codes for c in row} - set(self.codebook.names))
             if unknown:
-                raise ValueError(f"Code(s) not in the codebook: {', '.join(unknown)}. Add them "
+                raise ValueError(f"{'Code' if len(unknown) == 1 else 'Codes'} not in the codebook: "
+                                 f"{', '.join(unknown)}. Add them "
                                  "to the codebook or correct the coded comments.")
             names = self.codebook.names
         else:
@@ -743,12 +746,14 @@ def cli_main(args: argparse.Namespace) -> int:
     if coded["text"].isna().all():
         missing = [r for r in coded["reference"] if r not in by_ref]
         if missing:
-            return _fail(f"{len(missing)} coded reference(s) are not comments in --source, e.g. "
+            return _fail(f"{counted(len(missing), 'coded reference')} "
+                         f"{'is not a comment' if len(missing) == 1 else 'are not comments'} in --source, e.g. "
                          f"{', '.join(missing[:3])}. Check --id-col and --question.")
         coded["text"] = [by_ref[r] for r in coded["reference"]]
     unknown = sorted({c for row in coded["codes"] for c in row} - set(codebook.names))
     if unknown:
-        return _fail(f"The coded file uses code(s) not in the codebook: {', '.join(unknown)}. "
+        return _fail(f"The coded file uses {'a code' if len(unknown) == 1 else 'codes'} not in the codebook: "
+                     f"{', '.join(unknown)}. "
                      f"Codebook codes: {', '.join(codebook.names)}.")
     coded = coded[coded["text"].str.strip() != ""]
     if len(coded) < 2:
@@ -840,7 +845,7 @@ def cli_main(args: argparse.Namespace) -> int:
     print(text)
     if args.summary:
         Path(args.summary).write_text(text, encoding="utf-8")
-    print(f"Wrote {len(out)} coded comments to {args.out}", file=sys.stderr)
+    print(f"Wrote {counted(len(out), 'coded comment')} to {args.out}", file=sys.stderr)
     return 0
 
 

@@ -344,7 +344,10 @@ def _findings(section: dict[str, Any]) -> list[str]:
         lines.append(f"Support differs by {label} more than chance would explain for {wording.join(differ)}.")
     if alike:
         lines.append(f"No clear difference by {label} for {wording.join(alike)}.")
-    if untested:
+    if untested and not differ and not alike:
+        lines.append(f"Not compared: for no theme did two or more groups have {tally.MIN_CELL} or more people "
+                     "with a view.")
+    elif untested:
         lines.append(f"Not compared for {wording.join(untested)}: fewer than two groups had "
                      f"{tally.MIN_CELL} or more people with a view.")
     return lines

@@ -64,7 +64,7 @@ def test_codebook_round_trips_through_yaml(codebook, tmp_path):
     ("codes:\n  - description: no name\n", "code 1, line 2: 'name' is missing"),
     ("codes:\n  - name: a\n  - name: a\n", "code 2, line 3: the name 'a' is used twice"),
     ("codes:\n  - name: a\n  - name: b\n    parent: c\n", "code 2, line 3 (b): its parent 'c'"),
-    ("codes:\n  - name: a\n    colour: red\n", "unknown field(s) colour"),
+    ("codes:\n  - name: a\n    colour: red\n", "unknown field colour"),
     ("codes:\n  - name: a\n    examples: 3\n", "'examples' must be a list"),
     ("codes:\n  - name: a;b\n", "cannot contain ';'"),
     ("codes:\n  - name: a\n    parent: b\n  - name: b\n    parent: a\n", "round in a circle"),
