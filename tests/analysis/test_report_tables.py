@@ -401,15 +401,23 @@ def check_excluded(ex: Export, table: dict) -> None:
 def check_comment_groups(ex: Export, table: dict, markdown: str) -> None:
     """Groups of similar comments: each share is the group's size over the theme's comments that
     can be quoted (valid responses, not hidden), and the groups hold no more than all of them."""
-    key = ex.themes[table["h3"]]
-    column = f"comment__{key}"
+    if table["h3"] in ex.themes:
+        column = f"comment__{ex.themes[table['h3']]}"
+    else:  # a free-text question of its own, named by its label in the data dictionary
+        by_label = ex.dictionary.loc[ex.dictionary["label"] == table["h3"], "column"]
+        assert len(by_label) == 1, table["h3"]
+        column = by_label.iloc[0]
     hidden = (";" + ex.valid["hidden_comments"] + ";").str.contains(f";{column};", regex=False)
     n_comments = int(((ex.valid[column] != "") & ~hidden).sum())
     section = markdown.split(f"### {table['h3']}\n", 1)[1]
-    assert re.match(rf"\s*{n_comments:,} comments?\.", section), section[:80]
+    n_valid = len(ex.valid)
+    said = re.search(r"([\d,]+) (?:person|people) of the ([\d,]+) counted responses answered \((\d+%)\)\.", section)
+    assert said, section[:200]
+    assert number(said.group(1)) == n_comments and number(said.group(2)) == n_valid
+    assert said.group(3) == pct(n_comments / n_valid)
     sizes = []
     for row in table["rows"]:
-        size, share = re.fullmatch(r"([\d,]+) \((\d+%)\)", row[0]).groups()
+        size, share = re.fullmatch(r"([\d,]+) \((\d+%)\)", row[1]).groups()
         sizes.append(number(size))
         assert share == pct(number(size) / n_comments)
     assert sum(sizes) <= n_comments
