@@ -30,7 +30,7 @@ def test_mark_a_response_duplicate_with_a_reason(consultation, signed_in, staff)
     assert (event.old_status, event.new_status, event.user_id) == ("valid", "duplicate",
                                                                    staff["engagement"].id)
     page = client.get(detail(response)).get_data(as_text=True)
-    assert "Same as TST-AAAA-BBBB" in page and "valid → duplicate" in page
+    assert "Same as TST-AAAA-BBBB" in page and "Valid → Duplicate of another response" in page
     # still there, still exported, with its status
     out = io.StringIO()
     write_csv(consultation, out)
