@@ -368,3 +368,33 @@ def test_database_down_page_is_accessible_and_try_again_sends_the_answers(page, 
         assert page.get_by_label("A resident of Cambridgeshire or Peterborough").is_checked()
     finally:
         sa.event.remove(engine, "before_cursor_execute", fail_writes)
+
+
+def test_changing_to_victim_from_check_your_answers_in_chromium(page, live_server):
+    """The walk through the victims' page, the contradiction on it and the saved page with an
+    answer not saved, each checked by axe-core."""
+    start(page, live_server, f"/c/{SLUG}/q/about_you")
+    page.get_by_label("A resident of Cambridgeshire or Peterborough").check()
+    continue_(page)
+    page.goto(live_server.url + f"/c/{SLUG}/check")
+    page.locator("a[href*='/q/about_you?return_to=check']").click()
+    page.get_by_label("A victim or witness of crime").check()
+    continue_(page)
+    assert page.get_by_role("heading", name="Your experience as a victim or witness").is_visible()
+    audit(page)
+    page.locator("input[name=victim_support_offered][value=no]").check()
+    page.get_by_label("Satisfied", exact=True).check()
+    continue_(page)
+    summary = page.locator(".govuk-error-summary")
+    assert "You said you were not offered support" in summary.inner_text()
+    audit(page)
+    page.get_by_label("I did not receive any support").check()
+    continue_(page)
+    assert page.url.split("#")[0].endswith("/check")  # the Change link's #fragment stays
+    assert "Your experience as a victim or witness" in page.locator("h2").all_inner_texts()
+    page.goto(live_server.url + f"/c/{SLUG}/q/area")
+    page.get_by_label("Fenland").check()
+    page.locator("input[name=postcode_district]").fill("not a postcode")
+    page.get_by_role("button", name="Save and come back later").click()
+    assert page.get_by_role("heading", name="One answer was not saved").is_visible()
+    audit(page)
