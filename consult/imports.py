@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from . import audit
-from .exports import FORMAT_VERSION, FORMULA_STARTS, Column, columns
+from .exports import FORMAT_VERSION, Column, columns, unguard_splits, unneutralise_start
 from .extensions import db
 from .models import CHANNELS, RESPONSE_STATUSES, Consultation, ImportBatch, Response, StaffUser
 from .survey.forms import validate_answers
@@ -85,7 +85,8 @@ def read_table(filename: str, content: bytes) -> Iterator[list[Any]]:
         except UnicodeDecodeError as error:
             raise ImportFileError(
                 "The CSV file is not in UTF-8. Save it as 'CSV UTF-8' and try again.") from error
-        yield from csv.reader(io.StringIO(text, newline=""))
+        for row in csv.reader(io.StringIO(text, newline="")):
+            yield [unguard_splits(cell) for cell in row]  # the export's ' after ';' taken off
         return
     raise ImportFileError("Choose a CSV (.csv) or Excel (.xlsx) file.")
 
@@ -102,9 +103,7 @@ def _text(value: Any) -> str:
     # Line breaks as \n, control characters (NUL included: PostgreSQL refuses it) removed.
     text = clean_text(value)
     # Exports neutralise formula-like cells with a leading '; take it off again.
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        text = text[1:]
-    return text
+    return unneutralise_start(text)
 
 
 def _value(col: Column, raw: str, n_themes: int) -> tuple[Any, str | None]:
