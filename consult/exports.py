@@ -510,7 +510,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
     return cells
 
 
-def _csv_writer(out: IO[str]) -> Any:
+def csv_writer(out: IO[str]) -> Any:
     """Every cell quoted, so a spreadsheet that splits on ';' (or a tab) as some locales do never
     sees a separator outside quotes; the file starts with a byte order mark, so Excel on Windows
     reads it as UTF-8 (Polish and Lithuanian letters intact)."""
@@ -524,7 +524,7 @@ def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False, 
     return the row count. ``progress`` is called with the rows written so far every
     ``PROGRESS_EVERY`` rows and once at the end."""
     cols = columns(consultation)
-    writer = _csv_writer(out)
+    writer = csv_writer(out)
     writer.writerow([c.column for c in cols])
     cells = csv_cells(consultation, cols, redacted)
     writerows = writer.writerows
@@ -550,7 +550,7 @@ def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False, 
 
 def write_dictionary_csv(consultation: Consultation, out: IO[str]) -> int:
     cols = columns(consultation)
-    writer = _csv_writer(out)
+    writer = csv_writer(out)
     writer.writerow(DICTIONARY_FIELDS)
     for col in cols:
         writer.writerow([flat_cell(v) for v in col.dictionary_row().values()])
