@@ -602,6 +602,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EXCEL_TEXT_LIMIT = 32767  # characters (UTF-16 code units) a cell holds
+_CACHED_TEXT = 40  # text cells up to this length keep their XML for the next row
+_CACHE_CELLS = 20_000  # at most this many per sheet
 
 
 def _xml_text(text: str) -> str:
@@ -646,6 +648,8 @@ class _Sheet:
         self.letters = [xl_col_to_name(c) for c in range(self.width)]
         self.cell_styles = [styles[k] for k in kinds]
         self.guarded_style = styles["guarded"]
+        # the XML of short text cells (codes, titles, yes/no), by column: bounded in size
+        self.cache: dict[tuple[int, str], str] = {}
         if self.fast:
             sheet._write_single_row(1)  # the header row goes to the row file first
             self.write = sheet.fh.write
@@ -660,11 +664,17 @@ class _Sheet:
         n = str(self.rows + 1)
         parts = []
         letters = self.letters
+        cache = self.cache
         for c, value in enumerate(values):
             if value is None or value == "":
                 continue
             kind = type(value)
             if kind is str:
+                cached = cache.get((c, value))
+                if cached is not None:  # a code, a theme title: the same cell again
+                    parts.append(f'<c r="{letters[c]}{n}"{cached}')
+                    continue
+                key = value
                 if "\r" in value:
                     value = _line_breaks(value)
                 if value[:1] in _MAY_NEED_GUARD and _GUARD.match(value):
@@ -675,8 +685,10 @@ class _Sheet:
                     style = self.cell_styles[c]
                 preserve = ' xml:space="preserve"' if (value[0].isspace()
                                                        or value[-1].isspace()) else ""
-                parts.append(f'<c r="{letters[c]}{n}"{style} t="inlineStr"><is><t{preserve}>'
-                             f'{_xml_text(value)}</t></is></c>')
+                cell = f'{style} t="inlineStr"><is><t{preserve}>{_xml_text(value)}</t></is></c>'
+                if len(key) <= _CACHED_TEXT and len(cache) < _CACHE_CELLS:
+                    cache[(c, key)] = cell
+                parts.append(f'<c r="{letters[c]}{n}"{cell}')
             elif kind is int or kind is float:
                 parts.append(f'<c r="{letters[c]}{n}"{self.cell_styles[c]}><v>{value!r}</v></c>')
             else:  # a date or a time (anything else was made a str or a number by the caller)
