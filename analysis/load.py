@@ -59,6 +59,15 @@ FIXED_COLUMNS = ["format_version", "consultation", "reference", "submitted_at", 
 EQUALITY_FIELDS = ["age_band", "sex", "gender_identity", "ethnicity", "disability", "religion"]
 MULTIPLE_CHOICE_TYPES = {"codes"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+# The exporter's formula guard, as docs/export-format.md states it: a ' before a cell that starts
+# like a formula behind invisible characters or apostrophes, and (CSV) after a ';', tab or line
+# break that a formula start follows.
+_INVISIBLE = ("\x00-\x20\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f"
+              "\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0"
+              "\ufff9-\ufffb")
+_TRIGGERS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
+_GUARDED_START = f"^'(?=[{_INVISIBLE}']*[{_TRIGGERS}]|'*[\\t\\r\\x00])"
+_GUARD_AFTER_SPLIT = f"([;\\t\\r\\n])'(?=[{_INVISIBLE}'\"]*[{_TRIGGERS}])"
 THEME_PREFIXES = ("support__", "comment__", "rank__")
 # Census 2021 usual residents of the districts of Cambridgeshire and Peterborough; used when a
 # source does not carry the consultation's population figures (CSV and XLSX exports).
@@ -335,18 +344,23 @@ def _check_version(found: Any, where: str) -> int:
     return int(next(iter(values)))
 
 
-def _strip_formula_guard(frame: pd.DataFrame, text_columns: list[str]) -> None:
-    """Remove the ``'`` the exporter put before cells that a spreadsheet would run as formulas."""
+def _strip_formula_guard(frame: pd.DataFrame, text_columns: list[str], csv: bool = True) -> None:
+    """Remove the ``'`` the exporter put before cells that a spreadsheet would run as formulas
+    (and, in a CSV, after separators inside a cell)."""
     for col in text_columns:
         s = frame[col]
-        guarded = s.str.startswith("'", na=False) & s.str[1:2].isin(FORMULA_START)
-        if guarded.any():
-            frame.loc[guarded, col] = s[guarded].str[1:]
+        if not (s.str.contains("'", regex=False, na=False)).any():
+            continue
+        s = s.str.replace(_GUARDED_START, "", n=1, regex=True)
+        if csv:
+            s = s.str.replace(_GUARD_AFTER_SPLIT, r"\1", regex=True)
+        frame[col] = s
 
 
 def _read_csv_safely(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                           encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise LoadError(f"{path.name} is not UTF-8 text. Use the CSV file exactly as Consult exported it "
                         "(opening and saving it in a spreadsheet can change its encoding).") from None
@@ -392,7 +406,7 @@ def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
         raise LoadError(f"The 'responses' sheet of {path.name} has no format_version column.")
     version = _check_version(list(wide["format_version"].unique()), path.name) if len(wide) else SUPPORTED_VERSIONS[0]
     dictionary = sheets.get("data dictionary", pd.DataFrame(columns=["column", "codes"])).astype(str)
-    _strip_formula_guard(wide, [c for c in wide.columns if c != "format_version"])
+    _strip_formula_guard(wide, [c for c in wide.columns if c != "format_version"], csv=False)
     meta = _meta_from_dictionary(wide, dictionary)
     return _finish(wide, dictionary, meta, str(path), version, consultation, [])
 

@@ -14,11 +14,17 @@ speed benchmark uses it to make 1,000,000 responses without writing them.
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from consult.exports import csv_writer, needs_guard, neutralise  # noqa: E402  (the app's rules)
 
 SLUG = "police-and-crime-plan-2021"
 TITLE = "Police and Crime Plan 2021-24: have your say"
@@ -425,11 +431,8 @@ def consultation_object() -> dict:
             "population": POPULATION}
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-
 def _guard(value):
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def _rank_text(value) -> str:
@@ -448,11 +451,19 @@ def _cells(wide: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_rows(path: Path, frame: pd.DataFrame) -> None:
+    """A CSV as the app writes one (consult.exports.csv_writer): byte order mark, every cell
+    quoted, CRLF."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv_writer(out)
+        writer.writerow(list(frame.columns))
+        writer.writerows(frame.itertuples(index=False, name=None))
+
+
 def write_csv(wide: pd.DataFrame, path: Path) -> None:
-    out = _cells(wide)
-    out.to_csv(path, index=False, lineterminator="\n")
-    dictionary().to_csv(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
-                        else Path(str(path) + ".dictionary.csv"), index=False, lineterminator="\n")
+    _write_rows(path, _cells(wide))
+    _write_rows(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
+                else Path(str(path) + ".dictionary.csv"), dictionary())
 
 
 def write_json(wide: pd.DataFrame, path: Path) -> None:
@@ -474,17 +485,60 @@ def write_json(wide: pd.DataFrame, path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _sheet(workbook, formats, name: str, frame: pd.DataFrame) -> None:
+    """One sheet as the app writes it: bold frozen filtered header, widths, numbers as numbers,
+    dates as dates, formula-like text with Excel's quote prefix (no apostrophe in the cell)."""
+    sheet = workbook.add_worksheet(name)
+    for c, title in enumerate(frame.columns):
+        sheet.write_string(0, c, str(title), formats["header"])
+        wide = title.startswith("comment") or title in ("missing_from_plan", "description",
+                                                          "codes", "comment")
+        sheet.set_column(c, c, 60 if wide else min(max(len(str(title)) + 2, 12), 40))
+    for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+        for c, value in enumerate(row):
+            title = frame.columns[c]
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                continue
+            if title == "submitted_at":
+                moment = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+                sheet.write_datetime(r, c, moment, formats["datetime"])
+            elif title == "received_on":
+                sheet.write_datetime(r, c, dt.datetime.strptime(value, "%Y-%m-%d"),
+                                     formats["date"])
+            elif isinstance(value, (int, float, np.integer, np.floating)) \
+                    and not isinstance(value, bool):
+                sheet.write_number(r, c, float(value) if isinstance(value, np.floating)
+                                   else int(value))
+            elif title.startswith("rank__") and str(value).isdigit():
+                sheet.write_number(r, c, int(value))
+            else:
+                text = str(value)
+                if needs_guard(text):
+                    sheet.write_string(r, c, "'" + text if text[0] == "'" else text,
+                                       formats["guarded"])
+                else:
+                    sheet.write_string(r, c, text)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+
+
 def write_xlsx(wide: pd.DataFrame, path: Path) -> None:
-    out = _cells(wide)
-    with pd.ExcelWriter(path, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False,
-                                                   "strings_to_urls": False}}) as writer:
-        out.to_excel(writer, sheet_name="responses", index=False)
-        pd.DataFrame({"theme": THEME_KEYS}).to_excel(writer, sheet_name="support per theme", index=False)
-        comments = out.melt(id_vars=["reference"], value_vars=[c for c in out if c.startswith("comment__")],
-                            var_name="column", value_name="comment")
-        comments[comments["comment"] != ""].to_excel(writer, sheet_name="comments", index=False)
-        dictionary().to_excel(writer, sheet_name="data dictionary", index=False)
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    formats = {"header": workbook.add_format({"bold": True, "bottom": 1}),
+               "guarded": workbook.add_format({"quote_prefix": True}),
+               "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+               "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+    _sheet(workbook, formats, "responses", wide)
+    _sheet(workbook, formats, "support per theme", pd.DataFrame({"theme": THEME_KEYS}))
+    comments = wide.melt(id_vars=["reference"],
+                         value_vars=[c for c in wide if c.startswith("comment__")],
+                         var_name="column", value_name="comment")
+    _sheet(workbook, formats, "comments", comments[comments["comment"] != ""])
+    _sheet(workbook, formats, "data dictionary", dictionary())
+    workbook.close()
     # xlsx zip entries carry the write time; fix it so that the demo file is reproducible
     _fix_zip_times(path)
 

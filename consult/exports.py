@@ -1,9 +1,11 @@
 """Exports of a consultation's responses: CSV (+ data dictionary), XLSX and JSON, format 1.
 
 The format is the contract in docs/export-format.md. Rows are streamed from the database with
-``yield_per`` (a server-side cursor on PostgreSQL), written one at a time, so memory stays flat
-however many responses there are. Text cells of CSV and XLSX that a spreadsheet would run as a
-formula are prefixed with ``'``; XLSX cells are written as strings or numbers, never formulas.
+``yield_per`` (a server-side cursor on PostgreSQL) and written as they come, so memory stays flat
+however many responses there are. A CSV text cell that a spreadsheet could run as a formula (even
+behind invisible characters) is prefixed with ``'``, and every CSV cell is quoted; an XLSX cell
+is a string, number or date, never a formula, and formula-like text carries Excel's quote prefix
+style instead of an apostrophe. Every writer takes an optional ``progress`` callback.
 """
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
+from operator import itemgetter
 from typing import IO, Any, Callable, Iterator
 
+import orjson
 import sqlalchemy as sa
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .extensions import db
 from .models import Consultation, Response
@@ -24,8 +29,7 @@ from .models import Consultation, Response
 FORMAT_VERSION = 1
 FORMATS = ("csv", "json", "xlsx")
 STREAM_BATCH = 1000
-# How often a writer tells its caller how many rows it has written (a job's progress page).
-PROGRESS_EVERY = 200
+PROGRESS_EVERY = 1000  # rows between two calls of a writer's progress callback (a job's page)
 
 SUPPORT_CODES = [
     ("strongly_support", "Strongly support"),
@@ -69,7 +73,6 @@ COLUMN_TYPE = {
     "postcode_district": "text",
     "number": "integer",
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @dataclass(frozen=True)
@@ -200,56 +203,183 @@ def _description(question_type: str) -> str:
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b", re.IGNORECASE)
 PHONE = re.compile(r"(?<![\w])(?:\+44\s?\(?0?\)?\s?|\(?0)(?:\d[\s\-()]?){8,10}\d(?!\w)")
+# Every pattern above needs an "@" or a digit: text with neither has nothing to redact, and one
+# search tells (most comments), instead of three substitutions.
+_MAY_REDACT = re.compile(r"[@\d]")
 
 
 def redact(text: str) -> str:
     """Free text with email addresses, UK phone numbers and full postcodes replaced."""
+    if not _MAY_REDACT.search(text):
+        return text
     text = EMAIL.sub("[email removed]", text)
     text = PHONE.sub("[phone removed]", text)
     return POSTCODE.sub("[postcode removed]", text)
 
 
-# --- rows ------------------------------------------------------------------------------------
+# --- formula safety --------------------------------------------------------------------------
+
+# Characters a reader does not see at the start of a cell, and that a spreadsheet may skip before
+# it reads a formula: C0 and C1 controls (tab, CR, LF, NUL among them), every Unicode space
+# (no-break space included), the zero-width characters and joiners, bidirectional marks,
+# embeddings and isolates, the byte order mark, soft hyphen and the other invisible formatters.
+_INVISIBLE_RANGES = [
+    (0x00, 0x20), (0x7F, 0xA0), (0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C), (0x115F, 0x1160),
+    (0x1680, 0x1680), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2000, 0x200F), (0x2028, 0x202F),
+    (0x205F, 0x206F), (0x3000, 0x3000), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB),
+]
+INVISIBLE = "".join(chr(c) for lo, hi in _INVISIBLE_RANGES for c in range(lo, hi + 1))
+# What makes a spreadsheet read a cell as a formula (full-width forms included, which some
+# spreadsheets convert), and the characters that do so on their own (OWASP ASVS 5.0 V1.2.10).
+FORMULA_TRIGGERS = "=+-@\uff1d\uff0b\uff0d\uff20"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _INVISIBLE_RANGES)
+# A cell needs its guard when, after any invisible characters and apostrophes, it starts like a
+# formula, or when it starts (after apostrophes) with tab, CR or NUL. Apostrophes count so that
+# text that already begins with "'=" is guarded too, and a reader taking off one apostrophe
+# gets back exactly what the resident wrote.
+_GUARD = re.compile(
+    "[" + _CLASS + "']*[" + re.escape(FORMULA_TRIGGERS)
+    + "]|'*[\\t\\r\\x00]")
+# The first characters that can start a cell needing its guard: any other cell is checked with
+# one set look-up (almost every cell), not the pattern.
+_MAY_NEED_GUARD = frozenset(INVISIBLE + FORMULA_TRIGGERS + "'")
+
+
+# A spreadsheet whose list separator is ';' (many European locales) or that splits on tabs or
+# on line breaks may start a new cell after any of these inside a quoted cell (quoting does not
+# hold in every reader), so in a CSV a formula start after one of them is guarded too ("a;'=1").
+# Double quotes count among the characters skipped there, since a reader may drop them.
+CSV_SPLITS = ";\t\r\n"
+# (Each pattern starts with the separator itself, not a look-behind, so that the search skips
+# quickly to the few places worth a look.)
+_INNER_GUARD = re.compile(
+    "[" + re.escape(CSV_SPLITS) + "](?=[" + _CLASS + "'\"]*[" + re.escape(FORMULA_TRIGGERS)
+    + "])")
+_INNER_UNGUARD = re.compile(
+    "([" + re.escape(CSV_SPLITS) + "])'(?=[" + _CLASS + "'\"]*["
+    + re.escape(FORMULA_TRIGGERS) + "])")
+
+
+def needs_guard(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula from its start (see ``_GUARD``)."""
+    return text[:1] in _MAY_NEED_GUARD and _GUARD.match(text) is not None
+
+
+def _has_split(text: str) -> bool:
+    return ";" in text or "\n" in text or "\r" in text or "\t" in text
+
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet cannot run: prefixed with ' when it starts like a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV text cell a spreadsheet cannot run: prefixed with ' when it could start a formula,
+    even behind invisible characters (a byte order mark, a zero-width space, a bidi mark, a
+    tab), and with ' after a ';', tab or line break that a formula start follows."""
+    if _has_split(text) and _INNER_GUARD.search(text):
+        text = _INNER_GUARD.sub("\\g<0>'", text)
+    return "'" + text if text[:1] in _MAY_NEED_GUARD and _GUARD.match(text) else text
+
+
+def unneutralise_start(text: str) -> str:
+    """Text read back from an XLSX export (or from a CSV cell, its first step): one leading '
+    taken off where the export put it; right also for exports made before the guard knew about
+    invisible characters, whose guard was a ' before = + - @ tab CR or NUL."""
+    if text[:1] == "'" and needs_guard(text[1:]):
+        return text[1:]
+    return text
+
+
+def unguard_splits(text: str) -> str:
+    """A CSV cell with the ' the export put after ';', tabs and line breaks taken off."""
+    if "'" in text and _has_split(text) and _INNER_UNGUARD.search(text):
+        return _INNER_UNGUARD.sub("\\1", text)
+    return text
+
+
+def unneutralise(text: str) -> str:
+    """The text as written, from a CSV cell of an export: the inverse of ``neutralise``."""
+    return unguard_splits(unneutralise_start(text))
 
 
 def iso_utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def stream_responses(consultation: Consultation) -> Iterator[Any]:
-    """The consultation's responses as light rows, oldest first, fetched in batches."""
+def _iso_utc_fast(moment: dt.datetime) -> str:
+    """``iso_utc`` of an aware time, or of a naive one in UTC (SQLite), without a conversion
+    when it is in UTC already (as stored)."""
+    if moment.utcoffset():
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
+
+
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    """A time as naive UTC (what a spreadsheet cell holds); naive times are UTC already."""
+    if moment.tzinfo is not None:
+        if moment.utcoffset():
+            moment = moment.astimezone(dt.timezone.utc)
+        moment = moment.replace(tzinfo=None)
+    return moment
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+def _json_value(text: Any, default: Any) -> Any:
+    """A JSON column read as text (no parsing by the driver), parsed with orjson."""
+    if text is None:
+        return default
+    if not isinstance(text, (str, bytes)):  # a driver that parsed it already
+        return text
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # JSON orjson refuses but Python wrote (NaN, lone surrogates)
+        return json.loads(text)
+
+
+def stream_responses(consultation: Consultation) -> Iterator[tuple[Any, ...]]:
+    """The consultation's responses, oldest first, fetched in batches of ``STREAM_BATCH`` with a
+    server-side cursor on PostgreSQL, as plain tuples: (reference, submitted_at (UTC datetime),
+    received_on (date), channel, status, status_reason, hidden_comments (list), answers (dict)).
+
+    JSON columns come from the database as text and are parsed here with orjson (about half
+    the time of the driver's json.loads); rows come through the session's connection, not the
+    ORM, in the session's transaction."""
     query = (
         sa.select(
-            Response.reference, Response.submitted_at, Response.received_on, Response.channel,
-            Response.status, Response.status_reason, Response.hidden_comments, Response.answers,
+            # the time as the driver gives it (aware, or naive UTC on SQLite): converted only
+            # when it is not in UTC already, rather than once per row by UTCDateTime
+            Response.reference, sa.type_coerce(Response.submitted_at, sa.DateTime(timezone=True)),
+            Response.received_on, Response.channel,
+            Response.status, Response.status_reason,
+            sa.cast(Response.hidden_comments, sa.Text), sa.cast(Response.answers, sa.Text),
         )
         .where(Response.consultation_id == consultation.id)
         .order_by(Response.submitted_at, Response.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    # Through the session's connection, not the ORM: plain rows, no ORM loading per row
-    # (about a fifth less time on a million responses), in the session's transaction.
-    yield from db.session.connection().execute(query)
+    loads = _json_value
+    for reference, submitted, received, channel, status, reason, hidden, answers in (
+            db.session.connection().execute(query)):
+        yield (reference, submitted, received, channel, status, reason,
+               [] if hidden is None or hidden == "[]" else loads(hidden, []),
+               loads(answers, {}) or {})
 
 
 def record_values(consultation: Consultation, cols: list[Column], row: Any,
                   redacted: bool = False) -> dict[str, Any]:
-    """One response as {column: value} with JSON types (lists, integers, strings, None)."""
-    answers = row.answers or {}
+    """One response (a row of ``stream_responses``) as {column: value} with JSON types (lists,
+    integers, strings, None)."""
+    reference, submitted, received, channel, status, reason, hidden, answers = row
     values: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "consultation": consultation.slug,
-        "reference": row.reference,
-        "submitted_at": iso_utc(row.submitted_at),
-        "received_on": row.received_on.isoformat(),
-        "channel": row.channel,
-        "status": row.status,
-        "status_reason": row.status_reason or "",
-        "hidden_comments": list(row.hidden_comments or []),
+        "reference": reference,
+        "submitted_at": _iso_utc_fast(submitted),
+        "received_on": received.isoformat(),
+        "channel": channel,
+        "status": status,
+        "status_reason": reason or "",
+        "hidden_comments": list(hidden or []),
     }
     for col in cols[len(values):]:
         value = answers.get(col.column)
@@ -259,7 +389,7 @@ def record_values(consultation: Consultation, cols: list[Column], row: Any,
     return values
 
 
-def flat_cell(value: Any) -> str | int:
+def flat_cell(value: Any) -> str | int | float:
     """A value as a CSV / XLSX cell: lists joined by ';', text neutralised, numbers kept."""
     if value is None:
         return ""
@@ -268,76 +398,168 @@ def flat_cell(value: Any) -> str | int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value  # type: ignore[return-value]
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return int(value) if value.is_integer() else value
     if isinstance(value, (list, tuple)):
         return neutralise(";".join(str(v) for v in value))
     return neutralise(str(value))
 
 
-# --- writers ---------------------------------------------------------------------------------
+def _plain_cell(value: Any) -> Any:
+    """``flat_cell`` without the guard: the value a cell holds (XLSX guards by its style)."""
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, str) or value is None or type(value) is int:
+        return value
+    cell = flat_cell(value)
+    return unneutralise(cell) if isinstance(cell, str) else cell
+
+
+def _report_progress(progress: Callable[[int], None] | None, count: int) -> None:
+    if progress is not None:
+        progress(count)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def _csv_value(value: Any) -> Any:
+    """Any answer as a CSV cell (the slow path of ``csv_cells``): ``flat_cell``."""
+    return "" if value is None else flat_cell(value)
+
 
 def csv_cells(consultation: Consultation, cols: list[Column],
-              redacted: bool = False) -> Callable[[Any], list[str | int]]:
+              redacted: bool = False) -> Callable[[Any], list[Any]]:
     """A function from a streamed row to its CSV cells: the same cells as ``flat_cell`` over
-    ``record_values``, without building a dict per response. Question columns are answered by
-    one dictionary look-up each, text taking the common path inline (exports of a million
-    responses spend most of their time here)."""
+    ``record_values``, without building a dict per response.
+
+    Every text cell of every column is guarded. The work is planned per column once: a coded
+    column's value that is one of its codes (checked safe when the plan is made) costs one set
+    look-up, a whole number none, and free text the checks of ``neutralise`` only when its first
+    character or a separator inside it could need them; anything unexpected (a code that is not
+    one, a list, a float) takes the general path. Exports of a million responses spend most of
+    their time here."""
     fixed = len(fixed_columns())
-    answer_columns = [(c.column, redacted and c.type in ("text", "comment")) for c in cols[fixed:]]
-
+    answer_cols = cols[fixed:]
+    keys = [c.column for c in answer_cols]
+    redact_at = [i for i, c in enumerate(answer_cols)
+                 if redacted and c.type in ("text", "comment")]
+    coded_at = [i for i, c in enumerate(answer_cols) if c.type in ("code", "support")]
+    rank_at = [i for i, c in enumerate(answer_cols) if c.type == "rank"]
+    number_at = [i for i, c in enumerate(answer_cols) if c.type == "integer"]
+    planned = set(coded_at) | set(rank_at) | set(number_at)
+    text_at = [i for i in range(len(answer_cols)) if i not in planned]  # text, lists, the rest
+    # Values that need nothing done, checked once here: every code of every coded column that
+    # is not formula-like, the ranks, and None (not answered). A row whose coded and ranked
+    # cells all hold one of these is cleared by one set operation.
+    known = {code for c in answer_cols for code in c.code_list if neutralise(code) == code}
+    n_ranks = len(rank_at)
+    known_fixed = frozenset(known | {code for c in cols[:fixed] for code in c.code_list})
+    known = frozenset(known | set(range(1, n_ranks + 1)) | {None})
+    checked_at = coded_at + rank_at
+    pick_checked = itemgetter(*checked_at) if len(checked_at) > 1 else None
     slug = neutralise(consultation.slug)
+    may_guard = _MAY_NEED_GUARD
+    guard = neutralise
+    general = _csv_value
+    days: dict[dt.date, str] = {}
 
-    def cells(row: Any) -> list[str | int]:
-        hidden = row.hidden_comments
-        out: list[str | int] = [
-            FORMAT_VERSION, slug, neutralise(row.reference), iso_utc(row.submitted_at),
-            row.received_on.isoformat(), neutralise(row.channel), neutralise(row.status),
-            neutralise(row.status_reason or ""), flat_cell(list(hidden)) if hidden else "",
-        ]
-        get = (row.answers or {}).get
-        append = out.append
-        for column, redact_text in answer_columns:
-            value = get(column)
-            if value is None:
-                append("")
-            elif type(value) is str:
-                if redact_text:
-                    value = redact(value)
-                append("'" + value if value.startswith(FORMULA_STARTS) else value)
-            elif type(value) is int:
-                append(value)
-            else:
-                append(flat_cell(value))
-        return out
+    def cells(row: Any) -> list[Any]:
+        reference, submitted, received, channel, status, reason, hidden, answers = row
+        day = days.get(received)
+        if day is None:
+            day = days[received] = received.isoformat()
+        values = list(map(answers.get, keys))
+        for i in redact_at:
+            value = values[i]
+            if type(value) is str:
+                values[i] = redact(value)
+        for i in text_at:
+            value = values[i]
+            if value is not None:
+                if type(value) is str:
+                    if (value[:1] in may_guard or ";" in value or "\n" in value
+                            or "\r" in value or "\t" in value):
+                        values[i] = guard(value)
+                elif type(value) is list and all(type(v) is str for v in value):
+                    values[i] = guard(";".join(value))  # multiple choice: codes
+                else:
+                    values[i] = general(value)
+        try:
+            cleared = pick_checked is not None and known.issuperset(pick_checked(values))
+        except TypeError:  # a list (or another unhashable value) where a code was expected
+            cleared = False
+        if not cleared:
+            for i in checked_at:
+                value = values[i]
+                if value is not None and not (type(value) is str and value in known) \
+                        and type(value) is not int:
+                    values[i] = general(value)
+        for i in number_at:
+            value = values[i]
+            if value is not None and type(value) is not int:
+                values[i] = general(value)
+        return [
+            FORMAT_VERSION, slug,
+            guard(reference) if reference[:1] in may_guard else reference,
+            _iso_utc_fast(submitted), day,
+            channel if channel in known_fixed else guard(channel),
+            status if status in known_fixed else guard(status),
+            guard(reason) if reason else "",
+            guard(";".join(map(str, hidden))) if hidden else "",
+        ] + values
 
     return cells
 
 
-def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False,
+def csv_writer(out: IO[str]) -> Any:
+    """Every cell quoted, so a spreadsheet that splits on ';' (or a tab) as some locales do never
+    sees a separator outside quotes; the file starts with a byte order mark, so Excel on Windows
+    reads it as UTF-8 (Polish and Lithuanian letters intact)."""
+    out.write("\ufeff")
+    return csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+
+
+def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False, *,
               progress: Callable[[int], None] | None = None) -> int:
-    """Write the responses CSV to ``out`` (opened with newline=""); return the row count.
-    ``progress`` is called with the rows written so far, every ``PROGRESS_EVERY`` rows."""
+    """Write the responses CSV to ``out`` (text, opened with newline="" and encoding="utf-8");
+    return the row count. ``progress`` is called with the rows written so far every
+    ``PROGRESS_EVERY`` rows and once at the end."""
     cols = columns(consultation)
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([c.column for c in cols])
     cells = csv_cells(consultation, cols, redacted)
+    writerows = writer.writerows
     count = 0
+    every = PROGRESS_EVERY
+    next_report = every
+    batch: list[list[Any]] = []
+    size = STREAM_BATCH
     for row in stream_responses(consultation):
-        writer.writerow(cells(row))
-        count += 1
-        if progress is not None and not count % PROGRESS_EVERY:
-            progress(count)
+        batch.append(cells(row))
+        if len(batch) == size:
+            writerows(batch)  # a batch at a time: one call into the csv module, not one per row
+            batch.clear()
+            count += size
+            if count >= next_report:
+                _report_progress(progress, count)
+                next_report = count - count % every + every
+    writerows(batch)
+    count += len(batch)
+    _report_progress(progress, count)
     return count
 
 
 def write_dictionary_csv(consultation: Consultation, out: IO[str]) -> int:
     cols = columns(consultation)
-    writer = csv.DictWriter(out, fieldnames=DICTIONARY_FIELDS)
-    writer.writeheader()
+    writer = csv_writer(out)
+    writer.writerow(DICTIONARY_FIELDS)
     for col in cols:
-        writer.writerow({k: flat_cell(v) for k, v in col.dictionary_row().items()})
+        writer.writerow([flat_cell(v) for v in col.dictionary_row().values()])
     return len(cols)
 
+
+# --- JSON ------------------------------------------------------------------------------------
 
 def consultation_header(consultation: Consultation) -> dict[str, Any]:
     return {
@@ -353,9 +575,10 @@ def consultation_header(consultation: Consultation) -> dict[str, Any]:
     }
 
 
-def write_json(consultation: Consultation, out: IO[str], redacted: bool = False,
+def write_json(consultation: Consultation, out: IO[str], redacted: bool = False, *,
                progress: Callable[[int], None] | None = None) -> int:
-    """Write the JSON document, one response at a time; return the row count."""
+    """Write the JSON document, one response at a time; return the row count. ``progress`` as
+    for ``write_csv``."""
     cols = columns(consultation)
     out.write('{"format": "consult-export", "format_version": %d, ' % FORMAT_VERSION)
     out.write('"consultation": ' + json.dumps(consultation_header(consultation)) + ", ")
@@ -367,15 +590,179 @@ def write_json(consultation: Consultation, out: IO[str], redacted: bool = False,
             out.write(",")
         out.write("\n" + json.dumps(record_values(consultation, cols, row, redacted)))
         count += 1
-        if progress is not None and not count % PROGRESS_EVERY:
-            progress(count)
+        if count % PROGRESS_EVERY == 0:
+            _report_progress(progress, count)
     out.write("\n]}\n")
+    _report_progress(progress, count)
     return count
 
 
-def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool = False,
+# --- XLSX ------------------------------------------------------------------------------------
+
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_TEXT_LIMIT = 32767  # characters (UTF-16 code units) a cell holds
+_CACHED_TEXT = 40  # text cells up to this length keep their XML for the next row
+_CACHE_CELLS = 20_000  # at most this many per sheet
+
+
+def _xml_text(text: str) -> str:
+    """Text as the content of an inline string: XML-escaped, control characters written as
+    Excel's _xHHHH_ escapes (and a literal _xHHHH_ escaped in turn), as XlsxWriter does."""
+    if len(text) > _EXCEL_TEXT_LIMIT // 2:
+        units = text.encode("utf-16-le")
+        if len(units) > 2 * _EXCEL_TEXT_LIMIT:
+            text = units[:2 * _EXCEL_TEXT_LIMIT].decode("utf-16-le", errors="ignore")
+    if _XML_SPECIAL.search(text):
+        text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+class _Sheet:
+    """One worksheet of the workbook, its rows written in order.
+
+    The header goes through XlsxWriter's API (bold, frozen, filtered, column widths). The data
+    rows are written as the worksheet's XML straight into XlsxWriter's own row file (the file
+    ``constant_memory`` mode keeps on disk), one string per row from per-column cell writers
+    chosen once: XlsxWriter's per-cell calls cost several times more, and a 100,000-response
+    workbook holds over seven million cells. The cells are those XlsxWriter would write (inline
+    strings, numbers, styled dates), and the sheet's dimensions are kept up to date for it."""
+
+    def __init__(self, workbook: Any, formats: dict[str, Any], name: str,
+                 header: list[str], kinds: list[str], widths: list[float]) -> None:
+        self.sheet = sheet = workbook.add_worksheet(name)
+        self.width = len(header)
+        for c, (title, width) in enumerate(zip(header, widths)):
+            sheet.set_column(c, c, width)
+            sheet.write_string(0, c, title, formats["header"])
+        sheet.freeze_panes(1, 0)
+        self.rows = 0
+        self.fast = _fast_rows_supported(sheet)
+        self.formats = formats
+        self.kinds = kinds
+        styles = {kind: f' s="{formats[kind]._get_xf_index()}"' if kind in formats else ""
+                  for kind in set(kinds) | {"guarded"}}
+        self.letters = [xl_col_to_name(c) for c in range(self.width)]
+        self.cell_styles = [styles[k] for k in kinds]
+        self.guarded_style = styles["guarded"]
+        # the XML of short text cells (codes, titles, yes/no), by column: bounded in size
+        self.cache: dict[tuple[int, str], str] = {}
+        if self.fast:
+            sheet._write_single_row(1)  # the header row goes to the row file first
+            self.write = sheet.fh.write
+
+    def add(self, values: list[Any]) -> None:
+        """One row of cell values: str, int, float, date, datetime or None (an empty cell); the
+        callers turn anything else into one of these first (``_plain_cell``)."""
+        self.rows += 1
+        if not self.fast:
+            self._add_through_api(values)
+            return
+        n = str(self.rows + 1)
+        parts = []
+        letters = self.letters
+        cache = self.cache
+        for c, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            kind = type(value)
+            if kind is str:
+                cached = cache.get((c, value))
+                if cached is not None:  # a code, a theme title: the same cell again
+                    parts.append(f'<c r="{letters[c]}{n}"{cached}')
+                    continue
+                key = value
+                if "\r" in value:
+                    value = _line_breaks(value)
+                if value[:1] in _MAY_NEED_GUARD and _GUARD.match(value):
+                    style = self.guarded_style
+                    if value[0] == "'":  # readers take one ' off such text: keep the resident's
+                        value = "'" + value
+                else:
+                    style = self.cell_styles[c]
+                preserve = ' xml:space="preserve"' if (value[0].isspace()
+                                                       or value[-1].isspace()) else ""
+                cell = f'{style} t="inlineStr"><is><t{preserve}>{_xml_text(value)}</t></is></c>'
+                if len(key) <= _CACHED_TEXT and len(cache) < _CACHE_CELLS:
+                    cache[(c, key)] = cell
+                parts.append(f'<c r="{letters[c]}{n}"{cell}')
+            elif kind is int or kind is float:
+                parts.append(f'<c r="{letters[c]}{n}"{self.cell_styles[c]}><v>{value!r}</v></c>')
+            else:  # a date or a time (anything else was made a str or a number by the caller)
+                parts.append(f'<c r="{letters[c]}{n}"{self.cell_styles[c]}>'
+                             f'<v>{_excel_serial(value)!r}</v></c>')
+        self.write(f'<row r="{n}">{"".join(parts)}</row>')
+
+    def _add_through_api(self, values: list[Any]) -> None:
+        sheet, r = self.sheet, self.rows
+        for c, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            fmt = self.formats.get(self.kinds[c])
+            if isinstance(value, str):
+                value = _line_breaks(value)
+                if needs_guard(value):
+                    fmt = self.formats["guarded"]
+                    if value[0] == "'":
+                        value = "'" + value
+                sheet.write_string(r, c, value, fmt)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(r, c, value, fmt)
+            else:
+                sheet.write_number(r, c, _excel_serial(value), fmt)
+
+    def close(self) -> None:
+        """Filter on the header row over every row written; dimensions for XlsxWriter."""
+        if self.fast and self.rows:
+            self.sheet._check_dimensions(self.rows, self.width - 1)
+        self.sheet.autofilter(0, 0, max(self.rows, 1), self.width - 1)
+
+
+def _line_breaks(text: str) -> str:
+    """Line breaks as a spreadsheet cell holds them (LF): a CR would be stored as _x000D_."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _fast_rows_supported(sheet: Any) -> bool:
+    return bool(getattr(sheet, "constant_memory", False)) and all(
+        hasattr(sheet, name) for name in ("_write_single_row", "_check_dimensions", "fh"))
+
+
+def _excel_serial(value: dt.date) -> float | int:
+    """A date or datetime as Excel's serial number (days since 1899-12-30; times in UTC)."""
+    if isinstance(value, dt.datetime):
+        delta = _utc_naive(value) - _EXCEL_EPOCH
+        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    return (value - _EXCEL_EPOCH.date()).days
+
+
+def _width(col: Column) -> float:
+    """A column width (in characters) that shows its header and typical values."""
+    if col.type in ("comment", "text") and col.column not in ("reference", "consultation"):
+        wide = col.type == "comment" or (col.question_type == "free_text")
+        return 60 if wide else max(len(col.column) + 2, 24)
+    longest = {"datetime": 19, "date": 10, "integer": 6, "rank": 4}.get(col.type)
+    if longest is None:
+        longest = max((len(code) for code in col.code_list), default=12)
+        if col.column == "reference":
+            longest = 14
+        elif col.column == "consultation":
+            longest = 28
+    return min(max(len(col.column), longest) + 2, 60)
+
+
+def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool = False, *,
                progress: Callable[[int], None] | None = None) -> int:
-    """Write the workbook (responses, support per theme, comments, data dictionary)."""
+    """Write the workbook (responses, support per theme, comments, data dictionary); return the
+    row count. Each sheet has a bold, frozen, filtered header row and column widths for its
+    content; numbers are numbers, dates and times are dates (UTC), shares are percentages, and
+    text that a spreadsheet could run as a formula is stored as text with Excel's own quote
+    prefix (no apostrophe in the cell). ``progress`` as for ``write_csv``."""
     cols = columns(consultation)
     workbook = xlsxwriter.Workbook(out, {
         "constant_memory": True,
@@ -383,83 +770,98 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
         "strings_to_urls": False,
         "strings_to_numbers": False,
     })
-    bold = workbook.add_format({"bold": True})
-    responses = workbook.add_worksheet("responses")
-    support_sheet = workbook.add_worksheet("support per theme")
-    comments = workbook.add_worksheet("comments")
-    dictionary = workbook.add_worksheet("data dictionary")
-
-    def put(sheet: Any, r: int, c: int, value: Any, fmt: Any = None) -> None:
-        cell = flat_cell(value)
-        if isinstance(cell, (int, float)):
-            sheet.write_number(r, c, cell, fmt)
-        elif cell != "":
-            sheet.write_string(r, c, cell, fmt)
-
-    for c, col in enumerate(cols):
-        put(responses, 0, c, col.column, bold)
-    comment_header = ["reference", "status", "theme", "theme_title", "hidden", "comment"]
-    for c, name in enumerate(comment_header):
-        put(comments, 0, c, name, bold)
-
-    support_cols = [col for col in cols if col.type == "support"]
-    comment_cols = [col for col in cols if col.type == "comment"]
-    tallies: dict[str, Counter[str]] = {col.column: Counter() for col in support_cols}
-    count = 0
-    comment_row = 1
-    for row in stream_responses(consultation):
-        values = record_values(consultation, cols, row, redacted)
-        count += 1
-        if progress is not None and not count % PROGRESS_EVERY:
-            progress(count)
-        for c, col in enumerate(cols):
-            put(responses, count, c, values[col.column])
-        if values["status"] == "valid":
-            for col in support_cols:
-                tallies[col.column][values[col.column] or "not_answered"] += 1
-        for col in comment_cols:
-            text = values[col.column]
-            if text:
-                hidden = "yes" if col.column in values["hidden_comments"] else "no"
-                cells = [values["reference"], values["status"], col.theme, col.theme_title,
-                         hidden, text]
-                for c, cell in enumerate(cells):
-                    put(comments, comment_row, c, cell)
-                comment_row += 1
-
+    formats = {
+        "header": workbook.add_format({"bold": True, "bottom": 1}),
+        "guarded": workbook.add_format({"quote_prefix": True}),
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        "percent": workbook.add_format({"num_format": "0.0%"}),
+    }
+    kinds = [c.type if c.type in ("date", "datetime") else "text" for c in cols]
+    responses = _Sheet(workbook, formats, "responses", [c.column for c in cols], kinds,
+                       [_width(c) for c in cols])
     codes = [code for code, _ in SUPPORT_CODES] + ["not_answered"]
-    header = ["theme", "theme_title"] + codes + ["valid_responses", "support_share_of_views"]
-    for c, name in enumerate(header):
-        put(support_sheet, 0, c, name, bold)
-    for r, col in enumerate(support_cols, start=1):
-        tally = tallies[col.column]
+    support_header = ["theme", "theme_title"] + codes + ["valid_responses",
+                                                         "support_share_of_views"]
+    support_sheet = _Sheet(workbook, formats, "support per theme", support_header,
+                           ["text"] * (len(support_header) - 1) + ["percent"],
+                           [24, 36] + [max(len(c), 8) + 2 for c in codes] + [17, 24])
+    comment_header = ["reference", "status", "theme", "theme_title", "hidden", "comment"]
+    comments = _Sheet(workbook, formats, "comments", comment_header, ["text"] * 6,
+                      [16, 11, 24, 36, 8, 90])
+    dictionary = _Sheet(workbook, formats, "data dictionary", DICTIONARY_FIELDS,
+                        ["text"] * len(DICTIONARY_FIELDS), [28, 20, 10, 24, 36, 50, 60, 70])
+
+    fixed = len(fixed_columns())
+    answer_keys = [c.column for c in cols[fixed:]]
+    redact_at = [i for i, c in enumerate(cols[fixed:]) if redacted and c.type in ("text", "comment")]
+    support_at = [(i, c.column) for i, c in enumerate(cols[fixed:]) if c.type == "support"]
+    comment_at = [(i, c.column, c.theme, c.theme_title) for i, c in enumerate(cols[fixed:])
+                  if c.type == "comment"]
+    tallies: dict[str, Counter[str]] = {column: Counter() for _, column in support_at}
+    slug = consultation.slug
+    days: dict[dt.date, dt.date] = {}
+    add_response, add_comment = responses.add, comments.add
+    count = 0
+    for reference, submitted, received, channel, status, reason, hidden, answers in (
+            stream_responses(consultation)):
+        get = answers.get
+        values = [get(k) for k in answer_keys]
+        for i in redact_at:
+            if type(values[i]) is str:
+                values[i] = redact(values[i])
+        for i, value in enumerate(values):
+            if value is not None and type(value) is not str and type(value) is not int:
+                values[i] = _plain_cell(value)
+        add_response([FORMAT_VERSION, slug, reference, _utc_naive(submitted),
+                      days.setdefault(received, received), channel, status, reason or "",
+                      ";".join(str(v) for v in hidden) if hidden else None] + values)
+        count += 1
+        if status == "valid":
+            for i, column in support_at:
+                value = values[i]
+                tallies[column][value if isinstance(value, str) and value else "not_answered"] += 1
+        for i, column, theme, theme_title in comment_at:
+            text = values[i]
+            if text:
+                add_comment([reference, status, theme, theme_title,
+                             "yes" if hidden and column in hidden else "no", text])
+        if count % PROGRESS_EVERY == 0:
+            _report_progress(progress, count)
+
+    for _, column in support_at:
+        col = next(c for c in cols if c.column == column)
+        tally = tallies[column]
         views = sum(tally[k] for k in ("strongly_support", "support", "neither", "oppose",
                                        "strongly_oppose"))
-        share = (tally["strongly_support"] + tally["support"]) / views if views else ""
-        cells: list[Any] = [col.theme, col.theme_title] + [tally[k] for k in codes]
-        cells += [sum(tally.values()), share]
-        for c, cell in enumerate(cells):
-            put(support_sheet, r, c, cell)
-    note_row = len(support_cols) + 2
-    put(support_sheet, note_row, 0,
-        "Counting rule: only responses whose status is valid are counted. The support share's "
-        "base is the people who gave a view (don't know and not answered are left out).")
-
-    for c, name in enumerate(DICTIONARY_FIELDS):
-        put(dictionary, 0, c, name, bold)
-    for r, col in enumerate(cols, start=1):
-        for c, value in enumerate(col.dictionary_row().values()):
-            put(dictionary, r, c, value)
+        share = (tally["strongly_support"] + tally["support"]) / views if views else None
+        support_sheet.add([col.theme, col.theme_title] + [tally[k] for k in codes]
+                          + [sum(tally.values()), share])
+    support_sheet.close()
+    note = support_sheet.sheet
+    note_row = len(support_at) + 2
+    note.write_string(note_row, 0,
+                      "Counting rule: only responses whose status is valid are counted. The "
+                      "support share's base is the people who gave a view (don't know and not "
+                      "answered are left out); it is empty when nobody gave one.")
+    for col in cols:
+        dictionary.add([_plain_cell(v) for v in col.dictionary_row().values()])
+    for sheet in (responses, comments, dictionary):
+        sheet.close()
     workbook.close()
+    _report_progress(progress, count)
     return count
 
 
-def write_export(consultation: Consultation, fmt: str, out: Any, redacted: bool = False,
+def write_export(consultation: Consultation, fmt: str, out: Any, redacted: bool = False, *,
                  progress: Callable[[int], None] | None = None) -> int:
+    """Write one export in ``fmt`` (csv, json or xlsx) to ``out``; return the row count.
+    ``progress``, when given, is called with the rows written so far every ``PROGRESS_EVERY``
+    rows and once at the end."""
     if fmt == "csv":
-        return write_csv(consultation, out, redacted, progress)
+        return write_csv(consultation, out, redacted, progress=progress)
     if fmt == "json":
-        return write_json(consultation, out, redacted, progress)
+        return write_json(consultation, out, redacted, progress=progress)
     if fmt == "xlsx":
-        return write_xlsx(consultation, out, redacted, progress)
+        return write_xlsx(consultation, out, redacted, progress=progress)
     raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")

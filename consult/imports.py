@@ -33,7 +33,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from . import audit
-from .exports import FORMAT_VERSION, FORMULA_STARTS, Column, columns
+from .exports import FORMAT_VERSION, Column, columns, unguard_splits, unneutralise_start
 from .extensions import db
 from .models import (CHANNELS, RESPONSE_STATUSES, Consultation, ImportBatch, ModerationEvent,
                      Response, StaffUser)
@@ -198,7 +198,7 @@ def _csv_rows(text: str, separator: str, table: Table) -> Iterator[tuple[int, li
                 return
             yield number, []
             continue
-        yield number, row
+        yield number, [unguard_splits(cell) for cell in row]  # the export's ' after ';' taken off
 
 
 def _xlsx_rows(filename: str, content: bytes, table: Table) -> Iterator[tuple[int, list[Any]]]:
@@ -281,9 +281,7 @@ def _text(value: Any) -> str:
     # Line breaks as \n, control characters (NUL included: PostgreSQL refuses it) removed.
     text = clean_text(value)
     # Exports neutralise formula-like cells with a leading '; take it off again.
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        text = text[1:]
-    return text
+    return unneutralise_start(text)
 
 
 def _value(col: Column, raw: str, n_themes: int) -> tuple[Any, str | None]:

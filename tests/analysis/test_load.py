@@ -45,7 +45,7 @@ def test_frames_are_tidy(demo):
 
 def test_formula_guard_is_stripped_from_csv_cells(demo):
     raw = (DEMO / "demo.csv").read_text(encoding="utf-8")
-    assert ",'- " in raw  # the exporter guarded comments starting with a dash
+    assert ",\"'- " in raw  # the exporter guarded comments starting with a dash (cells quoted)
     data = load(DEMO / "demo.csv")
     dashed = data.comments[data.comments["text"].str.startswith("- ")]
     assert len(dashed) > 0

@@ -9,7 +9,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from consult.exports import columns, neutralise, redact, write_csv, write_json, write_xlsx
+from consult.exports import (
+    columns, neutralise, redact, unneutralise, write_csv, write_json, write_xlsx,
+)
 from consult.extensions import db
 from consult.models import AuditEvent
 
@@ -26,10 +28,12 @@ EXPECTED_COLUMNS = [
 DANGEROUS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR", "\0NUL"]
 
 
-def read_csv(consultation) -> list[dict[str, str]]:
+def read_csv(consultation, redacted: bool = False) -> list[dict[str, str]]:
+    """The CSV as a reader gets it: decoded as UTF-8 with its byte order mark."""
     out = io.StringIO(newline="")
-    write_csv(consultation, out)
-    return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    write_csv(consultation, out, redacted)
+    text = out.getvalue().encode("utf-8").decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def test_columns_follow_the_definition_order(consultation):
@@ -71,8 +75,14 @@ def test_csv_cells_that_start_like_a_formula_are_prefixed(consultation, text):
 
 def test_neutralise_leaves_ordinary_text_alone():
     assert neutralise("A comment") == "A comment"
-    assert neutralise("'=already") == "'=already"
+    assert neutralise("'quoted' words") == "'quoted' words"
     assert [neutralise(t)[0] for t in DANGEROUS] == ["'"] * len(DANGEROUS)
+
+
+def test_text_that_already_starts_with_an_apostrophe_and_a_formula_is_guarded_again():
+    # a reader takes one ' off a guarded cell, so the resident's own "'=x" must gain one
+    assert neutralise("'=already") == "''=already"
+    assert unneutralise(neutralise("'=already")) == "'=already"
 
 
 def test_json_document_has_format_version_lists_and_integers(consultation):
@@ -111,7 +121,10 @@ def test_xlsx_has_the_four_sheets_and_no_formula(consultation, tmp_path):
     header = list(responses[0])
     assert header == EXPECTED_COLUMNS
     first = dict(zip(header, responses[1]))
-    assert first["comment__roads"] == "'=1+1"
+    # the text as written, stored as text with Excel's quote prefix: no apostrophe in the cell
+    assert first["comment__roads"] == "=1+1"
+    cell = workbook["responses"].cell(2, header.index("comment__roads") + 1)
+    assert cell.data_type == "s" and cell.quotePrefix
     assert first["years_lived"] == 3 and first["format_version"] == 1
     support = {row[0]: row for row in workbook["support per theme"].iter_rows(values_only=True)}
     roads = dict(zip(support["theme"], support["roads"]))
@@ -136,9 +149,7 @@ def test_redaction_replaces_emails_phones_and_postcodes():
 def test_redacted_export_redacts_free_text_only(consultation):
     add_response(consultation, {"comment__roads": "call 07700 900123", "district": "cambridge",
                                 "postcode_district": "CB1"})
-    out = io.StringIO()
-    write_csv(consultation, out, redacted=True)
-    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    [row] = read_csv(consultation, redacted=True)
     assert row["comment__roads"] == "call [phone removed]"
     assert row["postcode_district"] == "CB1"
 
@@ -150,7 +161,7 @@ def test_cli_export_writes_csv_dictionary_and_audit(app, consultation, cli_runne
                                      "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Exported 1 response to" in result.output
-    with (tmp_path / "responses.dictionary.csv").open(newline="") as handle:
+    with (tmp_path / "responses.dictionary.csv").open(newline="", encoding="utf-8-sig") as handle:
         dictionary = list(csv.DictReader(handle))
     assert [d["column"] for d in dictionary] == EXPECTED_COLUMNS
     assert set(dictionary[0]) == {"column", "question", "type", "theme", "theme_title", "label",
