@@ -262,6 +262,25 @@ def job_progress(database_url: str, tag: str) -> tuple[int, int]:
     return int(rows), int(done)
 
 
+def end_jobs(database_url: str, tag: str) -> None:
+    """The round's unfinished exports are called off, so the next round's worker starts afresh."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        conn.execute("UPDATE job SET status = 'failed', active_key = NULL, error = 'benchmark"
+                     " round over' WHERE status IN ('queued', 'running') AND params_key LIKE %s",
+                     (f"export:bench:{tag}:%",))
+        conn.commit()
+
+
+def job_running(database_url: str, tag: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        return conn.execute("SELECT count(*) FROM job WHERE status = 'running' AND params_key"
+                            " LIKE %s", (f"export:bench:{tag}:%",)).fetchone()[0] > 0
+
+
 class JobWorker:
     """``flask jobs worker`` beside gunicorn, at the CPU priority the systemd unit gives it."""
 
@@ -297,11 +316,11 @@ def beside_job(server: "Server", env: dict[str, str], args: argparse.Namespace) 
             if with_job:
                 queue_exports(database_url, cid, 6, tag)
                 worker = JobWorker(job_env, args.job_nice, args.out / f"worker-{tag}.log")
-                deadline = time.monotonic() + 60
-                while job_progress(database_url, tag)[0] == 0:  # the export is under way
+                deadline = time.monotonic() + 300
+                while not job_running(database_url, tag):  # the export is under way
                     if time.monotonic() > deadline or worker.proc.poll() is not None:
                         worker.stop()
-                        sys.exit(f"the job worker wrote nothing; see {worker.log.name}")
+                        sys.exit(f"the job worker started no job; see {worker.log.name}")
                     time.sleep(0.2)
                 before = job_progress(database_url, tag)[0]
             try:
@@ -311,6 +330,7 @@ def beside_job(server: "Server", env: dict[str, str], args: argparse.Namespace) 
                 if worker is not None:
                     rows, done = job_progress(database_url, tag)
                     worker.stop()
+                    end_jobs(database_url, tag)
             entry = {"label": label, "result": result}
             if with_job:
                 entry["job_rows"] = rows - before
