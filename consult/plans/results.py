@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .. import audit
 from ..extensions import db
@@ -328,16 +332,45 @@ def withdraw(page: ResultsPage, consultation: Consultation) -> None:
     db.session.commit()
 
 
+_NOTICES = "consult.results_notices"
+
+
 def notice(slug: str) -> dict[str, Any] | None:
-    """What the consultation's start and confirmation pages say about the results."""
+    """What the consultation's start and confirmation pages say about the results.
+
+    Kept per process for ``CONSULTATION_CACHE_SECONDS``, like the consultation itself, so the
+    residents' busiest pages make no extra query; a change to a results page committed in this
+    process forgets what was kept at once."""
+    ttl = current_app.config.get("CONSULTATION_CACHE_SECONDS", 0)
+    kept = current_app.extensions.setdefault(_NOTICES, {})
+    now = time.monotonic()
+    hit = kept.get(slug)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
     page = db.session.execute(sa.select(ResultsPage).where(
         ResultsPage.consultation_slug == slug)).scalar_one_or_none()
-    if page is None:
-        return None
-    if page.status == "published":
-        return {"published": True, "published_at": page.published_at}
-    if page.results_expected:
-        return {"published": False, "expected": page.results_expected}
-    return None
+    found: dict[str, Any] | None = None
+    if page is not None and page.status == "published":
+        found = {"published": True, "published_at": page.published_at}
+    elif page is not None and page.results_expected:
+        found = {"published": False, "expected": page.results_expected}
+    if ttl > 0:
+        kept[slug] = (now, found)
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _note_results_changes(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(obj, ResultsPage) for obj in (session.new | session.dirty | session.deleted)):
+        session.info["results_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_notices(session: Session) -> None:
+    if session.info.pop("results_changed", False):
+        try:
+            current_app.extensions.pop(_NOTICES, None)
+        except RuntimeError:  # outside an app
+            pass
 
 

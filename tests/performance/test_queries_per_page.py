@@ -19,11 +19,13 @@ DEMO = "/c/police-and-crime-plan-2021-demo"
 # Most queries any one request of the journey may make, as served in production: the
 # consultation is read once (on the start page here) and then kept for a few seconds
 # (consult/published.py); a question page reads the draft, and saving it adds one write.
-BUDGET = {"GET page": 1, "POST page": 2, "GET check": 1, "POST check": 3, "GET start": 1,
+BUDGET = {"GET page": 1, "POST page": 2, "GET check": 1, "POST check": 3, "GET start": 2,
           "GET confirmation": 0}
 # Reading the consultation when it is not kept: one query, its themes joined.
-COLD_BUDGET = {"GET page": 2, "POST page": 3, "GET check": 2, "POST check": 4, "GET start": 1,
-               "GET confirmation": 1}
+# The start and confirmation pages also read whether the results are published (kept like the
+# consultation when it is kept).
+COLD_BUDGET = {"GET page": 2, "POST page": 3, "GET check": 2, "POST check": 4, "GET start": 2,
+               "GET confirmation": 2}
 
 
 def _kind(method: str, path: str) -> str:
