@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from ..definitions import SLUG_RE, _key, _Problems, _text, _unknown
+from ..definitions import SLUG_RE, _key, _Problems, _text, _unknown, parse_yaml
 from ..extensions import db
 from ..models import Consultation
 from .models import Deliverable, Measure, MeasureValue, Plan, PlanTheme, ProgressUpdate, ReportingPeriod
@@ -287,7 +287,7 @@ def read_bytes(data: bytes, name: str) -> tuple[dict[str, Any], str]:
         raise PlanError(name, [f"the file is {len(data):,} bytes; a plan file may be at most "
                                f"{MAX_FILE_BYTES:,}"])
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = parse_yaml(data.decode("utf-8"))  # no anchors or aliases, capped in size
     except UnicodeDecodeError as error:
         raise PlanError(name, ["the file is not UTF-8 text"]) from error
     except yaml.YAMLError as error:

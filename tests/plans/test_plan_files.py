@@ -259,3 +259,16 @@ def test_a_reload_that_drops_a_deliverable_without_progress_removes_it(app, cons
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deliverable)) == 4
     assert [t.key for t in db.session.scalars(sa.select(PlanTheme).order_by(PlanTheme.position))] == \
         ["streets", "roads", "extra"]
+
+
+def test_a_plan_file_with_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+              f"*a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)]
+    lines.append("slug: *a8")
+    path = tmp_path / "plan.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PlanError) as caught:
+        read_file(path)
+    problem = caught.value.problems[0]
+    assert "line 1" in problem and "aliases" in problem and len(problem) < 300
