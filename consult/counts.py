@@ -100,7 +100,9 @@ POSTGRESQL_DDL = [
 CREATE OR REPLACE FUNCTION consult_support_answers(answers json) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
   SELECT coalesce(string_agg(key || '=' || value, ';'), '')
-  FROM json_each_text(CASE WHEN json_typeof(answers) = 'object' THEN answers
+  FROM json_each_text(CASE WHEN json_typeof(answers) = 'object'
+                           -- text cannot hold NUL; a support answer is a code and never has one
+                           THEN replace(answers::text, '\u0000', '')::json
                            ELSE '{}'::json END)
   WHERE key LIKE 'support\_\_%' AND value IS NOT NULL AND value <> ''
 $$""",

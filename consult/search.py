@@ -51,7 +51,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(value{collate}) $$""",
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT consult_fold(reference || chr(10) || coalesce(
     (SELECT string_agg(value, chr(10)) FROM json_each_text(
-       CASE WHEN json_typeof(answers) = 'object' THEN answers ELSE '{}'::json END)), ''))
+       -- text cannot hold NUL: an answer's \\u0000 is left out of what search reads
+       CASE WHEN json_typeof(answers) = 'object'
+            THEN replace(answers::text, '\\u0000', '')::json ELSE '{}'::json END)), ''))
 $$""",
     ]
 

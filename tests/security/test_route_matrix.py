@@ -76,6 +76,10 @@ def test_each_role_opens_every_page_it_is_allowed(app, client, consultation, sta
         permission = app.view_functions[rule.endpoint].required_permission
         if method != "GET" or (permission != "signed_in" and role not in PERMISSIONS[permission]):
             continue
+        if rule.endpoint.startswith("staff.job_"):
+            # A job's pages need the permission of the job's kind as well (an export, a report),
+            # and a job to exist: tests/staff/test_jobs.py opens them for each role.
+            continue
         url = url_for_rule(rule, response, staff)
         answer = client.get(url)
         assert answer.status_code in (200, 302), f"{role}: GET {url} gave {answer.status_code}"
