@@ -280,7 +280,9 @@ class Journey:
             if button:
                 data[button[0]] = button[1]
             self.sent.update({k: v for k, v in data.items() if k != "csrf_token"})
-            page = self.request("POST", form.action, data)
+            # Random answers can contradict each other (a definition's checks): like a resident,
+            # answer the page again when it says what to change.
+            page = self.request("POST", form.action, data, allow_corrections=True)
         raise Broken(f"more than {MAX_STEPS} pages without reaching check your answers")
 
     def submit(self, page: Page, form: Form) -> Page:
@@ -332,8 +334,11 @@ class Browser(Journey):
             time.sleep(0.1 + random.random() * 0.3)
         return page
 
-    def request(self, method: str, url: str, data=None, name: str | None = None) -> Page:
+    def request(self, method: str, url: str, data=None, name: str | None = None,
+                allow_corrections: bool = False) -> Page:
         page = self.fetch_patiently(method, url, data)
+        if page.status == 200 and allow_corrections and ERROR_SUMMARY_RE.search(page.text):
+            return page
         if page.status != 200 or ERROR_SUMMARY_RE.search(page.text):
             raise Broken(f"{method} {url} answered {page.status}")
         return page
