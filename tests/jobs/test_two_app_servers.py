@@ -93,7 +93,7 @@ def test_an_export_asked_for_on_one_server_is_downloaded_from_the_other(
 
     env = environment(DATABASE_URL=scratch_database.replace("+psycopg", ""),
                       REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=queue_name,
-                      CONSULT_ENV="production", SESSION_COOKIE_SECURE="0",
+                      CONSULT_ENV="production", SESSION_COOKIE_SECURE="0", PUBLIC_URL="http://127.0.0.1",
                       WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
     ports = [free_port(), free_port()]
     servers = [Process(f"web-{port}", [os.path.join(os.path.dirname(os.sys.executable),
