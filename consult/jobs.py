@@ -45,7 +45,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 
 from . import audit
-from .config import INSTANCE_DIR
+from .config import INSTANCE_DIR, ConfigurationError
 from .extensions import db
 from .models import Consultation, Job, JobFileChunk, Response, StaffUser, utcnow
 
@@ -85,9 +85,19 @@ class JobCancelled(Exception):
 
 # -- the queue ---------------------------------------------------------------------------------
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
 def _make_queue() -> Huey:
     name = os.environ.get("JOBS_QUEUE_NAME", "consult-jobs")
-    url = os.environ.get("JOBS_REDIS_URL") or os.environ.get("REDIS_URL")
+    setting_name = "JOBS_REDIS_URL" if os.environ.get("JOBS_REDIS_URL") else "REDIS_URL"
+    url = os.environ.get(setting_name)
+    if url and not url.startswith(REDIS_SCHEMES):
+        raise ConfigurationError(
+            f"{setting_name} is {url.split(':', 1)[0]}:..., which is not a Redis address. Set "
+            f"REDIS_URL (or JOBS_REDIS_URL) to the Redis every app server and job worker shares, "
+            "e.g. redis://127.0.0.1:6379/0, or leave both unset to keep the job queue in an "
+            "SQLite file (one machine only).")
     if url:
         queue: Huey = RedisHuey(name, url=url, results=False)
     else:
