@@ -97,7 +97,8 @@ def prepare(admin_url: str, name: str) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     env = dict(os.environ, DATABASE_URL=url, CONSULT_ENV="production",
-               SECRET_KEY="export-benchmark", SESSION_COOKIE_SECURE="0")
+               SECRET_KEY="export-benchmark", SESSION_COOKIE_SECURE="0",
+               PUBLIC_URL="http://127.0.0.1")
     for args in (["db", "upgrade"], ["consultations", "load"]):
         result = subprocess.run([sys.executable, "-m", "flask", "--app", "consult", *args],
                                 cwd=ROOT, env=env, capture_output=True, text=True)

@@ -105,6 +105,8 @@ class Server:
             GUNICORN_WORKER_CLASS=args.worker_class,
             WEB_CONCURRENCY=str(args.workers),
             GUNICORN_THREADS=str(args.threads),
+            # The links the app sends (save and come back) lead to this server.
+            PUBLIC_URL=f"http://127.0.0.1:{self.port}",
         )
         self.log = open(log, "w")
         self.proc = subprocess.Popen(

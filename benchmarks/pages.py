@@ -206,7 +206,9 @@ class Journey:
     """One resident's walk through the survey. Subclasses give ``request`` and ``clear_cookies``.
 
     ``request`` returns a ``Page`` after following redirects; it raises ``Broken`` for answers the
-    journey cannot go on from (the caller decides what counts as a failure).
+    journey cannot go on from (the caller decides what counts as a failure). With
+    ``allow_corrections`` a page that asks for an answer to be changed (a definition's checks) is
+    returned, so the journey answers it again.
     """
 
     save_probability = 0.125
@@ -217,7 +219,8 @@ class Journey:
         self.resumes = 0
         self.sent: dict[str, str | list[str]] = {}
 
-    def request(self, method: str, url: str, data=None, name: str | None = None) -> Page:
+    def request(self, method: str, url: str, data=None, name: str | None = None,
+                allow_corrections: bool = False) -> Page:
         raise NotImplementedError
 
     def clear_cookies(self) -> None:
@@ -272,7 +275,11 @@ class Journey:
                 button = pick_button(form, want_save=True)
                 if button:
                     data[button[0]] = button[1]
-                saved = self.request("POST", form.action, data, name="save and come back later")
+                saved = self.request("POST", form.action, data, name="save and come back later",
+                                     allow_corrections=True)
+                if ERROR_SUMMARY_RE.search(saved.text):
+                    page = saved  # the answers contradict each other: answer the page again
+                    continue
                 self.saves += 1
                 page = self.resume(saved)
                 continue

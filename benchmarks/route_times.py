@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from consult.extensions import db
 
     app = create_app("production")
+    public_url = env["PUBLIC_URL"]
     times: dict[str, list[float]] = defaultdict(list)
     queries: Counter[str] = Counter()
     inner = app.wsgi_app
@@ -75,15 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         def clear_cookies(self) -> None:
             client._cookies.clear()
 
-        def request(self, method: str, url: str, data=None, name: str | None = None) -> Page:
+        def request(self, method: str, url: str, data=None, name: str | None = None,
+                    allow_corrections: bool = False) -> Page:
             parts = urlsplit(url)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
+            # The host residents use: production refuses any other (PUBLIC_URL, app_env).
             answer = client.open(path, method=method, data=data, follow_redirects=True,
-                                 headers={"X-Forwarded-For": "10.0.0.1"})
+                                 base_url=public_url, headers={"X-Forwarded-For": "10.0.0.1"})
             text = answer.get_data(as_text=True)
-            if answer.status_code != 200 or ERROR_SUMMARY_RE.search(text):
+            refused = ERROR_SUMMARY_RE.search(text)
+            if answer.status_code == 200 and refused and allow_corrections:
+                return Page(answer.status_code, text, public_url + answer.request.path)
+            if answer.status_code != 200 or refused:
                 raise Broken(f"{method} {url} answered {answer.status_code}")
-            return Page(answer.status_code, text, "http://localhost" + answer.request.path)
+            return Page(answer.status_code, text, public_url + answer.request.path)
 
     def journey() -> None:
         walk = TestClientJourney(f"/c/{DEMO}")

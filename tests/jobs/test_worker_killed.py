@@ -17,7 +17,7 @@ from .conftest import FLASK, Process, add_many_responses, environment, job_row, 
 
 pytestmark = pytest.mark.slow
 
-ROWS = 2500
+ROWS = 12000  # enough that the export outlasts two heartbeats on a fast host
 
 
 def test_a_worker_killed_mid_export_leaves_the_job_to_the_next_worker(tmp_path):

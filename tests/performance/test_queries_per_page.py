@@ -67,6 +67,8 @@ def test_each_page_makes_a_fixed_small_number_of_queries(app, client, loaded, re
             if "respondent_type" in data:
                 data["respondent_type"] = respondent
             sent = request("POST", path, data)
+            if sent.status_code == 200 and "govuk-error-summary" in sent.get_data(as_text=True):
+                continue  # random answers that contradict each other: answer the page again
             assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
             path = sent.headers["Location"]
             if path.endswith("/confirmation"):
