@@ -170,3 +170,31 @@ def test_detail_by_reference_shows_answers_inert(consultation, signed_in):
     assert client.get(f"/staff/responses/{response.reference.lower()}").status_code == 200
     assert client.get("/staff/responses/TST-NOPE-NOPE").status_code == 404
     assert client.get(f"/staff/responses/{response.id}").status_code == 404
+
+
+def test_a_search_whose_matches_fit_on_one_page_counts_them_without_a_second_query(
+        consultation, signed_in, app):
+    import sqlalchemy as sa
+
+    from consult.extensions import db
+
+    found = [add_response(consultation, {"comment__roads": f"pothole number {i}"}) for i in range(3)]
+    add_response(consultation, {"comment__roads": "nothing to say"})
+    client = signed_in("analyst")
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get(LIST + "?q=POTHOLE").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    counted = BeautifulSoup(page, "html.parser").find(id="result-count").get_text()
+    assert counted.startswith("3 responses match"), counted
+    assert sorted(_references(page)) == sorted(r.reference for r in found)
+    assert not [s for s in statements if "count(" in s.lower() and "response" in s.lower()
+                and "consult_fold" in s.lower()], statements
