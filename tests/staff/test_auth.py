@@ -156,3 +156,17 @@ def test_throttle_counts_are_kept_in_redis_when_configured(database_url):
         for pattern in (f"*{prefix}*",):
             for key in server.scan_iter(pattern):
                 server.delete(key)
+
+
+def test_with_rate_limits_switched_off_staff_still_sign_in_and_nothing_is_throttled(tmp_path):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.db'}",
+                                 "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        create_user("admin@example.org", "Admin", "admin", PASSWORD)
+        client = app.test_client()
+        for _ in range(8):
+            assert login(client, "admin@example.org", "wrong password!!").status_code == 200
+        assert login(client, "admin@example.org", PASSWORD).status_code == 302
+        db.session.remove()
+        db.drop_all()
