@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from sqlalchemy import select
 
+from . import schema
 from .extensions import db
 from .models import Consultation, Question, Response, Theme
 from .quoting import quoted
@@ -354,16 +355,37 @@ def _checks(raw: Any, problems: _Problems, questions: dict[str, dict]) -> list[d
     return checks
 
 
+_PLACE_PARTS = re.compile(r"[.\[]")
+
+
+def _merged(structure: list[str], checks: list[str]) -> list[str]:
+    """The schema's problems, then the code's, without one at (or inside) a place the schema
+    already found wrong, and without repeats."""
+    wrong = {p.split(": ", 1)[0] for p in structure}
+
+    def reported(problem: str) -> bool:
+        where = problem.split(": ", 1)[0]
+        cuts = [m.start() for m in _PLACE_PARTS.finditer(where)] + [len(where)]
+        return any(where[:cut] in wrong for cut in cuts)
+
+    found = list(dict.fromkeys(structure))
+    found += [p for p in dict.fromkeys(checks) if not reported(p)]
+    return found
+
+
 def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
     """Check a parsed definition and return its normalised form, or raise DefinitionError.
 
     The normalised form expands each ``for_each_theme`` page into one page per theme, gives every
     question the export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
     """
-    problems = _Problems()
     if not isinstance(raw, dict):
         raise DefinitionError(path, ["the file should hold a consultation (a mapping of settings "
                                      "such as slug, title, themes and pages)"])
+    # The structure first (consult/schemas/consultation.schema.json), then what reaches across
+    # the file; a place the schema found wrong is not reported again by the checks below.
+    structure = schema.problems(raw, "consultation")
+    problems = _Problems()
     _unknown(raw, TOP_KEYS, "", problems)
     for name in REQUIRED_TOP_KEYS:
         if name not in raw:
@@ -505,8 +527,9 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
     summary = _text(raw.get("summary"), "summary", problems) if "summary" in raw else ""
     texts = {name: _text(raw.get(name), name, problems, required=False)
              for name in ("organisation", "time_to_complete", "privacy_notice", "contact")}
-    if problems.items:
-        raise DefinitionError(path, problems.items)
+    found = _merged(structure, problems.items)
+    if found:
+        raise DefinitionError(path, found)
     return {
         "slug": slug,
         "title": title,
