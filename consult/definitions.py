@@ -12,6 +12,7 @@ and what is wrong, all at once, so that a definition can be fixed in one pass.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
@@ -677,7 +678,9 @@ class _Includer:
                 continue
             block_pages = self.read(name, place)
             if block_pages is not None:
-                out.extend(self.pages(block_pages, str(self.folder / f"{name}.yaml"), chain + [name]))
+                # a copy each time: a block included twice is two pages, not one page seen twice
+                out.extend(self.pages(copy.deepcopy(block_pages), str(self.folder / f"{name}.yaml"),
+                                      chain + [name]))
         return out
 
     def read(self, name: str, place: str) -> list | None:
