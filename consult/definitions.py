@@ -726,7 +726,9 @@ def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = Non
     includer = _Includer(Path(folder) if folder is not None else blocks_folder())
     pages = includer.pages(raw["pages"], None, [])
     if includer.problems:
-        raise DefinitionError(path, includer.problems)
+        # with the definition's own structural problems (placed in the file as written); what
+        # reaches across pages waits until every block can be read
+        raise DefinitionError(path, _merged(includer.problems, schema.problems(raw, "consultation")))
     expanded = {**raw, "pages": [page for page, _ in pages]}
     return Expanded(expanded, [origin for _, origin in pages], includer.blocks)
 

@@ -241,3 +241,17 @@ def test_a_problem_in_an_included_page_is_placed_in_the_block_file(tmp_path, blo
 def test_validate_includes_blocks_too(blocks):
     raw = parse_yaml(HEAD + "  - include: colour\n")
     assert [p["key"] for p in validate(raw, "plan.yaml", blocks=blocks)["pages"]] == ["about_you", "colour"]
+
+
+def test_a_bad_include_is_reported_with_the_definitions_own_structural_problems(tmp_path, blocks):
+    path = definition(tmp_path, """\
+      - include: colours
+      - key: later
+        questions:
+          - {key: later, type: free_text, label: Anything else}
+    """)
+    path.write_text(path.read_text().replace("reference_prefix: SP", "reference_prefix: sp"))
+    found = problems(path, blocks)
+    assert found[0].startswith("pages[1].include: block 'colours' (")
+    assert set(found[1:]) == {"pages[2].title: is missing",
+                              "reference_prefix: 'sp' should be 1 to 6 capital letters or digits, e.g. PCP"}
