@@ -609,11 +609,11 @@ def _read_yaml(path: Path) -> tuple[Any, bytes, list[str]]:
 # ---------------------------------------------------------------------------------------------
 
 BLOCK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
-BLOCK_KEYS = {"description", "pages"}
+BLOCK_KEYS = {"description", "pages", "checks"}
 # A block may include blocks; a definition includes at most this many in all (a block that
 # includes another twice, which includes another twice ... would otherwise double at each level).
 MAX_INCLUDES = 50
-_PAGE_PLACE = re.compile(r"^pages\[(\d+)\]")
+_LISTED_PLACE = re.compile(r"^(pages|checks)\[(\d+)\]")
 
 
 def blocks_folder() -> Path:
@@ -628,13 +628,16 @@ def blocks_folder() -> Path:
     return INSTANCE_DIR / "blocks"
 
 
+Origin = tuple[str | None, int]  # (None: the definition, else a block's file; index there)
+
+
 @dataclass
 class Expanded:
-    """A definition with its blocks included: ``raw`` as validate reads it; ``origins[i]`` is
-    where page ``i`` of ``raw["pages"]`` was written (None: the definition, else the block file)
-    and its index there; ``blocks`` maps each block included to its file's bytes."""
+    """A definition with its blocks included: ``raw`` as validate reads it; ``origins["pages"][i]``
+    is where page ``i`` of ``raw["pages"]`` was written, ``origins["checks"][i]`` where check
+    ``i``; ``blocks`` maps each block included to its file's bytes."""
     raw: Any
-    origins: list[tuple[str | None, int]]
+    origins: dict[str, list[Origin]]
     blocks: dict[str, bytes]
 
 
@@ -643,7 +646,8 @@ class _Includer:
         self.folder = folder
         self.problems: list[str] = []
         self.blocks: dict[str, bytes] = {}
-        self.pages_of: dict[str, list | None] = {}
+        self.block_of: dict[str, dict | None] = {}
+        self.checks: list[tuple[Any, Origin]] = []
         self.count = 0
 
     def pages(self, raw_pages: list, source: str | None,
@@ -676,17 +680,21 @@ class _Includer:
                     self.problems.append(f"{place}.include: a definition may include at most "
                                          f"{MAX_INCLUDES} blocks, counting those blocks include")
                 continue
-            block_pages = self.read(name, place)
-            if block_pages is not None:
+            block = self.read(name, place)
+            if block is not None:
                 # a copy each time: a block included twice is two pages, not one page seen twice
-                out.extend(self.pages(copy.deepcopy(block_pages), str(self.folder / f"{name}.yaml"),
-                                      chain + [name]))
+                block = copy.deepcopy(block)
+                source_of_block = str(self.folder / f"{name}.yaml")
+                out.extend(self.pages(block["pages"], source_of_block, chain + [name]))
+                self.checks += [(check, (source_of_block, j))
+                                for j, check in enumerate(block.get("checks") or [])]
         return out
 
-    def read(self, name: str, place: str) -> list | None:
-        if name in self.pages_of:
-            return self.pages_of[name]
-        self.pages_of[name] = None
+    def read(self, name: str, place: str) -> dict | None:
+        """The block ``name`` (its pages and checks), or None with its problems noted."""
+        if name in self.block_of:
+            return self.block_of[name]
+        self.block_of[name] = None
         path = self.folder / f"{name}.yaml"
         where = f"{place}.include: block {quoted(name)} ({path})"
         if not path.is_file():
@@ -701,28 +709,29 @@ class _Includer:
         self.blocks[name] = data
         if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list) or not raw["pages"]:
             self.problems.append(f"{where}: a block should hold pages: a list of one or more pages "
-                                 "(and may have a description)")
+                                 "(and may have a description and checks)")
             return None
         for key in sorted(set(raw) - BLOCK_KEYS, key=str):
             shown = key if isinstance(key, str) and len(key) <= 60 else quoted(key)
             self.problems.append(f"{path} {shown}: is not a known setting of a block; the settings "
-                                 "allowed are description, pages")
+                                 f"allowed are {', '.join(sorted(BLOCK_KEYS))}")
         if raw.get("description") is not None and not isinstance(raw["description"], str):
             self.problems.append(f"{path} description: should be text, not {quoted(raw['description'])}")
-        self.pages_of[name] = raw["pages"]
-        return raw["pages"]
+        if raw.get("checks") is not None and not isinstance(raw["checks"], list):
+            self.problems.append(f"{path} checks: should be a list of checks, each with if, then "
+                                 "and message")
+            return None
+        self.block_of[name] = raw
+        return raw
 
 
 def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = None) -> Expanded:
     """``raw`` with every ``- include: NAME`` in its pages replaced by the pages of the block
     ``FOLDER/NAME.yaml`` (default :func:`blocks_folder`), blocks included by blocks too; raises
     DefinitionError naming the block file and the place of each problem."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list):
-        pages = raw.get("pages") if isinstance(raw, dict) else None
-        count = len(pages) if isinstance(pages, list) else 0
-        return Expanded(raw, [(None, i) for i in range(count)], {})
-    if not any(isinstance(p, dict) and "include" in p for p in raw["pages"]):
-        return Expanded(raw, [(None, i) for i in range(len(raw["pages"]))], {})
+    if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list) \
+            or not any(isinstance(p, dict) and "include" in p for p in raw["pages"]):
+        return Expanded(raw, {}, {})
     includer = _Includer(Path(folder) if folder is not None else blocks_folder())
     pages = includer.pages(raw["pages"], None, [])
     if includer.problems:
@@ -730,7 +739,14 @@ def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = Non
         # reaches across pages waits until every block can be read
         raise DefinitionError(path, _merged(includer.problems, schema.problems(raw, "consultation")))
     expanded = {**raw, "pages": [page for page, _ in pages]}
-    return Expanded(expanded, [origin for _, origin in pages], includer.blocks)
+    origins = {"pages": [origin for _, origin in pages]}
+    own_checks = raw.get("checks")
+    if includer.checks and (own_checks is None or isinstance(own_checks, list)):
+        # the blocks' checks follow the definition's own, in the order the blocks are included
+        own = list(own_checks or [])
+        expanded["checks"] = own + [check for check, _ in includer.checks]
+        origins["checks"] = [(None, i) for i in range(len(own))] + [o for _, o in includer.checks]
+    return Expanded(expanded, origins, includer.blocks)
 
 
 def _validate_expanded(expanded: Expanded, path: str) -> dict[str, Any]:
@@ -742,12 +758,13 @@ def _validate_expanded(expanded: Expanded, path: str) -> dict[str, Any]:
             raise
 
         def placed(problem: str) -> str:
-            match = _PAGE_PLACE.match(problem)
-            if not match or int(match.group(1)) >= len(expanded.origins):
+            match = _LISTED_PLACE.match(problem)
+            origins = expanded.origins.get(match.group(1), []) if match else []
+            if not match or int(match.group(2)) >= len(origins):
                 return problem
-            source, index = expanded.origins[int(match.group(1))]
-            where = f"pages[{index}]" if source is None else f"{source} pages[{index}]"
-            return where + problem[match.end():]
+            source, index = origins[int(match.group(2))]
+            where = f"{match.group(1)}[{index}]"
+            return (where if source is None else f"{source} {where}") + problem[match.end():]
 
         raise DefinitionError(path, [placed(p) for p in error.problems]) from None
 

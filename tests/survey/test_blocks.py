@@ -97,6 +97,9 @@ def test_the_2021_definition_takes_the_victims_and_business_pages_from_blocks():
     keys = [p["key"] for p in raw["pages"]]
     assert keys == ["about_you", "victim_experience", "business", "area", "theme", "ranking",
                     "missing", "equality"]
+    # the victims' check comes with their page
+    assert "checks:" not in text
+    assert raw["checks"] == parse_yaml((BLOCKS / "victims.yaml").read_text(encoding="utf-8"))["checks"]
     for name, key in (("victims", "victim_experience"), ("business-crime", "business"),
                       ("equality-monitoring", "equality")):
         block = parse_yaml((BLOCKS / f"{name}.yaml").read_text(encoding="utf-8"))
@@ -215,7 +218,7 @@ def test_unknown_settings_of_a_block_are_named_in_its_file(tmp_path, blocks):
     (blocks / "extra.yaml").write_text(BLOCK.replace("description:", "colour: red\ndescription:"))
     (problem,) = problems(definition(tmp_path, "  - include: extra\n"), blocks)
     assert problem == (f"{blocks / 'extra.yaml'} colour: is not a known setting of a block; the "
-                       "settings allowed are description, pages")
+                       "settings allowed are checks, description, pages")
 
 
 def test_a_problem_in_an_included_page_is_placed_in_the_block_file(tmp_path, blocks):
@@ -255,3 +258,38 @@ def test_a_bad_include_is_reported_with_the_definitions_own_structural_problems(
     assert found[0].startswith("pages[1].include: block 'colours' (")
     assert set(found[1:]) == {"pages[2].title: is missing",
                               "reference_prefix: 'sp' should be 1 to 6 capital letters or digits, e.g. PCP"}
+
+
+CHECKED_BLOCK = BLOCK + """\
+checks:
+  - if: {question: colour, in: [red]}
+    then: {question: respondent_type, in: [resident]}
+    message: Only residents like red.
+"""
+
+
+def test_a_blocks_checks_follow_the_definitions_own(tmp_path, blocks):
+    (blocks / "checked.yaml").write_text(CHECKED_BLOCK)
+    path = definition(tmp_path, "  - include: checked\n")
+    path.write_text(path.read_text() + """\
+checks:
+  - if: {question: respondent_type, in: [victim_or_witness]}
+    then: {question: colour, in: [blue]}
+    message: Victims choose blue.
+""")
+    checks = read_file(path, blocks)[0]["checks"]
+    assert [c["message"] for c in checks] == ["Victims choose blue.", "Only residents like red."]
+
+
+def test_a_problem_in_a_blocks_check_is_placed_in_the_block_file(tmp_path, blocks):
+    (blocks / "checked.yaml").write_text(CHECKED_BLOCK.replace("in: [red]", "in: [green]"))
+    (problem,) = problems(definition(tmp_path, "  - include: checked\n"), blocks)
+    assert problem.startswith(f"{blocks / 'checked.yaml'} checks[0].if.in[0]: 'green' is not a code "
+                              "of question 'colour'"), problem
+
+
+def test_a_blocks_checks_that_are_not_a_list_are_explained(tmp_path, blocks):
+    (blocks / "checked.yaml").write_text(BLOCK + "checks: {if: x}\n")
+    (problem,) = problems(definition(tmp_path, "  - include: checked\n"), blocks)
+    assert problem == (f"{blocks / 'checked.yaml'} checks: should be a list of checks, each with if, "
+                       "then and message")
