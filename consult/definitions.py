@@ -7,8 +7,15 @@ the exports read (``Consultation.definition``), and :func:`load_file` writes the
 (the file's sha256 is kept); a changed file that would leave responses already given pointing
 at a theme, question or option that no longer exists is refused.
 
-Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``)
-and what is wrong, all at once, so that a definition can be fixed in one pass.
+A definition's pages may include blocks by name (``- include: equality-monitoring``): pages, and
+checks between their questions, kept once in ``BLOCKS_FOLDER`` (``instance/blocks/``) and put in
+place before anything is checked; the sha256 kept covers the blocks too. The structure of the
+file is checked against ``consult/schemas/consultation.schema.json`` first, then what reaches
+across it (routing, keys and export columns, checks) here.
+
+Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``,
+or a block's file and the place there) and what is wrong, all at once, so that a definition can be
+fixed in one pass.
 """
 from __future__ import annotations
 
