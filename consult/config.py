@@ -168,6 +168,9 @@ class Config:
     # from a computer left signed in is worth nothing the next day).
     STAFF_SESSION_MAX_HOURS = float(os.environ.get("STAFF_SESSION_MAX_HOURS", "12"))
     CONSULTATIONS_DIR = os.environ.get("CONSULTATIONS_DIR", str(INSTANCE_DIR / "consultations"))
+    # Blocks of pages a definition includes by name (``- include: equality``): one folder for
+    # every definition, an uploaded one too (docs/consultation-definitions.md).
+    BLOCKS_FOLDER = os.environ.get("BLOCKS_FOLDER", str(INSTANCE_DIR / "blocks"))
     TESTING = False
     # ``flask run`` is reached directly; production sits behind the shipped nginx.
     DEFAULT_TRUSTED_PROXIES = 0

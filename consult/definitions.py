@@ -7,11 +7,19 @@ the exports read (``Consultation.definition``), and :func:`load_file` writes the
 (the file's sha256 is kept); a changed file that would leave responses already given pointing
 at a theme, question or option that no longer exists is refused.
 
-Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``)
-and what is wrong, all at once, so that a definition can be fixed in one pass.
+A definition's pages may include blocks by name (``- include: equality-monitoring``): pages, and
+checks between their questions, kept once in ``BLOCKS_FOLDER`` (``instance/blocks/``) and put in
+place before anything is checked; the sha256 kept covers the blocks too. The structure of the
+file is checked against ``consult/schemas/consultation.schema.json`` first, then what reaches
+across it (routing, keys and export columns, checks) here.
+
+Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``,
+or a block's file and the place there) and what is wrong, all at once, so that a definition can be
+fixed in one pass.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
@@ -23,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from sqlalchemy import select
 
+from . import schema
 from .extensions import db
 from .models import Consultation, Question, Response, Theme
 from .quoting import quoted
@@ -354,16 +363,33 @@ def _checks(raw: Any, problems: _Problems, questions: dict[str, dict]) -> list[d
     return checks
 
 
-def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
-    """Check a parsed definition and return its normalised form, or raise DefinitionError.
+_PLACE_PARTS = re.compile(r"[.\[]")
 
-    The normalised form expands each ``for_each_theme`` page into one page per theme, gives every
-    question the export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
-    """
-    problems = _Problems()
+
+def _merged(structure: list[str], checks: list[str]) -> list[str]:
+    """The schema's problems, then the code's, without one at (or inside) a place the schema
+    already found wrong, and without repeats."""
+    wrong = {p.split(": ", 1)[0] for p in structure}
+
+    def reported(problem: str) -> bool:
+        where = problem.split(": ", 1)[0]
+        cuts = [m.start() for m in _PLACE_PARTS.finditer(where)] + [len(where)]
+        return any(where[:cut] in wrong for cut in cuts)
+
+    found = list(dict.fromkeys(structure))
+    found += [p for p in dict.fromkeys(checks) if not reported(p)]
+    return found
+
+
+def _validate(raw: Any, path: str) -> dict[str, Any]:
+    """validate, once the blocks are included."""
     if not isinstance(raw, dict):
         raise DefinitionError(path, ["the file should hold a consultation (a mapping of settings "
                                      "such as slug, title, themes and pages)"])
+    # The structure first (consult/schemas/consultation.schema.json), then what reaches across
+    # the file; a place the schema found wrong is not reported again by the checks below.
+    structure = schema.problems(raw, "consultation")
+    problems = _Problems()
     _unknown(raw, TOP_KEYS, "", problems)
     for name in REQUIRED_TOP_KEYS:
         if name not in raw:
@@ -505,8 +531,9 @@ def validate(raw: Any, path: str = "<definition>") -> dict[str, Any]:
     summary = _text(raw.get("summary"), "summary", problems) if "summary" in raw else ""
     texts = {name: _text(raw.get(name), name, problems, required=False)
              for name in ("organisation", "time_to_complete", "privacy_notice", "contact")}
-    if problems.items:
-        raise DefinitionError(path, problems.items)
+    found = _merged(structure, problems.items)
+    if found:
+        raise DefinitionError(path, found)
     return {
         "slug": slug,
         "title": title,
@@ -562,28 +589,234 @@ def parse_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def read_file(path: str | Path) -> tuple[dict[str, Any], str]:
-    """Parse and validate one definition file; returns (normalised definition, sha256 of the file)."""
-    path = Path(path)
+def _read_yaml(path: Path) -> tuple[Any, bytes, list[str]]:
+    """(parsed YAML, the file's bytes, problems): the size cap, UTF-8 and YAML checks of a file."""
     try:
         size = path.stat().st_size
         if size > MAX_DEFINITION_BYTES:
-            raise DefinitionError(str(path), [
+            return None, b"", [
                 f"the file is {size:,} bytes; a definition may be at most "
-                f"{MAX_DEFINITION_BYTES // 1024} KB (the shipped ones are under 15 KB)"])
+                f"{MAX_DEFINITION_BYTES // 1024} KB (the shipped ones are under 15 KB)"]
         data = path.read_bytes()
     except OSError as error:
-        raise DefinitionError(str(path), [f"the file cannot be read: {error.strerror or error}"]) from error
+        return None, b"", [f"the file cannot be read: {error.strerror or error}"]
     try:
-        raw = parse_yaml(data.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise DefinitionError(str(path), ["the file is not UTF-8 text"]) from error
+        return parse_yaml(data.decode("utf-8")), data, []
+    except UnicodeDecodeError:
+        return None, data, ["the file is not UTF-8 text"]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = getattr(error, "problem", None) or str(error)
-        raise DefinitionError(str(path), [f"{where}: this is not valid YAML ({problem})"]) from error
-    return validate(raw, str(path)), hashlib.sha256(data).hexdigest()
+        return None, data, [f"{where}: this is not valid YAML ({problem})"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks: pages kept once in BLOCKS_FOLDER and included by name (``- include: equality``)
+# ---------------------------------------------------------------------------------------------
+
+BLOCK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+BLOCK_KEYS = {"description", "pages", "checks"}
+# A block may include blocks; a definition includes at most this many in all (a block that
+# includes another twice, which includes another twice ... would otherwise double at each level).
+MAX_INCLUDES = 50
+_LISTED_PLACE = re.compile(r"^(pages|checks)\[(\d+)\]")
+
+
+def blocks_folder() -> Path:
+    """Where blocks are read from: the app's ``BLOCKS_FOLDER``, else ``instance/blocks``. Never
+    beside the definition: an uploaded definition is read from a temporary folder."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("BLOCKS_FOLDER"):
+        return Path(current_app.config["BLOCKS_FOLDER"])
+    from .config import INSTANCE_DIR
+
+    return INSTANCE_DIR / "blocks"
+
+
+Origin = tuple[str | None, int]  # (None: the definition, else a block's file; index there)
+
+
+@dataclass
+class Expanded:
+    """A definition with its blocks included: ``raw`` as validate reads it; ``origins["pages"][i]``
+    is where page ``i`` of ``raw["pages"]`` was written, ``origins["checks"][i]`` where check
+    ``i``; ``blocks`` maps each block included to its file's bytes."""
+    raw: Any
+    origins: dict[str, list[Origin]]
+    blocks: dict[str, bytes]
+
+
+class _Includer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[str] = []
+        self.blocks: dict[str, bytes] = {}
+        self.block_of: dict[str, dict | None] = {}
+        self.checks: list[tuple[Any, Origin]] = []
+        self.count = 0
+
+    def pages(self, raw_pages: list, source: str | None,
+              chain: list[str]) -> list[tuple[Any, tuple[str | None, int]]]:
+        out: list[tuple[Any, tuple[str | None, int]]] = []
+        for i, item in enumerate(raw_pages):
+            if not (isinstance(item, dict) and "include" in item):
+                out.append((item, (source, i)))
+                continue
+            place = f"pages[{i}]" if source is None else f"{source} pages[{i}]"
+            if set(item) != {"include"}:
+                others = ", ".join(sorted(str(k) for k in item if k != "include"))[:200]
+                self.problems.append(f"{place}: an include names a block and nothing else "
+                                     f"(- include: NAME), but this one also has {others}")
+            name = item["include"]
+            if not isinstance(name, str) or not BLOCK_NAME_RE.match(name):
+                self.problems.append(f"{place}.include: {quoted(name)} is not a block name: the "
+                                     "name of a file in the blocks folder without .yaml "
+                                     "(lower-case letters, digits, hyphens and underscores)")
+                continue
+            if name in chain:
+                loop = " includes ".join(chain[chain.index(name):] + [name])
+                self.problems.append(f"{place}.include: block {quoted(name)} includes itself "
+                                     f"({loop}); a block cannot include itself, even through "
+                                     "another block")
+                continue
+            self.count += 1
+            if self.count > MAX_INCLUDES:
+                if self.count == MAX_INCLUDES + 1:
+                    self.problems.append(f"{place}.include: a definition may include at most "
+                                         f"{MAX_INCLUDES} blocks, counting those blocks include")
+                continue
+            block = self.read(name, place)
+            if block is not None:
+                # a copy each time: a block included twice is two pages, not one page seen twice
+                block = copy.deepcopy(block)
+                source_of_block = str(self.folder / f"{name}.yaml")
+                out.extend(self.pages(block["pages"], source_of_block, chain + [name]))
+                self.checks += [(check, (source_of_block, j))
+                                for j, check in enumerate(block.get("checks") or [])]
+        return out
+
+    def read(self, name: str, place: str) -> dict | None:
+        """The block ``name`` (its pages and checks), or None with its problems noted."""
+        if name in self.block_of:
+            return self.block_of[name]
+        self.block_of[name] = None
+        path = self.folder / f"{name}.yaml"
+        where = f"{place}.include: block {quoted(name)} ({path})"
+        if not path.is_file():
+            known = sorted(p.stem for p in self.folder.glob("*.yaml")) if self.folder.is_dir() else []
+            have = f"the blocks are {', '.join(known)}" if known else f"there are no blocks in {self.folder}"
+            self.problems.append(f"{where}: there is no such block; {have}")
+            return None
+        raw, data, found = _read_yaml(path)
+        if found:
+            self.problems += [f"{where}: {problem}" for problem in found]
+            return None
+        self.blocks[name] = data
+        if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list) or not raw["pages"]:
+            self.problems.append(f"{where}: a block should hold pages: a list of one or more pages "
+                                 "(and may have a description and checks)")
+            return None
+        for key in sorted(set(raw) - BLOCK_KEYS, key=str):
+            shown = key if isinstance(key, str) and len(key) <= 60 else quoted(key)
+            self.problems.append(f"{path} {shown}: is not a known setting of a block; the settings "
+                                 f"allowed are {', '.join(sorted(BLOCK_KEYS))}")
+        if raw.get("description") is not None and not isinstance(raw["description"], str):
+            self.problems.append(f"{path} description: should be text, not {quoted(raw['description'])}")
+        if raw.get("checks") is not None and not isinstance(raw["checks"], list):
+            self.problems.append(f"{path} checks: should be a list of checks, each with if, then "
+                                 "and message")
+            return None
+        self.block_of[name] = raw
+        return raw
+
+
+def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = None) -> Expanded:
+    """``raw`` with every ``- include: NAME`` in its pages replaced by the pages of the block
+    ``FOLDER/NAME.yaml`` (default :func:`blocks_folder`), blocks included by blocks too; raises
+    DefinitionError naming the block file and the place of each problem."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list) \
+            or not any(isinstance(p, dict) and "include" in p for p in raw["pages"]):
+        return Expanded(raw, {}, {})
+    includer = _Includer(Path(folder) if folder is not None else blocks_folder())
+    pages = includer.pages(raw["pages"], None, [])
+    if includer.problems:
+        # with the definition's own structural problems (placed in the file as written); what
+        # reaches across pages waits until every block can be read
+        raise DefinitionError(path, _merged(includer.problems, schema.problems(raw, "consultation")))
+    expanded = {**raw, "pages": [page for page, _ in pages]}
+    origins = {"pages": [origin for _, origin in pages]}
+    own_checks = raw.get("checks")
+    if includer.checks and (own_checks is None or isinstance(own_checks, list)):
+        # the blocks' checks follow the definition's own, in the order the blocks are included
+        own = list(own_checks or [])
+        expanded["checks"] = own + [check for check, _ in includer.checks]
+        origins["checks"] = [(None, i) for i in range(len(own))] + [o for _, o in includer.checks]
+    return Expanded(expanded, origins, includer.blocks)
+
+
+def _validate_expanded(expanded: Expanded, path: str) -> dict[str, Any]:
+    """validate, with each problem in an included page placed in its block's file."""
+    try:
+        return _validate(expanded.raw, path)
+    except DefinitionError as error:
+        if not expanded.blocks:
+            raise
+
+        def placed(problem: str) -> str:
+            match = _LISTED_PLACE.match(problem)
+            origins = expanded.origins.get(match.group(1), []) if match else []
+            if not match or int(match.group(2)) >= len(origins):
+                return problem
+            source, index = origins[int(match.group(2))]
+            where = f"{match.group(1)}[{index}]"
+            return (where if source is None else f"{source} {where}") + problem[match.end():]
+
+        raise DefinitionError(path, [placed(p) for p in error.problems]) from None
+
+
+def validate(raw: Any, path: str = "<definition>", *, blocks: str | Path | None = None) -> dict[str, Any]:
+    """Check a parsed definition and return its normalised form, or raise DefinitionError.
+
+    Blocks it includes are read from ``blocks`` (default :func:`blocks_folder`). The normalised
+    form expands each ``for_each_theme`` page into one page per theme, gives every question the
+    export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
+    """
+    return _validate_expanded(expand(raw, path, blocks), path)
+
+
+def _sha256(data: bytes, blocks: dict[str, bytes]) -> str:
+    """The sha256 of a definition file and of the blocks it includes, so that a changed block
+    changes it; a definition that includes none keeps its file's own sha256."""
+    digest = hashlib.sha256(data)
+    for name, content in blocks.items():
+        digest.update(b"\0block " + name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def _read(path: str | Path, blocks: str | Path | None) -> tuple[Expanded, str]:
+    path = Path(path)
+    raw, data, found = _read_yaml(path)
+    if found:
+        raise DefinitionError(str(path), found)
+    expanded = expand(raw, str(path), blocks)
+    return expanded, _sha256(data, expanded.blocks)
+
+
+def parse_file(path: str | Path, blocks: str | Path | None = None) -> tuple[Any, str]:
+    """One definition file parsed, its blocks included but not yet validated; returns (the
+    definition as validate reads it, sha256 of the file and its blocks)."""
+    expanded, sha256 = _read(path, blocks)
+    return expanded.raw, sha256
+
+
+def read_file(path: str | Path, blocks: str | Path | None = None) -> tuple[dict[str, Any], str]:
+    """Parse and validate one definition file, its blocks (from ``blocks``, default
+    :func:`blocks_folder`) included; returns (normalised definition, sha256 of the file and the
+    blocks it includes)."""
+    expanded, sha256 = _read(path, blocks)
+    return _validate_expanded(expanded, str(path)), sha256
 
 
 # ---------------------------------------------------------------------------------------------

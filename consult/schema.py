@@ -45,10 +45,13 @@ def place(path: Any) -> str:
 
 
 def _message(error: ValidationError) -> str:
-    # a schema may give a plain-English message for a rule: "errorMessage" beside the rule
+    # a schema may give a plain-English message for a rule: "errorMessage" beside the rule, one
+    # text for every rule there or one per rule ({"pattern": "..."}); {value} quotes the value
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if isinstance(custom, dict):
+        custom = custom.get(error.validator)
     if isinstance(custom, str):
-        return custom
+        return custom.replace("{value}", quoted(error.instance))
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"{missing} is missing"
@@ -62,6 +65,15 @@ def _message(error: ValidationError) -> str:
         return f"is {quoted(error.instance)}; it should be one of {', '.join(map(str, error.validator_value))}"
     if error.validator in ("minLength", "minItems") and not error.instance:
         return "is empty; give a value"
+    if error.validator == "maxLength":
+        return f"is {len(error.instance):,} characters long; the most allowed is {error.validator_value:,}"
+    if error.validator == "minItems":
+        return f"should have at least {error.validator_value} items"
+    if error.validator == "maxItems":
+        return f"has {len(error.instance):,} items; the most allowed is {error.validator_value:,}"
+    if error.validator in ("minimum", "maximum"):
+        least = "least" if error.validator == "minimum" else "most"
+        return f"is {quoted(error.instance)}; the {least} allowed is {error.validator_value}"
     if error.validator == "pattern":
         return f"is {quoted(error.instance)}, which is not in the expected form"
     return error.message if len(error.message) < 300 else error.message[:297] + "..."
@@ -84,6 +96,14 @@ def problems(data: Any, name: str) -> list[str]:
             missing = error.message.split("'")[1] if "'" in error.message else ""
             where = f"{where}.{missing}" if where and missing else (missing or where)
             found.append(f"{where}: is missing")
+            continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # one problem per unknown key, each at its own place, its name quoted short
+            allowed = ", ".join(sorted(error.schema.get("properties", {})))
+            for name in sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str):
+                shown = name if isinstance(name, str) and len(name) <= 60 else quoted(name)
+                found.append(f"{f'{where}.' if where else ''}{shown}: is not a known setting here; "
+                             f"the settings allowed are {allowed}")
             continue
         message = _message(error)
         found.append(f"{where}: {message}" if where else message)

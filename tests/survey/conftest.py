@@ -8,10 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from flask import g
 
-from consult.definitions import load_file, make_demo
+from consult.definitions import load_file, make_demo, parse_file
 from consult.extensions import db
 from consult.models import Consultation
 
@@ -25,7 +24,8 @@ DEMO = "/c/police-and-crime-plan-2021-demo"
 
 
 def raw_2021() -> dict:
-    return yaml.safe_load(PCP_2021.read_text(encoding="utf-8"))
+    """The 2021 definition as validate reads it: its blocks included."""
+    return parse_file(PCP_2021)[0]
 
 
 @pytest.fixture
