@@ -95,14 +95,14 @@ CHECKED_TYPES = ("single_choice", "multiple_choice", "district")
 class DefinitionError(Exception):
     """A definition file that cannot be loaded; ``problems`` lists each one in plain English."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str], what: str = "consultation definition"):
         self.path = path
         if len(problems) > MAX_PROBLEMS:
             problems = problems[:MAX_PROBLEMS] + [
                 f"and {len(problems) - MAX_PROBLEMS:,} more problems not listed; fix these first"]
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this consultation definition:\n{lines}")
+        super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this {what}:\n{lines}")
 
 
 class _Problems:
