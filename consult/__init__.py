@@ -29,6 +29,15 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
             "random value on every app server (python3 -c \"import secrets; "
             "print(secrets.token_hex(32))\"). See docs/operations.md.")
 
+    from . import organisation
+    from .definitions import DefinitionError
+    try:
+        organisation.init_app(app)
+    except DefinitionError as error:
+        # The start stops with every problem listed and no traceback (flask, gunicorn, tests).
+        raise SystemExit(f"Consult will not start: {error}\nSet ORGANISATION_FILE to another file, "
+                         "or mend this one (docs/organisation.md).") from None
+
     make_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import models  # noqa: F401  (registers the tables with the metadata)
