@@ -15,11 +15,12 @@ given to two areas) are checked here in code.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
+from flask import current_app, has_app_context
 
 from .definitions import MAX_DEFINITION_BYTES, DefinitionError, parse_yaml
 from .quoting import quoted
@@ -168,6 +169,20 @@ def load_organisation(path: str | Path) -> dict[str, Any]:
 def current() -> dict[str, Any]:
     """The organisation of the running app (loaded by :func:`init_app`)."""
     return current_app.extensions[EXTENSION_KEY]
+
+
+@functools.cache
+def _from_file(path: str) -> dict[str, Any]:
+    return load_organisation(path)
+
+
+def default() -> dict[str, Any]:
+    """The running app's organisation; outside an app (a script, a test of a definition alone),
+    the one in ``ORGANISATION_FILE`` (default ``instance/organisation.yaml``)."""
+    if has_app_context():
+        return current()
+    from .config import Config
+    return _from_file(str(Config.ORGANISATION_FILE))
 
 
 def init_app(app: Any) -> None:
