@@ -216,3 +216,21 @@ def postcode_places(areas: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
         for postcode in area["postcode_districts"]:
             places.setdefault(postcode, (area["code"], None))
     return places
+
+
+def consultation_areas(consultation: Any) -> dict[str, Any]:
+    """The areas a stored consultation uses: those its definition keeps (``definition["areas"]``);
+    for one stored before definitions kept them, the organisation's, with the consultation's own
+    populations where it has them."""
+    areas = (consultation.definition or {}).get("areas")
+    if areas:
+        return areas
+    import copy
+    areas = copy.deepcopy(default()["areas"])
+    own = dict(consultation.population or {})
+    if own:
+        for area in areas["items"]:
+            area["population"] = own.get(area["code"])
+        areas["population_source"] = "the consultation's own figures, source not recorded"
+        areas["population_year"] = None
+    return areas
