@@ -53,43 +53,34 @@ def area_problems(raw: Any, where: str = "areas") -> list[str]:
     found = [f"{where}.{p}" for p in schema_problems(raw, "areas")]
     if found:
         return found
-    codes: dict[str, str] = {}
-    postcodes: dict[str, str] = {}
+    # value -> the place that first used it, per kind of value that must be used once
+    first: dict[str, dict[str, str]] = {"code": {}, "postcode": {}, "ons": {}}
 
-    def code_used(code: str, place: str) -> None:
-        if code in codes:
-            found.append(f"{place}.code: {quoted(code)} is also the code of {codes[code]}; "
-                         "each area, sub-area and choice needs its own code")
+    def once(kind: str, value: str, place: str) -> None:
+        earlier = first[kind].setdefault(value, place)
+        if earlier == place:
+            return
+        if kind == "code":
+            found.append(f"{place}.code: {quoted(value)} is also the code of {earlier}; each "
+                         "area, sub-area and choice needs its own code")
+        elif kind == "postcode":
+            found.append(f"{place}.postcode_districts: {value} is also given to {earlier}; a "
+                         "postcode district belongs to one area")
         else:
-            codes[code] = place
+            found.append(f"{place}.ons_code: {value} is also the ONS code of {earlier}")
 
-    def postcode_used(postcode: str, place: str) -> None:
-        if postcode in postcodes and postcodes[postcode] != place:
-            found.append(f"{place}.postcode_districts: {postcode} is also given to "
-                         f"{postcodes[postcode]}; a postcode district belongs to one area")
-        postcodes.setdefault(postcode, place)
-
-    ons: dict[str, str] = {}
     for i, item in enumerate(raw["items"]):
         place = f"{where}.items[{i}]"
-        code_used(item["code"], place)
-        for postcode in _postcodes(item.get("postcode_districts")):
-            postcode_used(postcode, place)
-        for j, sub in enumerate(item.get("sub_areas") or []):
-            sub_place = f"{place}.sub_areas[{j}]"
-            code_used(sub["code"], sub_place)
-            for postcode in _postcodes(sub.get("postcode_districts")):
-                postcode_used(postcode, sub_place)
-            if sub.get("ons_code"):
-                if sub["ons_code"] in ons:
-                    found.append(f"{sub_place}.ons_code: {sub['ons_code']} is also the ONS code of {ons[sub['ons_code']]}")
-                ons.setdefault(sub["ons_code"], sub_place)
-        if item.get("ons_code"):
-            if item["ons_code"] in ons:
-                found.append(f"{place}.ons_code: {item['ons_code']} is also the ONS code of {ons[item['ons_code']]}")
-            ons.setdefault(item["ons_code"], place)
-    code_used(raw["outside"]["code"], f"{where}.outside")
-    code_used(raw["prefer_not_to_say"]["code"], f"{where}.prefer_not_to_say")
+        places = [(place, item)] + [(f"{place}.sub_areas[{j}]", sub)
+                                    for j, sub in enumerate(item.get("sub_areas") or [])]
+        for here, area in places:
+            once("code", area["code"], here)
+            if area.get("ons_code"):
+                once("ons", area["ons_code"], here)
+            for postcode in _postcodes(area.get("postcode_districts")):
+                once("postcode", postcode, here)
+    once("code", raw["outside"]["code"], f"{where}.outside")
+    once("code", raw["prefer_not_to_say"]["code"], f"{where}.prefer_not_to_say")
     return found
 
 
@@ -147,8 +138,9 @@ def load_organisation(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_DEFINITION_BYTES:
-            raise DefinitionError(str(path), [f"the file is larger than {MAX_DEFINITION_BYTES // 1024} KB; "
-                                              "an organisation file is far smaller"], what="organisation file")
+            raise DefinitionError(str(path), [
+                f"the file is larger than {MAX_DEFINITION_BYTES // 1024} KB; an organisation "
+                "file is far smaller"], what="organisation file")
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
         raise DefinitionError(str(path), [f"the file cannot be read: {error.strerror or error}"],
