@@ -7,6 +7,10 @@ the exports read (``Consultation.definition``), and :func:`load_file` writes the
 (the file's sha256 is kept); a changed file that would leave responses already given pointing
 at a theme, question or option that no longer exists is refused.
 
+The district question's options are the consultation's areas: its own ``areas:`` block, else
+the organisation's (consult/organisation.py); the normalised definition keeps them under
+``areas`` (and their populations under ``population``), so a stored consultation carries them.
+
 Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``)
 and what is wrong, all at once, so that a definition can be fixed in one pass.
 """
