@@ -241,6 +241,11 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
         question["options"] = area_options(areas) if areas else []
         # the template sets the choices outside the areas apart from the areas
         question["set_apart_from"] = areas["outside"]["code"] if areas else ""
+    elif qtype == "postcode_district":
+        # the examples its messages give: a postcode district of the first and of the last area
+        given = [a["postcode_districts"][0] for a in (areas or {}).get("items", [])
+                 if a["postcode_districts"]]
+        question["examples"] = list(dict.fromkeys(given[:1] + given[-1:]))
     elif qtype == "free_text":
         limit = raw.get("max_length", 1000)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_FREE_TEXT:
@@ -381,23 +386,27 @@ def _areas(raw: dict, path: str, organisation: dict | None, problems: _Problems)
     codes = [a["code"] for a in areas["items"]]
     for code, count in population.items():
         if code not in codes:
-            problems.add(f"population.{code}", f"is not a district code; the codes are {', '.join(codes)}")
+            problems.add(f"population.{code}",
+                         f"is not a district code; the codes are {', '.join(codes)}")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             problems.add(f"population.{code}", "should be a whole number of residents")
     for area in areas["items"]:
         area["population"] = population.get(area["code"])
-    areas["population_source"] = "the consultation definition's own figures (population:), source not given"
+    areas["population_source"] = ("the consultation definition's own figures (population:), "
+                                  "source not given")
     areas["population_year"] = None
     return areas
 
 
-def validate(raw: Any, path: str = "<definition>", organisation: dict | None = None) -> dict[str, Any]:
+def validate(raw: Any, path: str = "<definition>",
+             organisation: dict | None = None) -> dict[str, Any]:
     """Check a parsed definition and return its normalised form, or raise DefinitionError.
 
     ``organisation`` (a loaded organisation file) gives the areas of a definition that lists none
     of its own; by default the running app's. The normalised form holds the areas it uses under
-    ``areas``, and their populations under ``population`` (code -> residents). It expands each ``for_each_theme`` page into one page per theme, gives every
-    question the export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
+    ``areas``, and their populations under ``population`` (code -> residents). It expands each
+    ``for_each_theme`` page into one page per theme, gives every question the export ``columns``
+    its answers are stored under, and holds dates as ISO 8601 UTC.
     """
     from .organisation import populations
     problems = _Problems()
@@ -482,7 +491,8 @@ def validate(raw: Any, path: str = "<definition>", organisation: dict | None = N
         page_questions: list[dict] = []
         for q, q_raw in enumerate(raw_questions):
             q_place = f"{place}.questions[{q}]"
-            question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme, areas=areas)
+            question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme,
+                                 areas=areas)
             if question is None:
                 continue
             if question["key"] in questions_by_key:
