@@ -240,7 +240,8 @@ def timeline_chart(data: ConsultationData) -> Figure:
                     label=f"Not counted ({period}s under {MIN_CELL} left out)")
         ax.set_ylabel(f"responses per {period}")
         ax.set_title("Responses over time", loc="left", fontweight="bold")
-        ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
+        if ax.get_legend_handles_labels()[0]:  # every day hidden: nothing to name
+            ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
         if day_hidden.any():
             fig.text(0.01, 0.01, f"<10: a {period} with fewer than {MIN_CELL} valid responses; –: hidden so that "
                      "such a figure cannot be worked out. Neither is drawn.", fontsize=7.5)

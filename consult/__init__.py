@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from flask import Flask
@@ -10,6 +11,19 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from .config import INSTANCE_DIR, ConfigurationError, config_by_name, make_private_sqlite_file
 from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+class StartRefused(SystemExit):
+    """The app cannot start (a bad organisation file): the message is written to stderr and the
+    process ends with no traceback, with status 3, which gunicorn's arbiter reads as "a worker
+    cannot boot" and stops rather than starting workers again and again."""
+
+    BOOT_ERROR = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.BOOT_ERROR)
+        self.message = message
+        print(message, file=sys.stderr, flush=True)
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -28,6 +42,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
             "Consult will not start in production without SECRET_KEY: set it to the same long "
             "random value on every app server (python3 -c \"import secrets; "
             "print(secrets.token_hex(32))\"). See docs/operations.md.")
+
+    from . import organisation
+    from .definitions import DefinitionError
+    try:
+        organisation.init_app(app)
+    except DefinitionError as error:
+        raise StartRefused(f"Consult will not start: {error}\nSet ORGANISATION_FILE to another "
+                           "file, or mend this one (docs/organisation.md).") from None
 
     make_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 

@@ -174,9 +174,9 @@ class Config:
     TESTING = False
     # ``flask run`` is reached directly; production sits behind the shipped nginx.
     DEFAULT_TRUSTED_PROXIES = 0
-    # The body running consultations, shown in the header of every page.
-    ORGANISATION_NAME = os.environ.get(
-        "ORGANISATION_NAME", "Cambridgeshire and Peterborough Police and Crime Commissioner")
+    # The body running consultations: its name, statements and areas (consult/organisation.py,
+    # docs/organisation.md). ORGANISATION_NAME is set from the file when the app starts.
+    ORGANISATION_FILE = os.environ.get("ORGANISATION_FILE", str(INSTANCE_DIR / "organisation.yaml"))
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))

@@ -13,6 +13,10 @@ place before anything is checked; the sha256 kept covers the blocks too. The str
 file is checked against ``consult/schemas/consultation.schema.json`` first, then what reaches
 across it (routing, keys and export columns, checks) here.
 
+The district question's options are the consultation's areas: its own ``areas:`` block, else
+the organisation's (consult/organisation.py); the normalised definition keeps them under
+``areas`` (and their populations under ``population``), so a stored consultation carries them.
+
 Every problem found is reported with the file, the place in it (``pages[3].questions[1].options``,
 or a block's file and the place there) and what is wrong, all at once, so that a definition can be
 fixed in one pass.
@@ -41,7 +45,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 PREFIX_RE = re.compile(r"^[A-Z0-9]{1,6}$")
 
-# The support scale and the districts are fixed by the export contract (docs/export-format.md).
+# The support scale is fixed by the export contract (docs/export-format.md). The districts are the
+# organisation's areas, or the definition's own ``areas:`` (consult/organisation.py).
 SUPPORT_OPTIONS = [
     {"code": "strongly_support", "label": "Strongly support"},
     {"code": "support", "label": "Support"},
@@ -50,17 +55,6 @@ SUPPORT_OPTIONS = [
     {"code": "strongly_oppose", "label": "Strongly oppose"},
     {"code": "dont_know", "label": "Don't know"},
 ]
-DISTRICT_OPTIONS = [
-    {"code": "cambridge", "label": "Cambridge"},
-    {"code": "east_cambridgeshire", "label": "East Cambridgeshire"},
-    {"code": "fenland", "label": "Fenland"},
-    {"code": "huntingdonshire", "label": "Huntingdonshire"},
-    {"code": "south_cambridgeshire", "label": "South Cambridgeshire"},
-    {"code": "peterborough", "label": "Peterborough"},
-    {"code": "outside_area", "label": "Outside Cambridgeshire and Peterborough"},
-    {"code": "prefer_not_to_say", "label": "Prefer not to say"},
-]
-DISTRICT_CODES = [o["code"] for o in DISTRICT_OPTIONS]
 
 # Question types and the keys each one may have besides the common ones.
 COMMON_QUESTION_KEYS = {"key", "type", "label", "short_label", "hint", "required", "label_is_heading"}
@@ -89,7 +83,7 @@ MAX_PROBLEMS = 100
 TOP_KEYS = {
     "slug", "title", "summary", "organisation", "reference_prefix", "timezone", "opens_at",
     "closes_at", "retention_days", "time_to_complete", "privacy_notice", "contact",
-    "population", "themes", "pages", "checks",
+    "population", "areas", "themes", "pages", "checks",
 }
 REQUIRED_TOP_KEYS = ("slug", "title", "summary", "reference_prefix", "opens_at", "closes_at",
                      "themes", "pages")
@@ -104,14 +98,14 @@ CHECKED_TYPES = ("single_choice", "multiple_choice", "district")
 class DefinitionError(Exception):
     """A definition file that cannot be loaded; ``problems`` lists each one in plain English."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str], what: str = "consultation definition"):
         self.path = path
         if len(problems) > MAX_PROBLEMS:
             problems = problems[:MAX_PROBLEMS] + [
                 f"and {len(problems) - MAX_PROBLEMS:,} more problems not listed; fix these first"]
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this consultation definition:\n{lines}")
+        super().__init__(f"{path}: {len(problems)} problem{'' if len(problems) == 1 else 's'} in this {what}:\n{lines}")
 
 
 class _Problems:
@@ -218,7 +212,8 @@ def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict
     return options
 
 
-def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool) -> dict | None:
+def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool,
+              areas: dict | None = None) -> dict | None:
     if not isinstance(raw, dict):
         problems.add(place, "should be a question with a key, a type and a label")
         return None
@@ -250,7 +245,15 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
     elif qtype == "support":
         question["options"] = [dict(o) for o in SUPPORT_OPTIONS]
     elif qtype == "district":
-        question["options"] = [dict(o) for o in DISTRICT_OPTIONS]
+        from .organisation import area_options
+        question["options"] = area_options(areas) if areas else []
+        # the template sets the choices outside the areas apart from the areas
+        question["set_apart_from"] = areas["outside"]["code"] if areas else ""
+    elif qtype == "postcode_district":
+        # the examples its messages give: a postcode district of the first and of the last area
+        given = [a["postcode_districts"][0] for a in (areas or {}).get("items", [])
+                 if a["postcode_districts"]]
+        question["examples"] = list(dict.fromkeys(given[:1] + given[-1:]))
     elif qtype == "free_text":
         limit = raw.get("max_length", 1000)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_FREE_TEXT:
@@ -363,6 +366,46 @@ def _checks(raw: Any, problems: _Problems, questions: dict[str, dict]) -> list[d
     return checks
 
 
+def _areas(raw: dict, path: str, organisation: dict | None, problems: _Problems) -> dict | None:
+    """The areas the consultation uses: its own ``areas:``, else the organisation's (by default
+    the running app's, or outside an app the instance's organisation file). An old-style
+    ``population:`` mapping replaces the populations, and then the year is not known."""
+    from . import organisation as organisations
+    if "areas" in raw:
+        found = organisations.area_problems(raw["areas"])
+        for item in found:
+            problems.add("", item)
+        areas = None if found else organisations.normalise_areas(raw["areas"])
+    else:
+        if organisation is None:
+            try:
+                organisation = organisations.default()
+            except DefinitionError as error:
+                problems.add("areas", f"the definition lists no areas and the organisation file "
+                             f"cannot be read ({error.path}: {'; '.join(error.problems[:3])})")
+                return None
+        areas = copy.deepcopy(organisation["areas"])
+    population = raw.get("population")
+    if population is None or areas is None:
+        return areas
+    if not isinstance(population, dict):
+        problems.add("population", "should map district codes to numbers of residents")
+        return areas
+    codes = [a["code"] for a in areas["items"]]
+    for code, count in population.items():
+        if code not in codes:
+            problems.add(f"population.{code}",
+                         f"is not a district code; the codes are {', '.join(codes)}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            problems.add(f"population.{code}", "should be a whole number of residents")
+    for area in areas["items"]:
+        area["population"] = population.get(area["code"])
+    areas["population_source"] = ("the consultation definition's own figures (population:), "
+                                  "source not given")
+    areas["population_year"] = None
+    return areas
+
+
 _PLACE_PARTS = re.compile(r"[.\[]")
 
 
@@ -381,8 +424,9 @@ def _merged(structure: list[str], checks: list[str]) -> list[str]:
     return found
 
 
-def _validate(raw: Any, path: str) -> dict[str, Any]:
+def _validate(raw: Any, path: str, organisation: dict | None = None) -> dict[str, Any]:
     """validate, once the blocks are included."""
+    from .organisation import populations
     if not isinstance(raw, dict):
         raise DefinitionError(path, ["the file should hold a consultation (a mapping of settings "
                                      "such as slug, title, themes and pages)"])
@@ -415,15 +459,7 @@ def _validate(raw: Any, path: str) -> dict[str, Any]:
     retention = raw.get("retention_days", 730)
     if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
         problems.add("retention_days", "should be a whole number of days, at least 1")
-    population = raw.get("population", {}) or {}
-    if not isinstance(population, dict):
-        problems.add("population", "should map district codes to numbers of residents")
-        population = {}
-    for code, count in population.items():
-        if code not in DISTRICT_CODES:
-            problems.add(f"population.{code}", f"is not a district code; the codes are {', '.join(DISTRICT_CODES)}")
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            problems.add(f"population.{code}", "should be a whole number of residents")
+    areas = _areas(raw, path, organisation, problems)
 
     themes: list[dict] = []
     raw_themes = raw.get("themes")
@@ -476,7 +512,8 @@ def _validate(raw: Any, path: str) -> dict[str, Any]:
         page_questions: list[dict] = []
         for q, q_raw in enumerate(raw_questions):
             q_place = f"{place}.questions[{q}]"
-            question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme)
+            question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme,
+                                 areas=areas)
             if question is None:
                 continue
             if question["key"] in questions_by_key:
@@ -547,7 +584,8 @@ def _validate(raw: Any, path: str) -> dict[str, Any]:
         "time_to_complete": texts["time_to_complete"],
         "privacy_notice": texts["privacy_notice"],
         "contact": texts["contact"],
-        "population": dict(population),
+        "areas": areas,
+        "population": populations(areas) if areas else {},
         "themes": themes,
         "pages": pages,
         "checks": checks,
@@ -756,10 +794,11 @@ def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = Non
     return Expanded(expanded, origins, includer.blocks)
 
 
-def _validate_expanded(expanded: Expanded, path: str) -> dict[str, Any]:
+def _validate_expanded(expanded: Expanded, path: str,
+                       organisation: dict | None = None) -> dict[str, Any]:
     """validate, with each problem in an included page placed in its block's file."""
     try:
-        return _validate(expanded.raw, path)
+        return _validate(expanded.raw, path, organisation)
     except DefinitionError as error:
         if not expanded.blocks:
             raise
@@ -776,14 +815,18 @@ def _validate_expanded(expanded: Expanded, path: str) -> dict[str, Any]:
         raise DefinitionError(path, [placed(p) for p in error.problems]) from None
 
 
-def validate(raw: Any, path: str = "<definition>", *, blocks: str | Path | None = None) -> dict[str, Any]:
+def validate(raw: Any, path: str = "<definition>", organisation: dict | None = None, *,
+             blocks: str | Path | None = None) -> dict[str, Any]:
     """Check a parsed definition and return its normalised form, or raise DefinitionError.
 
-    Blocks it includes are read from ``blocks`` (default :func:`blocks_folder`). The normalised
-    form expands each ``for_each_theme`` page into one page per theme, gives every question the
-    export ``columns`` its answers are stored under, and holds dates as ISO 8601 UTC.
+    Blocks it includes are read from ``blocks`` (default :func:`blocks_folder`). ``organisation``
+    (a loaded organisation file) gives the areas of a definition that lists none of its own; by
+    default the running app's. The normalised form holds the areas it uses under ``areas``, and
+    their populations under ``population`` (code -> residents). It expands each
+    ``for_each_theme`` page into one page per theme, gives every question the export ``columns``
+    its answers are stored under, and holds dates as ISO 8601 UTC.
     """
-    return _validate_expanded(expand(raw, path, blocks), path)
+    return _validate_expanded(expand(raw, path, blocks), path, organisation)
 
 
 def _sha256(data: bytes, blocks: dict[str, bytes]) -> str:

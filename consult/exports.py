@@ -39,16 +39,6 @@ SUPPORT_CODES = [
     ("strongly_oppose", "Strongly oppose"),
     ("dont_know", "Don't know"),
 ]
-DISTRICT_CODES = [
-    ("cambridge", "Cambridge"),
-    ("east_cambridgeshire", "East Cambridgeshire"),
-    ("fenland", "Fenland"),
-    ("huntingdonshire", "Huntingdonshire"),
-    ("south_cambridgeshire", "South Cambridgeshire"),
-    ("peterborough", "Peterborough"),
-    ("outside_area", "Outside the area"),
-    ("prefer_not_to_say", "Prefer not to say"),
-]
 CHANNEL_CODES = [
     ("online", "Online"),
     ("paper", "Paper form"),
@@ -107,8 +97,6 @@ def question_options(question_type: str, spec: dict[str, Any]) -> list[tuple[str
         return SUPPORT_CODES
     options = [(str(o["code"]), str(o.get("label") or o["code"]))
                for o in spec.get("options") or [] if isinstance(o, dict) and "code" in o]
-    if not options and question_type == "district":
-        return DISTRICT_CODES
     return options
 
 

@@ -91,7 +91,8 @@ class Consultation(OpeningTimes, db.Model):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     definition_sha256: Mapped[str] = mapped_column(String(64))
     source_path: Mapped[str] = mapped_column(String(500), default="")
-    # Usual residents per district (Census 2021), for representativeness on the dashboard.
+    # Usual residents per area, from the definition's areas (their source and year are in
+    # definition["areas"]), for representativeness on the dashboard.
     population: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

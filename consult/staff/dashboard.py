@@ -5,12 +5,13 @@ from typing import Any
 
 from flask import render_template
 
-from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES
+from ..exports import CHANNEL_CODES, STATUS_CODES
+from ..organisation import consultation_areas
 from . import bp, consultation_or_404
 from .responses import respondent_types
 from .roles import can, requires
-from .stats import (COUNTING_RULE, dashboard_figures, day_chart, label_for, per_thousand_text,
-                    percent, plural)
+from .stats import (COUNTING_RULE, dashboard_figures, day_chart, district_codes, label_for,
+                    local_breakdown, per_thousand_text, percent, plural)
 
 
 @bp.route("/consultations/<slug>")
@@ -18,10 +19,12 @@ from .stats import (COUNTING_RULE, dashboard_figures, day_chart, label_for, per_
 def dashboard(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     figures = dashboard_figures(consultation, with_support=can("view_support"))
+    areas = consultation_areas(consultation)
     return render_template(
         "staff/dashboard.html", consultation=consultation, figures=figures,
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
-        type_options=respondent_types(consultation), district_options=DISTRICT_CODES,
+        type_options=respondent_types(consultation), district_options=district_codes(areas),
+        area_label=areas["label"], local=local_breakdown(consultation),
         channel_options=CHANNEL_CODES, status_options=STATUS_CODES, percent=percent, plural=plural,
         per_thousand_text=per_thousand_text,
     )

@@ -12,7 +12,8 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import retention, search
-from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES, columns, question_options
+from ..exports import CHANNEL_CODES, STATUS_CODES, columns, question_options
+from ..organisation import area_options, consultation_areas
 from ..extensions import db, limiter
 from ..models import ModerationEvent, Response, StaffUser
 from ..survey.handlers import clean_text
@@ -64,7 +65,8 @@ def answer_options(consultation: Any) -> dict[str, list[tuple[str, str]]]:
 
 
 def district_options(consultation: Any) -> list[tuple[str, str]]:
-    return answer_options(consultation).get("district") or DISTRICT_CODES
+    return answer_options(consultation).get("district") or [
+        (o["code"], o["label"]) for o in area_options(consultation_areas(consultation))]
 
 
 STATUS_NAMES = {code: label.split(":")[0] for code, label in STATUS_CODES}

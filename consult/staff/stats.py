@@ -1,5 +1,9 @@
 """The dashboard's figures, from running counts the database keeps exact (consult/counts.py):
-no response is read, however many there are.
+no response is read, however many there are, except by :func:`local_breakdown`, which counts
+valid responses by postcode district in one grouped query.
+
+Areas and their populations are the consultation's (``definition["areas"]``, from the
+organisation file or the definition's own ``areas:``).
 
 Counting rule: only responses whose status is ``valid`` are counted; the others are counted by
 status, separately.
@@ -12,16 +16,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from .. import counts
-from ..exports import CHANNEL_CODES, DISTRICT_CODES, SUPPORT_CODES
-from ..models import Consultation
+from ..exports import CHANNEL_CODES, SUPPORT_CODES
+from ..extensions import db
+from ..models import Consultation, Response
+from ..organisation import area_options, consultation_areas, postcode_places
 
 COUNTING_RULE = (
     "Only responses with the status ‘valid’ are counted. Responses marked duplicate, campaign "
     "or invalid are kept and shown separately."
 )
-DISTRICTS_WITH_POPULATION = [code for code, _ in DISTRICT_CODES
-                             if code not in ("outside_area", "prefer_not_to_say")]
+
+
+def district_codes(areas: dict[str, Any]) -> list[tuple[str, str]]:
+    """(code, label) of every answer of the district question: areas, outside, prefer not to say."""
+    return [(o["code"], o["label"]) for o in area_options(areas)]
 
 
 @dataclass
@@ -37,6 +48,8 @@ class DashboardFigures:
     drafts_sent: int = 0
     submitted: int = 0
     per_thousand: list[dict[str, Any]] = field(default_factory=list)
+    population_source: str = ""
+    population_year: int | None = None
     support: list[dict[str, Any]] | None = None
 
     @property
@@ -55,6 +68,8 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     counts.fold()
     tally = counts.totals(consultation.id)
     figures = DashboardFigures()
+    areas = consultation_areas(consultation)
+    districts = district_codes(areas)
     by_district = tally.by_district
     figures.by_status = dict(tally.by_status)
     figures.valid = figures.by_status.get("valid", 0)
@@ -63,19 +78,21 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     figures.by_type = _ranked(tally.by_type)
     figures.by_channel = _ranked(tally.by_channel)
     # Every district, even one with no responses yet: that is where an event is needed.
-    figures.by_district = [(code, by_district.get(code, 0)) for code, _ in DISTRICT_CODES]
+    figures.by_district = [(code, by_district.get(code, 0)) for code, _ in districts]
     figures.by_district += [(code, n) for code, n in _ranked(by_district)
-                            if code not in dict(DISTRICT_CODES)]
+                            if code not in dict(districts)]
     online = {sent: n for (channel, sent), n in tally.drafts.items() if channel == "online"}
     figures.drafts_sent = online.get("sent", 0)
     figures.drafts_started = online.get("started", 0) + figures.drafts_sent
 
-    population = consultation.population or {}
-    for code in DISTRICTS_WITH_POPULATION:
-        residents = population.get(code)
-        count = by_district.get(code, 0)
+    figures.population_source = areas["population_source"]
+    figures.population_year = areas["population_year"]
+    for area in areas["items"]:
+        residents = area.get("population")
+        count = by_district.get(area["code"], 0)
         figures.per_thousand.append({
-            "district": code,
+            "district": area["code"],
+            "label": area["name"],
             "responses": count,
             "residents": residents,
             "per_thousand": (1000 * count / residents) if residents else None,
@@ -83,6 +100,46 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     if with_support:
         figures.support = support_per_theme(consultation, tally, figures.valid)
     return figures
+
+
+def local_breakdown(consultation: Consultation) -> dict[str, Any]:
+    """Valid responses below district level: per area, by sub-area where the organisation names
+    them, else by postcode district, from the answers to the ``postcode_district`` question mapped
+    through the areas' postcode districts. Small counts are hidden by the evidence report's rule
+    (``analysis.tally.hidden_parts``: under ``MIN_CELL``, and the next smallest when only one would
+    be hidden), within each area, whose total is published."""
+    from analysis import tally
+
+    areas = consultation_areas(consultation)
+    places = postcode_places(areas)
+    answer = Response.answers["postcode_district"].as_string()
+    rows = db.session.execute(
+        sa.select(answer, sa.func.count()).where(Response.consultation_id == consultation.id,
+                                                 Response.status == "valid")
+        .group_by(answer)).all()
+    by_postcode = {str(code).strip().upper(): n for code, n in rows if code}
+    not_given = sum(n for code, n in rows if not code)
+    unmapped = sum(n for code, n in by_postcode.items() if code not in places)
+    result = []
+    for area in areas["items"]:
+        parts: dict[str, list] = {}
+        for sub in area["sub_areas"]:
+            parts[sub["code"]] = [sub["name"], sum(by_postcode.get(p, 0) for p in sub["postcode_districts"])]
+        for postcode in area["postcode_districts"]:
+            if places.get(postcode) == (area["code"], None):
+                parts[postcode] = [postcode, by_postcode.get(postcode, 0)]
+        if not parts:
+            continue
+        counts_ = [n for _, n in parts.values()]
+        hidden = tally.hidden_parts(counts_)
+        result.append({
+            "code": area["code"], "name": area["name"], "total": sum(counts_),
+            "parts": [{"code": code, "label": label, "responses": n,
+                       "text": "0" if n == 0 and not hide else tally.published_count(n, bool(hide))}
+                      for (code, (label, n)), hide in zip(parts.items(), hidden)],
+        })
+    return {"areas": result, "not_given": not_given, "unmapped": unmapped,
+            "min_cell": tally.MIN_CELL}
 
 
 def support_per_theme(consultation: Consultation, tally: counts.Totals | None = None,

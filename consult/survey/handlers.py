@@ -185,20 +185,24 @@ class PostcodeDistrictHandler(Handler):
     template = "survey/questions/postcode_district.html"
 
     def fields(self, question):
+        # examples from the consultation's own areas (consult/definitions.py), so that a resident
+        # is shown postcodes of the place they live in
+        examples = question.get("examples") or ["SW1A", "M1"]
+
         def outward_code(form, field):
             value = re.sub(r"\s+", " ", field.data.upper()).strip()
             full = FULL_POSTCODE.match(value)
             if full:  # a whole postcode was given: keep only its first part, as the question says
                 value = full.group(1)
             if len(value) > SHORT_TEXT or not OUTWARD_CODE.match(value):
-                raise StopValidation("Enter the first part of a postcode, like CB1 or PE13, "
-                                     "or leave it blank")
+                raise StopValidation(f"Enter the first part of a postcode, like "
+                                     f"{' or '.join(examples)}, or leave it blank")
             field.data = value
 
         return {question["columns"][0]: _CleanString(
             question["label"],
-            validators=self.required(question, "Enter the first part of your postcode, like CB1")
-            + [outward_code],
+            validators=self.required(
+                question, f"Enter the first part of your postcode, like {examples[0]}") + [outward_code],
         )}
 
 

@@ -5,9 +5,12 @@ answered by the app-wide 503 page (``consult.errors``), which keeps what was pos
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from .. import organisation
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
@@ -326,10 +329,18 @@ def resume_link(slug: str, code: str):
 @limiter.exempt
 def privacy():
     consultations = db.session.execute(select(Consultation)).scalars().all()
-    return render_template("survey/privacy.html", consultations=consultations)
+    return render_template("survey/privacy.html", consultations=consultations,
+                           organisation=organisation.current())
+
+
+def _long_date(iso: str) -> str:
+    """"1 May 2021" for "2021-05-01"."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
 
 
 @bp.get("/accessibility")
 @limiter.exempt
 def accessibility():
-    return render_template("survey/accessibility.html")
+    return render_template("survey/accessibility.html", organisation=organisation.current(),
+                           long_date=_long_date)

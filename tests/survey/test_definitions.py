@@ -101,7 +101,17 @@ BROKEN = [
     ("bad date", lambda r: r.update(opens_at="30/06/2021"), "opens_at", "not a date and time"),
     ("closes before opening", lambda r: r.update(closes_at="2021-06-01 00:00"), "closes_at", "not after opens_at"),
     ("bad timezone", lambda r: r.update(timezone="Mars/Olympus"), "timezone", "not a time zone"),
-    ("population of unknown district", lambda r: r["population"].update(atlantis=5), "population.atlantis", "not a district code"),
+    ("old-style population of unknown district", lambda r: r.update(population={"atlantis": 5}),
+     "population.atlantis", "not a district code"),
+    ("own areas without a population year", lambda r: r.update(areas={
+        "label": "Ward", "population_source": "x", "items": [{"code": "a", "name": "A"}],
+        "outside": {"code": "out", "name": "Out"}, "prefer_not_to_say": {"code": "pnts", "name": "P"}}),
+     "areas.population_year", "is missing"),
+    ("own areas with a code twice", lambda r: r.update(areas={
+        "label": "Ward", "population_source": "x", "population_year": 2021,
+        "items": [{"code": "a", "name": "A"}, {"code": "a", "name": "B"}],
+        "outside": {"code": "out", "name": "Out"}, "prefer_not_to_say": {"code": "pnts", "name": "P"}}),
+     "areas.items[1].code", "also the code of areas.items[0]"),
     ("duplicate theme", lambda r: r["themes"].append(dict(r["themes"][0])), "themes[5].key", "another theme"),
     ("theme without title", lambda r: r["themes"][2].pop("title"), "themes[2].title", "is missing"),
     ("theme key with double underscore", lambda r: r["themes"][0].update(key="a__b"), "themes[0].key", "double underscore"),

@@ -115,7 +115,21 @@ def test_postcode_district_is_normalised_to_an_outward_code(typed, stored):
 def test_postcode_district_refuses_what_is_not_one(typed):
     definition = validate(raw_2021(), "x.yaml")
     ok, errors = submit(definition, [("postcode_district", typed)], "area")
-    assert errors == {"postcode_district": ["Enter the first part of a postcode, like CB1 or PE13, or leave it blank"]}
+    areas = definition["areas"]["items"]
+    like = f"{areas[0]['postcode_districts'][0]} or {areas[-1]['postcode_districts'][0]}"
+    assert errors == {"postcode_district": [f"Enter the first part of a postcode, like {like}, or leave it blank"]}
+
+
+def test_postcode_examples_come_from_the_areas_of_the_consultation():
+    raw = raw_2021()
+    raw["areas"] = {"label": "Ward", "population_source": "x", "population_year": 2021,
+                    "items": [{"code": "a", "name": "A", "postcode_districts": ["NR1", "NR2"]},
+                              {"code": "b", "name": "B"},
+                              {"code": "c", "name": "C", "postcode_districts": ["IP24"]}],
+                    "outside": {"code": "out", "name": "Out"},
+                    "prefer_not_to_say": {"code": "pnts", "name": "Prefer not to say"}}
+    ok, errors = submit(validate(raw, "x.yaml"), [("postcode_district", "??")], "area")
+    assert errors == {"postcode_district": ["Enter the first part of a postcode, like NR1 or IP24, or leave it blank"]}
 
 
 def test_district_codes_are_the_contract_ones():
