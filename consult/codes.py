@@ -105,3 +105,12 @@ def levels_text(levels: list[dict]) -> str:
     """``strongly_support=2 | ... | dont_know=`` (the data dictionary's ``levels``)."""
     return " | ".join(f"{level['code']}={'' if level.get('value') is None else level['value']}"
                       for level in levels)
+
+
+def parse_levels(text: str) -> list[tuple[str, int | None]]:
+    """The (code, number) pairs of a ``levels`` text (the inverse of :func:`levels_text`)."""
+    pairs = []
+    for part in text.split(" | ") if text else []:
+        code, _, number = part.partition("=")
+        pairs.append((code, int(number) if number.strip() else None))
+    return pairs

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import render_template
 
-from ..exports import CHANNEL_CODES, DISTRICT_CODES, STATUS_CODES
+from .. import codes
+from ..exports import area_options
 from . import bp, consultation_or_404
 from .responses import respondent_types
 from .roles import can, requires
@@ -21,7 +22,7 @@ def dashboard(slug: str) -> Any:
     return render_template(
         "staff/dashboard.html", consultation=consultation, figures=figures,
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
-        type_options=respondent_types(consultation), district_options=DISTRICT_CODES,
-        channel_options=CHANNEL_CODES, status_options=STATUS_CODES, percent=percent, plural=plural,
+        type_options=respondent_types(consultation), district_options=area_options(consultation),
+        channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES, percent=percent, plural=plural,
         per_thousand_text=per_thousand_text,
     )

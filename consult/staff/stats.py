@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import counts
-from ..exports import CHANNEL_CODES, DISTRICT_CODES, SUPPORT_CODES
+from .. import codes as code_lists
+from ..exports import area_options, areas_table, question_dict
 from ..models import Consultation
+from ..survey.handlers import SupportHandler, handler_for
 
 COUNTING_RULE = (
     "Only responses with the status ‘valid’ are counted. Responses marked duplicate, campaign "
     "or invalid are kept and shown separately."
 )
-DISTRICTS_WITH_POPULATION = [code for code, _ in DISTRICT_CODES
-                             if code not in ("outside_area", "prefer_not_to_say")]
 
 
 @dataclass
@@ -63,16 +63,18 @@ def dashboard_figures(consultation: Consultation, with_support: bool) -> Dashboa
     figures.by_type = _ranked(tally.by_type)
     figures.by_channel = _ranked(tally.by_channel)
     # Every district, even one with no responses yet: that is where an event is needed.
-    figures.by_district = [(code, by_district.get(code, 0)) for code, _ in DISTRICT_CODES]
+    districts = area_options(consultation)
+    figures.by_district = [(code, by_district.get(code, 0)) for code, _ in districts]
     figures.by_district += [(code, n) for code, n in _ranked(by_district)
-                            if code not in dict(DISTRICT_CODES)]
+                            if code not in dict(districts)]
     online = {sent: n for (channel, sent), n in tally.drafts.items() if channel == "online"}
     figures.drafts_sent = online.get("sent", 0)
     figures.drafts_started = online.get("started", 0) + figures.drafts_sent
 
-    population = consultation.population or {}
-    for code in DISTRICTS_WITH_POPULATION:
-        residents = population.get(code)
+    for area in areas_table(consultation):
+        if area["parent"]:
+            continue  # sub-areas are not asked for by the area question
+        code, residents = area["code"], area["population"]
         count = by_district.get(code, 0)
         figures.per_thousand.append({
             "district": code,
@@ -94,23 +96,32 @@ def support_per_theme(consultation: Consultation, tally: counts.Totals | None = 
     if valid is None:
         valid = tally.by_status.get("valid", 0)
     result = []
+    scales = {question.key: handler.levels(question_dict(question))
+              for question in consultation.questions
+              if isinstance(handler := handler_for(question.type), SupportHandler)}
     for theme in consultation.themes:
         column = f"{counts.SUPPORT_PREFIX}{theme.key}"
+        levels = scales.get(column) or code_lists.scale(None)
+        value = {level["code"]: level["value"] for level in levels}
         codes = {code: n for (status, col, code), n in tally.support.items()
                  if status == "valid" and col == column}
         answered = sum(codes.values())
         counts_by_code = dict(codes)
         counts_by_code["not_answered"] = valid - answered
-        views = sum(codes.get(c, 0) for c, _ in SUPPORT_CODES if c != "dont_know")
-        supporting = codes.get("strongly_support", 0) + codes.get("support", 0)
-        opposing = codes.get("strongly_oppose", 0) + codes.get("oppose", 0)
+
+        def total(keep, codes=codes, value=value) -> int:
+            return sum(n for code, n in codes.items()
+                       if value.get(code) is not None and keep(value[code]))
+
+        views = total(lambda v: True)
         result.append({
             "theme": theme,
             "counts": counts_by_code,
+            "levels": levels,
             "views": views,
-            "support_share": supporting / views if views else None,
-            "neither_share": codes.get("neither", 0) / views if views else None,
-            "oppose_share": opposing / views if views else None,
+            "support_share": total(lambda v: v > 0) / views if views else None,
+            "neither_share": total(lambda v: v == 0) / views if views else None,
+            "oppose_share": total(lambda v: v < 0) / views if views else None,
         })
     return result
 
@@ -144,7 +155,7 @@ def label_for(code: str | None, options: list[tuple[str, str]]) -> str:
     return dict(options).get(code, code.replace("_", " ").capitalize())
 
 
-CHANNEL_LABELS = dict(CHANNEL_CODES)
+CHANNEL_LABELS = dict(code_lists.CHANNELS)
 
 
 def day_chart(per_day: list[tuple[dt.date, int]], width: int = 640,

@@ -102,6 +102,8 @@ class Handler:
     coded: ClassVar[bool] = False
     # Its answer can show a page (``show_if``) or be named by a definition's ``checks``.
     choice: ClassVar[bool] = False
+    # Its options are the consultation's areas (the area breakdowns and the areas table).
+    asks_area: ClassVar[bool] = False
     # At most one question of the type in a definition; the reason says why.
     once: ClassVar[str] = ""
     # The export column type (docs/export-format.md) and what the column means.
@@ -240,6 +242,7 @@ class DistrictHandler(SingleChoiceHandler):
 
     template = "survey/questions/district.html"
     settings = frozenset()
+    asks_area = True
     description = "The area, as a code; empty when not answered."
 
     def build(self, raw, place, ctx):
