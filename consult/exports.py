@@ -713,7 +713,7 @@ def _excel_serial(value: dt.date) -> float | int:
 def _width(col: Column) -> float:
     """A column width (in characters) that shows its header and typical values."""
     if col.type in ("comment", "text") and col.column not in ("reference", "consultation"):
-        wide = col.type == "comment" or (col.question_type == "free_text")
+        wide = col.type == "comment" or col.max_length is not None  # free text
         return 60 if wide else max(len(col.column) + 2, 24)
     longest = {"datetime": 19, "date": 10, "integer": 6, "rank": 4}.get(col.type)
     if longest is None:
