@@ -199,6 +199,23 @@ class Handler:
         return [InputRequired(message=message)] if question.get("required") else [Optional()]
 
 
+def _choice_options(raw: dict, place: str, ctx: DefinitionContext, *,
+                    exclusive_allowed: bool) -> list[dict]:
+    """A choice question's options: its own ``options``, or ``code_list: NAME`` for one of the
+    code lists of consult/codes.py ``EQUALITY_GROUPS`` (the ONS 2021 categories)."""
+    name = raw.get("code_list")
+    if name is None:
+        return ctx.options(raw.get("options"), f"{place}.options",
+                           exclusive_allowed=exclusive_allowed)
+    if "options" in raw:
+        ctx.problem(f"{place}.code_list", "give either options or a code_list, not both")
+    if not isinstance(name, str) or name not in code_lists.EQUALITY_GROUPS:
+        ctx.problem(f"{place}.code_list", f"{quoted(name)} is not a code list; the code lists are "
+                    f"{', '.join(code_lists.EQUALITY_GROUPS)}")
+        return []
+    return [{"code": code, "label": label} for code, label in code_lists.EQUALITY_GROUPS[name]]
+
+
 def _read_code(column: Column, raw: str) -> tuple[Any, str | None]:
     if column.code_list and raw not in column.code_list:
         return None, f"'{raw}' is not one of the codes: {', '.join(column.code_list)}"
@@ -207,15 +224,14 @@ def _read_code(column: Column, raw: str) -> tuple[Any, str | None]:
 
 class SingleChoiceHandler(Handler):
     template = "survey/questions/single_choice.html"
-    settings = frozenset({"options"})
+    settings = frozenset({"options", "code_list"})
     coded = True
     choice = True
     export_type = "code"
     description = "One code, or empty when not answered."
 
     def build(self, raw, place, ctx):
-        return {"options": ctx.options(raw.get("options"), f"{place}.options",
-                                       exclusive_allowed=False)}
+        return {"options": _choice_options(raw, place, ctx, exclusive_allowed=False)}
 
     def read_cell(self, column, raw):
         return _read_code(column, raw)
@@ -292,15 +308,14 @@ class SupportHandler(SingleChoiceHandler):
 
 class MultipleChoiceHandler(Handler):
     template = "survey/questions/multiple_choice.html"
-    settings = frozenset({"options"})
+    settings = frozenset({"options", "code_list"})
     coded = True
     choice = True
     export_type = "codes"
     description = "Codes separated by ';' (a list in JSON); 'none' is none of these."
 
     def build(self, raw, place, ctx):
-        return {"options": ctx.options(raw.get("options"), f"{place}.options",
-                                       exclusive_allowed=True)}
+        return {"options": _choice_options(raw, place, ctx, exclusive_allowed=True)}
 
     def read_cell(self, column, raw):
         codes = [c.strip() for c in raw.split(";") if c.strip()]
