@@ -229,7 +229,8 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
     if "required" in raw and not isinstance(raw["required"], bool):
         problems.add(f"{place}.required", "should be true or false")
     if handler.theme_pages == "only" and not per_theme_page:
-        problems.add(f"{place}.type", f"a {qtype} question must be on a page with for_each_theme: true")
+        problems.add(f"{place}.type",
+                     f"a {qtype} question must be on a page with for_each_theme: true")
     if per_theme_page and handler.theme_pages == "never":
         allowed = sorted(t for t, h in HANDLERS.items() if h.theme_pages != "never")
         problems.add(f"{place}.type", f"a page with for_each_theme may hold only "

@@ -23,6 +23,7 @@ def dashboard(slug: str) -> Any:
         "staff/dashboard.html", consultation=consultation, figures=figures,
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
         type_options=respondent_types(consultation), district_options=area_options(consultation),
-        channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES, percent=percent, plural=plural,
+        channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES, percent=percent,
+        plural=plural,
         per_thousand_text=per_thousand_text,
     )

@@ -25,7 +25,8 @@ REASON_LENGTH_MESSAGE = "Keep the reason under 500 characters."
 
 
 class StatusForm(FlaskForm):
-    status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in codes.RESPONSE_STATUSES],
+    status = RadioField("Status",
+                        choices=[SelectChoice(c, label) for c, label in codes.RESPONSE_STATUSES],
                         validate_choice=False,
                         validators=[AnyOf(codes.STATUS_CODES, message="Choose a status.")])
     reason = StringField("Reason", filters=[clean_text], validators=[

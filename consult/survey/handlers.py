@@ -62,7 +62,8 @@ class DefinitionContext(Protocol):
 
     def problem(self, place: str, message: str) -> None: ...
 
-    def text(self, value: Any, place: str, *, required: bool = ..., max_length: int = ...) -> str: ...
+    def text(self, value: Any, place: str, *, required: bool = ...,
+             max_length: int = ...) -> str: ...
 
     def options(self, raw: Any, place: str, *, exclusive_allowed: bool) -> list[dict]: ...
 
@@ -135,7 +136,8 @@ class Handler:
         values = value if isinstance(value, list) else [value]
         bad = [v for v in values if v not in known]
         if bad:
-            return f"code {quoted(bad[0])} of {quoted(column)} (an option the new definition removes)"
+            return (f"code {quoted(bad[0])} of {quoted(column)} "
+                    "(an option the new definition removes)")
         return None
 
     # --- the export and imports ------------------------------------------------------------
@@ -297,7 +299,8 @@ class SupportHandler(SingleChoiceHandler):
         theme = question.get("theme") or ""
         verb = code_lists.SCALE_VERBS.get(question.get("scale") or code_lists.DEFAULT_SCALE,
                                           "supports")
-        return f"How far the respondent {verb} '{titles.get(theme, theme)}'; empty when not answered."
+        return (f"How far the respondent {verb} '{titles.get(theme, theme)}'; "
+                "empty when not answered.")
 
     def export_columns(self, question, titles):
         levels = self.levels(question)

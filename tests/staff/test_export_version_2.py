@@ -95,7 +95,8 @@ def test_the_data_dictionary_says_what_the_survey_says(pcp2021, client):
     make_demo(pcp2021.slug)
     browser = Browser(client)
     slug = f"{pcp2021.slug}-demo"
-    assert browser.post(f"/c/{slug}/q/about_you", {"respondent_type": "resident"}).status_code == 302
+    started = browser.post(f"/c/{slug}/q/about_you", {"respondent_type": "resident"})
+    assert started.status_code == 302
     page = BeautifulSoup(browser.get(f"/c/{slug}/q/area").get_data(as_text=True), "html.parser")
     shown = [(radio["value"], page.find("label", attrs={"for": radio["id"]}).get_text(strip=True))
              for radio in page.select('input[type=radio][name="district"]')]
@@ -206,7 +207,8 @@ def test_the_areas_travel_with_every_format(app, tmp_path):
 def test_a_consultation_stored_without_areas_gives_those_its_population_names(consultation):
     """Names from the district question the survey showed, populations from the consultation."""
     areas = json_document(consultation)["consultation"]["areas"]
-    names = {o["code"]: o["label"] for o in consultation.definition["pages"][1]["questions"][0]["options"]}
+    district = consultation.definition["pages"][1]["questions"][0]
+    names = {o["code"]: o["label"] for o in district["options"]}
     assert [a["code"] for a in areas] == list(POPULATION)
     assert all(a["population"] == POPULATION[a["code"]] and a["name"] == names[a["code"]]
                and a["parent"] == "" for a in areas)

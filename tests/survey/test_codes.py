@@ -48,7 +48,8 @@ def test_a_choice_question_can_take_its_options_from_a_code_list():
     del ethnicity["options"]
     ethnicity["code_list"] = "ethnicity"
     definition = validate(raw, "t.yaml")
-    question = next(q for p in definition["pages"] for q in p["questions"] if q["key"] == "ethnicity")
+    question = next(q for p in definition["pages"] for q in p["questions"]
+                    if q["key"] == "ethnicity")
     assert [(o["code"], o["label"]) for o in question["options"]] == list(
         codes.EQUALITY_GROUPS["ethnicity"])
     ethnicity["code_list"] = "ethnic_groups"
@@ -64,7 +65,8 @@ def test_a_support_question_names_a_scale_of_the_small_set():
     support = next(q for q in theme_page["questions"] if q["type"] == "support")
     support["scale"] = "agreement"
     definition = validate(raw, "t.yaml")
-    question = next(q for p in definition["pages"] for q in p["questions"] if q["type"] == "support")
+    question = next(q for p in definition["pages"] for q in p["questions"]
+                    if q["type"] == "support")
     assert question["scale"] == "agreement"
     assert question["options"] == codes.SCALES["agreement"]
     support["scale"] = "satisfaction"
@@ -83,7 +85,8 @@ def test_references_and_resume_codes_use_the_reference_alphabet():
 
 
 def test_no_module_keeps_its_own_copy_of_a_code_list():
-    """The labels of the scales, channels and statuses, and the alphabet, appear once in consult/."""
+    """The labels of the scales, channels and statuses, and the alphabet, appear once in
+    consult/."""
     texts = {path: path.read_text(encoding="utf-8") for path in CONSULT.rglob("*.py")
              if path.name != "codes.py" and "plans" not in path.parts}
     facts = ([level["label"] for levels in codes.SCALES.values() for level in levels]

@@ -115,7 +115,8 @@ def test_the_new_type_is_checked_by_its_handler(mark_type):
     assert question["out_of"] == 7 and question["columns"] == ["mark"]
     with pytest.raises(DefinitionError) as error:
         validate(definition(out_of=70, colour="red"), "mark.yaml")
-    assert "pages[1].questions[0].out_of: should be a whole number from 2 to 10" in error.value.problems
+    assert ("pages[1].questions[0].out_of: should be a whole number from 2 to 10"
+            in error.value.problems)
     assert any(p.startswith("pages[1].questions[0].colour: is not a known setting")
                and "out_of" in p for p in error.value.problems)
 
@@ -136,11 +137,13 @@ def _open(normalised: dict) -> Consultation:
 def test_the_new_type_is_asked_answered_exported_and_imported(mark_type, client):
     consultation = _open(validate(definition(out_of=7), "mark.yaml"))
     browser = Browser(client)
-    assert browser.post(f"/c/{SLUG}/q/about_you", {"respondent_type": "resident"}).status_code == 302
+    started = browser.post(f"/c/{SLUG}/q/about_you", {"respondent_type": "resident"})
+    assert started.status_code == 302
     page = browser.get(f"/c/{SLUG}/q/marks").get_data(as_text=True)
     assert 'data-out-of="7"' in page and page.count('type="radio" name="mark"') == 7
     refused = browser.post(f"/c/{SLUG}/q/marks", {"mark": "9"})
-    assert refused.status_code == 200 and "Give a mark from 1 to 7" in refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "Give a mark from 1 to 7" in refused.get_data(as_text=True)
     assert browser.post(f"/c/{SLUG}/q/marks", {"mark": "6"}).status_code == 302
     check = browser.get(f"/c/{SLUG}/check").get_data(as_text=True)
     assert "6 out of 7" in check
