@@ -119,6 +119,8 @@ def support_per_theme(consultation: Consultation, tally: counts.Totals | None = 
             "counts": counts_by_code,
             "levels": levels,
             "views": views,
+            # answers on a level that is no view (don't know)
+            "no_view": sum(n for code, n in codes.items() if code in value and value[code] is None),
             "support_share": total(lambda v: v > 0) / views if views else None,
             "neither_share": total(lambda v: v == 0) / views if views else None,
             "oppose_share": total(lambda v: v < 0) / views if views else None,

@@ -263,3 +263,17 @@ def test_areas_download_is_refused_without_the_export_permission(consultation, s
 
 def test_every_column_is_listed_once_in_the_dictionary(consultation):
     assert list(dictionary_of(consultation)) == [c.column for c in columns(consultation)]
+
+
+def test_the_dashboard_counts_the_agreement_scale_by_its_numbers(app):
+    from consult.staff.stats import support_per_theme
+
+    consultation = _agreement_consultation()
+    column = "support__crime_prevention"
+    given = ["strongly_agree", "neither", "disagree", "strongly_disagree", "dont_know"]
+    for level in given:
+        add_response(consultation, {column: level})
+    row = next(r for r in support_per_theme(consultation) if r["theme"].key == "crime_prevention")
+    # by hand: 4 gave a view; 1 for, 1 neither, 2 against; don't know is no view
+    assert row["views"] == 4 and row["no_view"] == 1
+    assert (row["support_share"], row["neither_share"], row["oppose_share"]) == (0.25, 0.25, 0.5)
