@@ -277,3 +277,17 @@ def test_the_dashboard_counts_the_agreement_scale_by_its_numbers(app):
     # by hand: 4 gave a view; 1 for, 1 neither, 2 against; don't know is no view
     assert row["views"] == 4 and row["no_view"] == 1
     assert (row["support_share"], row["neither_share"], row["oppose_share"]) == (0.25, 0.25, 0.5)
+
+
+def test_a_support_question_stored_before_levels_had_numbers_still_sets_dont_know_apart(
+        consultation, signed_in):
+    """The fixture's support options have no numbers (as stored by earlier versions): the paper
+    entry page still puts "or" before the last level."""
+    stored = consultation.definition["pages"][2]["questions"][0]["options"]
+    assert all("value" not in o for o in stored)
+    page = signed_in("engagement").get(
+        f"/staff/consultations/{consultation.slug}/entry").get_data(as_text=True)
+    first = page.index('name="support__safer_streets"')
+    divider = page.index("govuk-radios__divider", first)
+    assert page.index('value="strongly_oppose"', first) < divider < page.index(
+        'value="dont_know"', first)
