@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from consult import codes  # noqa: E402  (the app's reference alphabet)
 SLUG = "police-and-crime-plan-2021"
 THEMES = ["communities_first", "crime_prevention", "victims_and_witnesses", "ethical_policing",
           "robust_enforcement"]
@@ -59,7 +60,7 @@ COMMENTS = [
     "-5% crime is not ambitious enough",
     "Online fraud against older people should be a priority; it ruins lives.",
 ]
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ALPHABET = codes.REFERENCE_ALPHABET
 
 
 def answers(rng: random.Random) -> dict:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from consult import codes  # noqa: E402  (the app's code lists)
 from consult.exports import csv_writer, needs_guard, neutralise  # noqa: E402  (the app's rules)
 
 SLUG = "police-and-crime-plan-2021"
@@ -55,9 +56,8 @@ THEMES = [
      "effectively."),
 ]
 THEME_KEYS = [key for key, _, _ in THEMES]
-SUPPORT_CODES = ["strongly_support", "support", "neither", "oppose", "strongly_oppose", "dont_know"]
-SUPPORT_LABELS = ["Strongly support", "Support", "Neither support nor oppose", "Oppose",
-                  "Strongly oppose", "Don't know"]
+SUPPORT_CODES = [level["code"] for level in codes.SCALES["support"]]
+SUPPORT_LABELS = [level["label"] for level in codes.SCALES["support"]]
 CHANNELS = {"online": 0.84, "paper": 0.08, "event": 0.05, "email": 0.02, "letter": 0.01}
 RESPONDENT_TYPES = {
     "resident": ("A resident", 0.78), "victim_or_witness": ("A victim or witness of crime", 0.08),
@@ -184,7 +184,7 @@ FIRST_NAMES = ["Sarah", "John", "Priya", "Tom", "Aisha", "David", "Helen", "Mare
 SURNAMES = ["Smith", "Patel", "Jones", "Nowak", "Brown", "Khan", "Taylor", "Wilson"]
 CAMPAIGN_TEXT = ("I oppose this plan. Enforcement must not come before our civil liberties. "
                  "Scrap the robust enforcement theme now.")
-REFERENCE_ALPHABET = np.array(list("23456789ABCDEFGHJKLMNPQRSTUVWXYZ"))
+REFERENCE_ALPHABET = np.array(list(codes.REFERENCE_ALPHABET))
 
 
 def _choice(rng: np.random.Generator, options: dict, n: int, p=None) -> np.ndarray:

@@ -205,14 +205,14 @@ def users_deactivate(email: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="The file to write; for CSV the data dictionary goes beside it "
-                   "(NAME.dictionary.csv).")
+              help="The file to write; for CSV the data dictionary and the areas go beside "
+                   "it (NAME.dictionary.csv, NAME.areas.csv).")
 @click.option("--redacted", is_flag=True,
               help="Replace email addresses, phone numbers and postcodes in free text.")
 def export_command(slug: str, fmt: str, out: str, redacted: bool) -> None:
-    """Export a consultation's responses (docs/export-format.md, format version 1)."""
+    """Export a consultation's responses (docs/export-format.md, format version 2)."""
     from . import audit
-    from .exports import write_dictionary_csv, write_export
+    from .exports import write_areas_csv, write_dictionary_csv, write_export
 
     consultation = _consultation(slug)
     path = Path(out)
@@ -226,13 +226,17 @@ def export_command(slug: str, fmt: str, out: str, redacted: bool) -> None:
             rows = write_export(consultation, fmt, handle, redacted)
     written = [str(path)]
     if fmt == "csv":
-        dictionary = path.with_name(path.name.removesuffix(".csv") + ".dictionary.csv")
-        with dictionary.open("w", encoding="utf-8", newline="") as handle:
-            write_dictionary_csv(consultation, handle)
-        written.append(str(dictionary))
+        for suffix, writer in ((".dictionary.csv", write_dictionary_csv),
+                               (".areas.csv", write_areas_csv)):
+            beside = path.with_name(path.name.removesuffix(".csv") + suffix)
+            with beside.open("w", encoding="utf-8", newline="") as handle:
+                writer(consultation, handle)
+            written.append(str(beside))
     audit.record("export", target=slug, rows=rows, format=fmt, redacted=redacted, file=str(path))
     db.session.commit()
-    click.echo(f"Exported {plural(rows, 'response')} to {' and '.join(written)}.")
+    click.echo(f"Exported {plural(rows, 'response')} to {', '.join(written[:-1])} and "
+               f"{written[-1]}." if len(written) > 1 else
+               f"Exported {plural(rows, 'response')} to {written[0]}.")
 
 
 @click.command("import")

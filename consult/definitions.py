@@ -39,40 +39,19 @@ from . import schema
 from .extensions import db
 from .models import Consultation, Question, Response, Theme
 from .quoting import quoted
+from .survey.handlers import HANDLERS
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 PREFIX_RE = re.compile(r"^[A-Z0-9]{1,6}$")
 
-# The support scale is fixed by the export contract (docs/export-format.md). The districts are the
-# organisation's areas, or the definition's own ``areas:`` (consult/organisation.py).
-SUPPORT_OPTIONS = [
-    {"code": "strongly_support", "label": "Strongly support"},
-    {"code": "support", "label": "Support"},
-    {"code": "neither", "label": "Neither support nor oppose"},
-    {"code": "oppose", "label": "Oppose"},
-    {"code": "strongly_oppose", "label": "Strongly oppose"},
-    {"code": "dont_know", "label": "Don't know"},
-]
+# The districts are the organisation's areas, or the definition's own ``areas:``
+# (consult/organisation.py); the question types' settings are their handlers'.
 
-# Question types and the keys each one may have besides the common ones.
+# The keys every question may have; each type's own settings are its handler's
+# (consult/survey/handlers.py), and so is everything else about the type.
 COMMON_QUESTION_KEYS = {"key", "type", "label", "short_label", "hint", "required", "label_is_heading"}
-TYPE_KEYS: dict[str, set[str]] = {
-    "single_choice": {"options"},
-    "multiple_choice": {"options"},
-    "support": set(),
-    "free_text": {"max_length", "rows"},
-    "ranking": set(),
-    "district": set(),
-    "postcode_district": set(),
-    "number": {"min", "max", "suffix"},
-}
-QUESTION_TYPES = tuple(TYPE_KEYS)
-# Types whose answer is one column per theme; they live on a page with ``for_each_theme``.
-PER_THEME_TYPES = {"support", "free_text"}
-CODED_TYPES = {"single_choice", "multiple_choice", "support", "district"}
-MAX_FREE_TEXT = 5000
 # A definition is a few pages of text (the shipped ones are 9 and 14 KB): a file over this size,
 # or with more YAML nodes than this, is refused before anything is built from it.
 MAX_DEFINITION_BYTES = 256 * 1024
@@ -91,8 +70,6 @@ THEME_KEYS = {"key", "title", "summary", "what_we_will_do"}
 PAGE_KEYS = {"key", "title", "intro", "show_if", "for_each_theme", "questions"}
 OPTION_KEYS = {"code", "label", "hint", "exclusive"}
 CHECK_KEYS = {"if", "then", "message"}
-# Questions whose answers a check can name: one code (or a list of codes) in one column.
-CHECKED_TYPES = ("single_choice", "multiple_choice", "district")
 
 
 class DefinitionError(Exception):
@@ -171,7 +148,7 @@ def _when(value: Any, place: str, zone: ZoneInfo | None, problems: _Problems) ->
     return moment.astimezone(dt.timezone.utc)
 
 
-def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict]:
+def _options(raw: Any, place: str, problems: _Problems, exclusive_allowed: bool) -> list[dict]:
     if not isinstance(raw, list) or not raw:
         problems.add(place, "should be a list of options, each with a code and a label")
         return []
@@ -200,7 +177,7 @@ def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict
         if item.get("hint"):
             option["hint"] = _text(item.get("hint"), f"{where}.hint", problems, max_length=500)
         if item.get("exclusive"):
-            if qtype != "multiple_choice":
+            if not exclusive_allowed:
                 problems.add(f"{where}.exclusive", "only an option of a multiple_choice question can be exclusive")
             option["exclusive"] = True
             exclusive += 1
@@ -212,17 +189,39 @@ def _options(raw: Any, place: str, problems: _Problems, qtype: str) -> list[dict
     return options
 
 
+class _QuestionContext:
+    """What a question handler's ``build`` may use while a definition is checked."""
+
+    def __init__(self, problems: _Problems, themes: list[dict], areas: dict | None = None) -> None:
+        self.problems, self.themes, self.areas = problems, themes, areas
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.add(place, message)
+
+    def text(self, value: Any, place: str, *, required: bool = True, max_length: int = 5000) -> str:
+        return _text(value, place, self.problems, required=required, max_length=max_length)
+
+    def options(self, raw: Any, place: str, *, exclusive_allowed: bool) -> list[dict]:
+        return _options(raw, place, self.problems, exclusive_allowed)
+
+    def area_options(self) -> list[dict]:
+        """The district question's options: the consultation's areas, outside, prefer not to say."""
+        from .organisation import area_options
+        return area_options(self.areas) if self.areas else []
+
+
 def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool,
-              areas: dict | None = None) -> dict | None:
+              context: _QuestionContext) -> dict | None:
     if not isinstance(raw, dict):
         problems.add(place, "should be a question with a key, a type and a label")
         return None
     qtype = raw.get("type")
-    if qtype not in TYPE_KEYS:
+    handler = HANDLERS.get(qtype) if isinstance(qtype, str) else None
+    if handler is None:
         problems.add(f"{place}.type", f"{quoted(qtype)} is not a question type; the types are "
-                     f"{', '.join(QUESTION_TYPES)}")
+                     f"{', '.join(HANDLERS)}")
         return None
-    _unknown(raw, COMMON_QUESTION_KEYS | TYPE_KEYS[qtype], place, problems)
+    _unknown(raw, COMMON_QUESTION_KEYS | handler.settings, place, problems)
     question: dict[str, Any] = {
         "key": _key(raw.get("key"), f"{place}.key", problems),
         "type": qtype,
@@ -235,46 +234,14 @@ def _question(raw: Any, place: str, problems: _Problems, *, per_theme_page: bool
     }
     if "required" in raw and not isinstance(raw["required"], bool):
         problems.add(f"{place}.required", "should be true or false")
-    if qtype == "support" and not per_theme_page:
-        problems.add(f"{place}.type", "a support question must be on a page with for_each_theme: true")
-    if per_theme_page and qtype not in PER_THEME_TYPES:
+    if handler.theme_pages == "only" and not per_theme_page:
+        problems.add(f"{place}.type",
+                     f"a {qtype} question must be on a page with for_each_theme: true")
+    if per_theme_page and handler.theme_pages == "never":
+        allowed = sorted(t for t, h in HANDLERS.items() if h.theme_pages != "never")
         problems.add(f"{place}.type", f"a page with for_each_theme may hold only "
-                     f"{' and '.join(sorted(PER_THEME_TYPES))} questions")
-    if qtype in ("single_choice", "multiple_choice"):
-        question["options"] = _options(raw.get("options"), f"{place}.options", problems, qtype)
-    elif qtype == "support":
-        question["options"] = [dict(o) for o in SUPPORT_OPTIONS]
-    elif qtype == "district":
-        from .organisation import area_options
-        question["options"] = area_options(areas) if areas else []
-        # the template sets the choices outside the areas apart from the areas
-        question["set_apart_from"] = areas["outside"]["code"] if areas else ""
-    elif qtype == "postcode_district":
-        # the examples its messages give: a postcode district of the first and of the last area
-        given = [a["postcode_districts"][0] for a in (areas or {}).get("items", [])
-                 if a["postcode_districts"]]
-        question["examples"] = list(dict.fromkeys(given[:1] + given[-1:]))
-    elif qtype == "free_text":
-        limit = raw.get("max_length", 1000)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_FREE_TEXT:
-            problems.add(f"{place}.max_length", f"should be a whole number from 1 to {MAX_FREE_TEXT}")
-            limit = 1000
-        question["max_length"] = limit
-        rows = raw.get("rows", 5)
-        if not isinstance(rows, int) or isinstance(rows, bool) or not 2 <= rows <= 20:
-            problems.add(f"{place}.rows", "should be a whole number from 2 to 20")
-            rows = 5
-        question["rows"] = rows
-    elif qtype == "number":
-        for bound in ("min", "max"):
-            if bound in raw and (not isinstance(raw[bound], int) or isinstance(raw[bound], bool)):
-                problems.add(f"{place}.{bound}", "should be a whole number")
-        low, high = raw.get("min", 0), raw.get("max", 1_000_000)
-        if isinstance(low, int) and isinstance(high, int) and low > high:
-            problems.add(f"{place}.min", f"is more than max ({low} > {high})")
-        question["min"], question["max"] = low, high
-        if raw.get("suffix"):
-            question["suffix"] = _text(raw.get("suffix"), f"{place}.suffix", problems, max_length=40)
+                     f"{' and '.join(allowed)} questions")
+    question.update(handler.build(raw, place, context))
     return question
 
 
@@ -290,7 +257,7 @@ def _condition(raw: Any, place: str, problems: _Problems, earlier: dict[str, dic
     if target is None:
         problems.add(f"{place}.question", f"{quoted(key)} is not a question on an earlier page")
         return None
-    if target["type"] not in ("single_choice", "multiple_choice", "district"):
+    if not HANDLERS[target["type"]].choice:
         problems.add(f"{place}.question", f"{quoted(key)} is a {target['type']} question; a page can "
                      "only be shown by the answer to a choice question")
         return None
@@ -319,7 +286,7 @@ def _checked_question(raw: Any, place: str, problems: _Problems,
         problems.add(f"{place}.question", f"{_short(key)} is not a question of this consultation "
                      "(questions asked once per theme cannot be checked)")
         return None
-    if target["type"] not in CHECKED_TYPES:
+    if not HANDLERS[target["type"]].choice:
         problems.add(f"{place}.question", f"{key!r} is a {target['type']} question; a check can "
                      "only name a choice question")
         return None
@@ -492,7 +459,8 @@ def _validate(raw: Any, path: str, organisation: dict | None = None) -> dict[str
     if "pages" in raw and (not isinstance(raw_pages, list) or not raw_pages):
         problems.add("pages", "should be a list of pages, each with a key, a title and questions")
         raw_pages = []
-    ranking_count = 0
+    once: dict[str, int] = {}
+    context = _QuestionContext(problems, themes, areas)
     for p, page_raw in enumerate(raw_pages or []):
         place = f"pages[{p}]"
         if not isinstance(page_raw, dict):
@@ -513,15 +481,12 @@ def _validate(raw: Any, path: str, organisation: dict | None = None) -> dict[str
         for q, q_raw in enumerate(raw_questions):
             q_place = f"{place}.questions[{q}]"
             question = _question(q_raw, q_place, problems, per_theme_page=for_each_theme,
-                                 areas=areas)
+                                 context=context)
             if question is None:
                 continue
             if question["key"] in questions_by_key:
                 problems.add(f"{q_place}.key", f"{quoted(question['key'])} is the key of another question")
-            if question["type"] == "ranking":
-                ranking_count += 1
-                if len(themes) < 2:
-                    problems.add(q_place, "a ranking question needs at least two themes")
+            once[question["type"]] = once.get(question["type"], 0) + 1
             question["_place"] = q_place
             questions_by_key[question["key"]] = question
             page_questions.append(question)
@@ -541,11 +506,7 @@ def _validate(raw: Any, path: str, organisation: dict | None = None) -> dict[str
         else:
             for question in page_questions:
                 question.pop("_place", None)
-                if question["type"] == "ranking":
-                    question["columns"] = [f"rank__{t['key']}" for t in themes]
-                    question["options"] = [{"code": t["key"], "label": t["title"]} for t in themes]
-                else:
-                    question["columns"] = [question["key"]]
+                HANDLERS[question["type"]].complete(question, themes)
             pages.append({"key": page_key, "title": title, "intro": intro, "show_if": condition,
                           "theme": None, "questions": page_questions})
         if page_key in page_keys:
@@ -558,8 +519,9 @@ def _validate(raw: Any, path: str, organisation: dict | None = None) -> dict[str
                     problems.add(columns_seen[column], f"two questions would store their answers "
                                  f"in the same column {quoted(column)}; rename one of them")
                 columns_seen[column] = f"pages (page {page['key']})"
-    if ranking_count > 1:
-        problems.add("pages", "has more than one ranking question; themes are ranked once")
+    for qtype, count in once.items():
+        if count > 1 and HANDLERS[qtype].once:
+            problems.add("pages", f"has more than one {qtype} question; {HANDLERS[qtype].once}")
     for q in questions_by_key.values():
         q.pop("_place", None)
     checks = _checks(raw.get("checks"), problems, questions_by_key)
@@ -866,24 +828,22 @@ def read_file(path: str | Path, blocks: str | Path | None = None) -> tuple[dict[
 # Writing rows
 # ---------------------------------------------------------------------------------------------
 
+def answer_questions(definition: dict[str, Any]) -> dict[str, dict]:
+    """Every answer column of a definition -> the question it belongs to."""
+    return {column: question for page in definition["pages"] for question in page["questions"]
+            for column in question["columns"]}
+
+
 def allowed_values(definition: dict[str, Any]) -> dict[str, set[str] | None]:
     """Every answer column of a definition -> the codes it may hold (None: any text or number)."""
-    allowed: dict[str, set[str] | None] = {}
-    for page in definition["pages"]:
-        for question in page["questions"]:
-            codes = {o["code"] for o in question.get("options", [])} if question["type"] in CODED_TYPES else None
-            for column in question["columns"]:
-                allowed[column] = codes
-            if question["type"] == "ranking":
-                for column in question["columns"]:
-                    allowed[column] = None
-    return allowed
+    return {column: ({o["code"] for o in question.get("options", [])}
+                     if HANDLERS[question["type"]].coded else None)
+            for column, question in answer_questions(definition).items()}
 
 
 def orphaned_answers(consultation: Consultation, definition: dict[str, Any]) -> list[str]:
     """What responses already given use that ``definition`` no longer has, in plain English."""
-    allowed = allowed_values(definition)
-    theme_count = len(definition["themes"])
+    questions = answer_questions(definition)
     missing: dict[str, int] = {}
     rows = db.session.execute(
         select(Response.answers).where(Response.consultation_id == consultation.id)
@@ -892,18 +852,14 @@ def orphaned_answers(consultation: Consultation, definition: dict[str, Any]) -> 
         for column, value in (answers or {}).items():
             if value in (None, "", []):
                 continue
-            if column not in allowed:
+            question = questions.get(column)
+            if question is None:
                 what = f"column {quoted(column)} (a theme or question the new definition removes)"
-            elif allowed[column] is not None:
-                values = value if isinstance(value, list) else [value]
-                bad = [v for v in values if v not in allowed[column]]
-                if not bad:
-                    continue
-                what = f"code {quoted(bad[0])} of {quoted(column)} (an option the new definition removes)"
-            elif column.startswith("rank__") and isinstance(value, int) and value > theme_count:
-                what = f"rank {value} in {quoted(column)} (more than the {theme_count} themes now ranked)"
             else:
-                continue
+                found = HANDLERS[question["type"]].orphaned(question, column, value)
+                if found is None:
+                    continue
+                what = found
             missing[what] = missing.get(what, 0) + 1
     return [f"{count} response{' already given uses' if count == 1 else 's already given use'} {what}"
             for what, count in sorted(missing.items())]

@@ -1,4 +1,5 @@
-"""Exports of a consultation's responses: CSV (+ data dictionary), XLSX and JSON, format 1.
+"""Exports of a consultation's responses: CSV (+ data dictionary and areas), XLSX and JSON,
+format 2.
 
 The format is the contract in docs/export-format.md. Rows are streamed from the database with
 ``yield_per`` (a server-side cursor on PostgreSQL) and written as they come, so memory stays flat
@@ -6,6 +7,10 @@ however many responses there are. A CSV text cell that a spreadsheet could run a
 behind invisible characters) is prefixed with ``'``, and every CSV cell is quoted; an XLSX cell
 is a string, number or date, never a formula, and formula-like text carries Excel's quote prefix
 style instead of an apostrophe. Every writer takes an optional ``progress`` callback.
+
+The columns of the questions, and their data dictionary entries, are their question types'
+handlers' (consult/survey/handlers.py); codes and labels come from consult/codes.py and from the
+definition; the areas and their populations from the consultation's stored definition.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from operator import itemgetter
 from typing import IO, Any, Callable, Iterator
 
@@ -23,92 +28,89 @@ import sqlalchemy as sa
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from . import codes
+from .columns import DICTIONARY_FIELDS, Column, codes_text
 from .extensions import db
 from .models import Consultation, Response
+from .survey.handlers import HANDLERS, handler_for
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Versions whose rows the importer reads (the response columns of version 1 are those of 2).
+READABLE_VERSIONS = (1, 2)
 FORMATS = ("csv", "json", "xlsx")
 STREAM_BATCH = 1000
 PROGRESS_EVERY = 1000  # rows between two calls of a writer's progress callback (a job's page)
 
-SUPPORT_CODES = [
-    ("strongly_support", "Strongly support"),
-    ("support", "Support"),
-    ("neither", "Neither support nor oppose"),
-    ("oppose", "Oppose"),
-    ("strongly_oppose", "Strongly oppose"),
-    ("dont_know", "Don't know"),
-]
-CHANNEL_CODES = [
-    ("online", "Online"),
-    ("paper", "Paper form"),
-    ("event", "At an event"),
-    ("email", "Email"),
-    ("letter", "Letter"),
-]
-STATUS_CODES = [
-    ("valid", "Valid: counted"),
-    ("duplicate", "Duplicate of another response: not counted"),
-    ("campaign", "Part of an organised campaign: counted separately"),
-    ("invalid", "Invalid: not counted"),
-]
-
-COLUMN_TYPE = {
-    "single_choice": "code",
-    "district": "code",
-    "multiple_choice": "codes",
-    "support": "support",
-    "ranking": "rank",
-    "free_text": "text",
-    "postcode_district": "text",
-    "number": "integer",
-}
+AREA_FIELDS = ["code", "name", "ons_code", "parent", "population", "population_source",
+               "population_year", "postcode_districts"]
 
 
-@dataclass(frozen=True)
-class Column:
-    column: str
-    question: str
-    type: str
-    theme: str
-    theme_title: str
-    label: str
-    codes: str
-    description: str
-    code_list: tuple[str, ...] = ()
-    max_length: int | None = None
-    question_type: str = ""
-
-    def dictionary_row(self) -> dict[str, str]:
-        row = asdict(self)
-        for extra in ("code_list", "max_length", "question_type"):
-            row.pop(extra)
-        return row
-
-
-DICTIONARY_FIELDS = [
-    "column", "question", "type", "theme", "theme_title", "label", "codes", "description",
-]
+def question_dict(question: Any) -> dict[str, Any]:
+    """A stored ``Question`` row as the normalised definition's question (key, type, label and
+    the rest of its settings)."""
+    return {**(question.spec or {}), "key": question.key, "type": question.type,
+            "label": question.label}
 
 
 def question_options(question_type: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (code, label) pairs of a coded question, from its definition's ``options``."""
-    if question_type == "support":
-        return SUPPORT_CODES
-    options = [(str(o["code"]), str(o.get("label") or o["code"]))
-               for o in spec.get("options") or [] if isinstance(o, dict) and "code" in o]
-    return options
+    """The (code, label) pairs of a coded question, in the survey's own words."""
+    handler = HANDLERS.get(question_type)
+    if handler is None or not handler.coded:
+        return []
+    return handler.code_pairs(spec)
 
 
-def _codes_text(options: list[tuple[str, str]]) -> str:
-    return " | ".join(f"{code}={label}" for code, label in options)
+def area_question(consultation: Consultation) -> Any:
+    """The question that asks for the area (its handler's options are the areas), or None."""
+    return next((q for q in consultation.questions
+                 if q.type in HANDLERS and handler_for(q.type).asks_area), None)
+
+
+def area_options(consultation: Consultation) -> list[tuple[str, str]]:
+    """The (code, label) pairs of the consultation's area question, as the survey shows them."""
+    question = area_question(consultation)
+    return question_options(question.type, question.spec or {}) if question is not None else []
+
+
+def areas_table(consultation: Consultation) -> list[dict[str, Any]]:
+    """The areas of the consultation, one row per area and sub-area (``AREA_FIELDS``), from its
+    stored definition's ``areas``; a consultation stored without them gives the areas its
+    ``population`` names, named as its area question names them."""
+    areas = (consultation.definition or {}).get("areas")
+    rows: list[dict[str, Any]] = []
+    if isinstance(areas, dict) and areas.get("items"):
+        source = areas.get("population_source") or ""
+        year = areas.get("population_year")
+
+        def row(item: dict, parent: str) -> dict[str, Any]:
+            population = item.get("population")
+            return {
+                "code": item.get("code", ""), "name": item.get("name", ""),
+                "ons_code": item.get("ons_code") or "", "parent": parent,
+                "population": population,
+                "population_source": source if population is not None else "",
+                "population_year": year if population is not None else None,
+                "postcode_districts": ";".join(item.get("postcode_districts") or []),
+            }
+
+        for item in areas["items"]:
+            rows.append(row(item, ""))
+            rows.extend(row(sub, item.get("code", "")) for sub in item.get("sub_areas") or [])
+        return rows
+    population = consultation.population or {}
+    names = dict(area_options(consultation))
+    ordered = [code for code in names if code in population]
+    ordered += [code for code in population if code not in names]
+    return [{"code": code, "name": names.get(code, code), "ons_code": "", "parent": "",
+             "population": population[code], "population_source": "", "population_year": None,
+             "postcode_districts": ""} for code in ordered]
 
 
 def fixed_columns() -> list[Column]:
     def fixed(name: str, kind: str, label: str, description: str,
               options: list[tuple[str, str]] | None = None) -> Column:
         options = options or []
-        return Column(name, "", kind, "", "", label, _codes_text(options), description,
+        return Column(name, "", kind, "", "", label, codes_text(options), description,
                       tuple(code for code, _ in options))
 
     return [
@@ -121,9 +123,11 @@ def fixed_columns() -> list[Column]:
               "When the response was stored, ISO 8601 in UTC."),
         fixed("received_on", "date", "Received on",
               "The day the response reached the office (the date keyed in for paper)."),
-        fixed("channel", "code", "Channel", "How the response reached the office.", CHANNEL_CODES),
+        fixed("channel", "code", "Channel", "How the response reached the office.",
+              list(codes.CHANNELS)),
         fixed("status", "code", "Moderation status",
-              "Only valid responses are counted; the others stay in the export.", STATUS_CODES),
+              "Only valid responses are counted; the others stay in the export.",
+              list(codes.RESPONSE_STATUSES)),
         fixed("status_reason", "text", "Reason for the status",
               "The moderator's reason, empty when valid."),
         fixed("hidden_comments", "codes", "Hidden comments",
@@ -138,52 +142,11 @@ def columns(consultation: Consultation) -> list[Column]:
     per theme (``support__THEME``, ``comment__THEME``), so they come out theme by theme."""
     titles = {t.key: t.title for t in consultation.themes}
     # the consultation's title travels with its slug, so a CSV export can be read with its name
-    result = [replace(c, codes=_codes_text([(consultation.slug, consultation.title)]))
+    result = [replace(c, codes=codes_text([(consultation.slug, consultation.title)]))
               if c.column == "consultation" else c for c in fixed_columns()]
     for question in consultation.questions:
-        spec = question.spec or {}
-        asked_as = str(spec.get("definition_key") or question.key)
-        theme = spec.get("theme") or ""
-        if question.type == "ranking":
-            n = len(titles)
-            for theme_key, theme_title in titles.items():
-                result.append(Column(
-                    f"rank__{theme_key}", asked_as, "rank", theme_key, theme_title,
-                    question.label, "",
-                    f"Where the respondent ranked '{theme_title}': 1 is most important, "
-                    f"{n} least; empty when not ranked.", question_type="ranking",
-                ))
-            continue
-        options = question_options(question.type, spec)
-        if question.type == "support":
-            kind = "support"
-            description = (f"How far the respondent supports '{titles.get(theme, theme)}'; "
-                           "empty when not answered.")
-        elif theme:
-            kind = "comment"
-            description = f"The respondent's comment on '{titles.get(theme, theme)}', as written."
-        else:
-            kind = COLUMN_TYPE.get(question.type, "text")
-            description = _description(question.type)
-        coded = kind in ("code", "codes", "support")
-        result.append(Column(
-            question.key, asked_as, kind, theme, titles.get(theme, "") if theme else "",
-            question.label, _codes_text(options) if coded else "", description,
-            tuple(code for code, _ in options) if coded else (),
-            spec.get("max_length"), question.type,
-        ))
+        result.extend(handler_for(question.type).export_columns(question_dict(question), titles))
     return result
-
-
-def _description(question_type: str) -> str:
-    return {
-        "single_choice": "One code, or empty when not answered.",
-        "district": "The local authority district, as a code; empty when not answered.",
-        "multiple_choice": "Codes separated by ';' (a list in JSON); 'none' is none of these.",
-        "free_text": "Free text, as written.",
-        "postcode_district": "A partial postcode (outward code) in capitals, or empty.",
-        "number": "A whole number, or empty.",
-    }.get(question_type, "The respondent's answer.")
 
 
 # --- redaction -------------------------------------------------------------------------------
@@ -549,9 +512,26 @@ def write_dictionary_csv(consultation: Consultation, out: IO[str]) -> int:
 
 # --- JSON ------------------------------------------------------------------------------------
 
+def write_areas_csv(consultation: Consultation, out: IO[str]) -> int:
+    """Write the areas table (``NAME.areas.csv``, beside the CSV): one row per area and
+    sub-area with its population, its source and year."""
+    rows = areas_table(consultation)
+    writer = csv_writer(out)
+    writer.writerow(AREA_FIELDS)
+    for row in rows:
+        writer.writerow([flat_cell(row[name]) for name in AREA_FIELDS])
+    return len(rows)
+
+
+def organisation_name(consultation: Consultation) -> str:
+    """The body that ran the consultation, as its stored definition names it."""
+    return str((consultation.definition or {}).get("organisation") or "")
+
+
 def consultation_header(consultation: Consultation) -> dict[str, Any]:
     return {
         "slug": consultation.slug,
+        "organisation": organisation_name(consultation),
         "title": consultation.title,
         "opens_at": iso_utc(consultation.opens_at),
         "closes_at": iso_utc(consultation.closes_at),
@@ -560,6 +540,7 @@ def consultation_header(consultation: Consultation) -> dict[str, Any]:
             {"key": t.key, "title": t.title, "what_we_will_do": t.what_we_will_do}
             for t in consultation.themes
         ],
+        "areas": areas_table(consultation),
     }
 
 
@@ -732,7 +713,7 @@ def _excel_serial(value: dt.date) -> float | int:
 def _width(col: Column) -> float:
     """A column width (in characters) that shows its header and typical values."""
     if col.type in ("comment", "text") and col.column not in ("reference", "consultation"):
-        wide = col.type == "comment" or (col.question_type == "free_text")
+        wide = col.type == "comment" or col.max_length is not None  # free text
         return 60 if wide else max(len(col.column) + 2, 24)
     longest = {"datetime": 19, "date": 10, "integer": 6, "rank": 4}.get(col.type)
     if longest is None:
@@ -768,17 +749,24 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     kinds = [c.type if c.type in ("date", "datetime") else "text" for c in cols]
     responses = _Sheet(workbook, formats, "responses", [c.column for c in cols], kinds,
                        [_width(c) for c in cols])
-    codes = [code for code, _ in SUPPORT_CODES] + ["not_answered"]
-    support_header = ["theme", "theme_title"] + codes + ["valid_responses",
-                                                         "support_share_of_views"]
+    # one row per scale column; a count column for each level of the scales used
+    scale_levels = {c.column: codes.parse_levels(c.levels) for c in cols if c.type == "support"}
+    level_codes = list(dict.fromkeys(code for levels in scale_levels.values()
+                                     for code, _ in levels)) + ["not_answered"]
+    support_header = (["theme", "theme_title", "column", "scale"] + level_codes
+                      + ["valid_responses", "support_share_of_views"])
     support_sheet = _Sheet(workbook, formats, "support per theme", support_header,
                            ["text"] * (len(support_header) - 1) + ["percent"],
-                           [24, 36] + [max(len(c), 8) + 2 for c in codes] + [17, 24])
+                           [24, 36, 28, 11] + [max(len(c), 8) + 2 for c in level_codes]
+                           + [17, 24])
     comment_header = ["reference", "status", "theme", "theme_title", "hidden", "comment"]
     comments = _Sheet(workbook, formats, "comments", comment_header, ["text"] * 6,
                       [16, 11, 24, 36, 8, 90])
     dictionary = _Sheet(workbook, formats, "data dictionary", DICTIONARY_FIELDS,
-                        ["text"] * len(DICTIONARY_FIELDS), [28, 20, 10, 24, 36, 50, 60, 70])
+                        ["text"] * len(DICTIONARY_FIELDS),
+                        [28, 20, 10, 24, 36, 50, 60, 70, 11, 50])
+    areas_sheet = _Sheet(workbook, formats, "areas", AREA_FIELDS, ["text"] * len(AREA_FIELDS),
+                         [22, 36, 12, 22, 12, 50, 16, 40])
 
     fixed = len(fixed_columns())
     answer_keys = [c.column for c in cols[fixed:]]
@@ -820,21 +808,28 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     for _, column in support_at:
         col = next(c for c in cols if c.column == column)
         tally = tallies[column]
-        views = sum(tally[k] for k in ("strongly_support", "support", "neither", "oppose",
-                                       "strongly_oppose"))
-        share = (tally["strongly_support"] + tally["support"]) / views if views else None
-        support_sheet.add([col.theme, col.theme_title] + [tally[k] for k in codes]
+        values = dict(scale_levels[column])
+        views = sum(tally[k] for k, value in values.items() if value is not None)
+        share = (sum(tally[k] for k, value in values.items() if value is not None and value > 0)
+                 / views if views else None)
+        support_sheet.add([col.theme, col.theme_title, col.column, col.scale]
+                          + [tally[k] if k in values or k == "not_answered" else None
+                             for k in level_codes]
                           + [sum(tally.values()), share])
     support_sheet.close()
     note = support_sheet.sheet
     note_row = len(support_at) + 2
     note.write_string(note_row, 0,
                       "Counting rule: only responses whose status is valid are counted. The "
-                      "support share's base is the people who gave a view (don't know and not "
-                      "answered are left out); it is empty when nobody gave one.")
+                      "support share is the share of the levels for (a positive number in the "
+                      "data dictionary's levels); its base is the people who gave a view (a "
+                      "level without a number, such as don't know, and not answered are left "
+                      "out); it is empty when nobody gave one.")
     for col in cols:
         dictionary.add([_plain_cell(v) for v in col.dictionary_row().values()])
-    for sheet in (responses, comments, dictionary):
+    for area in areas_table(consultation):
+        areas_sheet.add([_plain_cell(area[name]) for name in AREA_FIELDS])
+    for sheet in (responses, comments, dictionary, areas_sheet):
         sheet.close()
     workbook.close()
     _report_progress(progress, count)

@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import re
 import warnings
 import zipfile
 from collections import Counter
@@ -33,17 +32,15 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from . import audit
-from .exports import FORMAT_VERSION, Column, columns, unguard_splits, unneutralise_start
+from .codes import CHANNEL_CODES, STATUS_CODES
+from .exports import READABLE_VERSIONS, Column, columns, unguard_splits, unneutralise_start
 from .extensions import db
-from .models import (CHANNELS, RESPONSE_STATUSES, Consultation, ImportBatch, ModerationEvent,
-                     Response, StaffUser)
+from .models import Consultation, ImportBatch, ModerationEvent, Response, StaffUser
 from .survey.forms import validate_answers
-from .survey.handlers import clean_text
+from .survey.handlers import clean_text, handler_for
 from .survey.journey import broken_checks, shown_answers
 from .survey.submission import new_reference
 
-DEFAULT_TEXT_LIMIT = 5000
-OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 # Filled in by the app on import: they may be left empty (or kept as exported).
 APP_COLUMNS = {"format_version", "consultation", "reference", "submitted_at"}
 REQUIRED_COLUMNS = ("received_on", "channel")
@@ -284,40 +281,12 @@ def _text(value: Any) -> str:
     return unneutralise_start(text)
 
 
-def _value(col: Column, raw: str, n_themes: int) -> tuple[Any, str | None]:
-    """The stored value of one cell, or a problem in plain English."""
+def _value(col: Column, raw: str) -> tuple[Any, str | None]:
+    """The stored value of one cell, or a problem in plain English: read by the handler of the
+    column's question type."""
     if raw == "":
         return None, None
-    if col.type in ("code", "support"):
-        if col.code_list and raw not in col.code_list:
-            return None, f"'{raw}' is not one of the codes: {', '.join(col.code_list)}"
-        return raw, None
-    if col.type == "codes":
-        codes = [c.strip() for c in raw.split(";") if c.strip()]
-        wrong = [c for c in codes if col.code_list and c not in col.code_list]
-        if wrong:
-            return None, (f"{', '.join(repr(c) for c in wrong)} not among the codes: "
-                          f"{', '.join(col.code_list)} (separate codes with ;)")
-        if "none" in codes and len(codes) > 1:
-            return None, "'none' (none of these) cannot be given with other codes"
-        return codes, None
-    if col.type in ("rank", "integer"):
-        try:
-            number = int(raw)
-        except ValueError:
-            return None, f"'{raw}' is not a whole number"
-        if col.type == "rank" and not 1 <= number <= n_themes:
-            return None, f"a rank is from 1 to {n_themes}; '{raw}' is not"
-        return number, None
-    if col.question_type == "postcode_district":
-        code = raw.upper().replace(" ", "")
-        if not OUTWARD_CODE.match(code):
-            return None, f"'{raw}' is not the first half of a postcode (like CB1 or PE13)"
-        return code, None
-    limit = col.max_length or DEFAULT_TEXT_LIMIT
-    if len(raw) > limit:
-        return None, f"the text is {len(raw)} characters long; the most is {limit}"
-    return raw, None
+    return handler_for(col.question_type).read_cell(col, raw)
 
 
 def _import_key(consultation: Consultation, content: dict[str, Any], occurrence: int) -> str:
@@ -405,9 +374,10 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
         if stray:
             problem("", f"{len(stray)} cell{'s' if len(stray) > 1 else ''} under a column with "
                         "no name; give the column its name from the template, or empty it")
-        if cells.get("format_version") not in ("", None, str(FORMAT_VERSION)):
-            problem("format_version", f"this service reads format version {FORMAT_VERSION}; the "
-                                      f"row says '{cells['format_version']}'")
+        if cells.get("format_version") not in ("", None, *map(str, READABLE_VERSIONS)):
+            problem("format_version", "this service reads format versions "
+                    f"{' and '.join(map(str, READABLE_VERSIONS))}; the row says "
+                    f"'{cells['format_version']}'")
         if cells.get("consultation") not in ("", None, consultation.slug):
             problem("consultation", f"the row is for '{cells['consultation']}', not "
                                     f"'{consultation.slug}'")
@@ -423,15 +393,15 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
                 if received_on > today:
                     problem("received_on", f"the date received, {raw_date}, is in the future")
         channel = cells.get("channel", "")
-        if "channel" in read and channel not in CHANNELS:
-            problem("channel", "the channel is missing; give one of: " + _codes(CHANNELS)
+        if "channel" in read and channel not in CHANNEL_CODES:
+            problem("channel", "the channel is missing; give one of: " + _codes(CHANNEL_CODES)
                     if not channel else f"'{channel}' is not a channel; give one of: "
-                    + _codes(CHANNELS))
+                    + _codes(CHANNEL_CODES))
         status = cells.get("status") or "valid"
         reason = cells.get("status_reason", "")
-        if status not in RESPONSE_STATUSES:
+        if status not in STATUS_CODES:
             problem("status", f"'{status}' is not a status; give one of: "
-                              f"{_codes(RESPONSE_STATUSES)} (empty means valid)")
+                              f"{_codes(STATUS_CODES)} (empty means valid)")
         elif status != "valid" and not reason:
             problem("status_reason", f"a response marked '{status}' needs a reason here, as in "
                                      "moderation, so that others can see why")
@@ -447,7 +417,7 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
             col = cols[name]
             if not col.question:
                 continue
-            value, why = _value(col, raw, n_themes)
+            value, why = _value(col, raw)
             if why:
                 problem(name, why)
             elif value is not None:

@@ -53,9 +53,8 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.timezone.utc)
 
 
-# Moderation statuses of a response; only "valid" responses are counted (the counting rule).
-RESPONSE_STATUSES = ("valid", "duplicate", "campaign", "invalid")
-CHANNELS = ("online", "paper", "event", "email", "letter")
+# A response's channel and moderation status are codes of consult/codes.py (CHANNELS,
+# RESPONSE_STATUSES); only "valid" responses are counted (the counting rule).
 
 
 class OpeningTimes:

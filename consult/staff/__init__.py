@@ -13,7 +13,7 @@ from flask_login import current_user, logout_user
 from ..definitions import MAX_DEFINITION_BYTES
 from ..extensions import db, login_manager
 from ..models import StaffUser
-from .roles import PERMISSION_LABELS, PERMISSIONS, ROLES, can
+from .roles import PERMISSION_LABELS, PERMISSIONS, ROLE_TABLE, ROLES, can
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -70,7 +70,7 @@ def _allow_uploads() -> None:
 
 @bp.app_context_processor
 def staff_helpers() -> dict[str, Any]:
-    return {"can": can, "ROLES": ROLES, "PERMISSIONS": PERMISSIONS,
+    return {"can": can, "ROLES": ROLES, "ROLE_TABLE": ROLE_TABLE, "PERMISSIONS": PERMISSIONS,
             "PERMISSION_LABELS": PERMISSION_LABELS}
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import render_template
 
-from ..exports import CHANNEL_CODES, STATUS_CODES
+from .. import codes
 from ..organisation import consultation_areas
 from . import bp, consultation_or_404
 from .responses import respondent_types
@@ -25,6 +25,7 @@ def dashboard(slug: str) -> Any:
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
         type_options=respondent_types(consultation), district_options=district_codes(areas),
         area_label=areas["label"], local=local_breakdown(consultation),
-        channel_options=CHANNEL_CODES, status_options=STATUS_CODES, percent=percent, plural=plural,
+        channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES, percent=percent,
+        plural=plural,
         per_thousand_text=per_thousand_text,
     )

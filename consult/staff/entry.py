@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
-from ..exports import CHANNEL_CODES
+from .. import codes
 from ..survey.forms import build_form, page_answers
 from ..survey.handlers import HANDLERS
 from ..survey.journey import is_shown
@@ -21,7 +21,7 @@ from ..survey.submission import InvalidAnswers, store_response
 from . import bp, consultation_or_404
 from .roles import requires
 
-STAFF_CHANNELS = [(code, label) for code, label in CHANNEL_CODES if code != "online"]
+STAFF_CHANNELS = [(code, label) for code, label in codes.CHANNELS if code != "online"]
 
 
 class EntryForm(FlaskForm):

@@ -16,7 +16,7 @@ from wtforms import BooleanField, RadioField, SelectChoice
 from wtforms.validators import AnyOf
 
 from .. import audit, jobs
-from ..exports import write_dictionary_csv
+from ..exports import write_areas_csv, write_dictionary_csv
 from ..extensions import db
 from ..models import Job
 from ..reports import fingerprint
@@ -87,3 +87,17 @@ def export_dictionary(slug: str) -> Any:
     data = io.BytesIO(out.getvalue().encode("utf-8"))
     return send_file(data, mimetype="text/csv", as_attachment=True,
                      download_name=f"{consultation.slug}.dictionary.csv", max_age=0)
+
+
+@bp.route("/consultations/<slug>/export/areas.csv", methods=["GET"])
+@requires("export")
+def export_areas(slug: str) -> Any:
+    """The areas table that goes with the CSV export: each area's code, name and population."""
+    import io
+
+    consultation = consultation_or_404(slug)
+    out = io.StringIO()
+    write_areas_csv(consultation, out)
+    data = io.BytesIO(out.getvalue().encode("utf-8"))
+    return send_file(data, mimetype="text/csv", as_attachment=True,
+                     download_name=f"{consultation.slug}.areas.csv", max_age=0)

@@ -11,9 +11,10 @@ from wtforms import HiddenField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from .. import audit
-from ..exports import STATUS_CODES, columns
+from .. import codes
+from ..exports import columns
 from ..extensions import db
-from ..models import RESPONSE_STATUSES, ModerationEvent
+from ..models import ModerationEvent
 from ..survey.handlers import clean_text
 from . import bp
 from .responses import response_or_404
@@ -24,9 +25,10 @@ REASON_LENGTH_MESSAGE = "Keep the reason under 500 characters."
 
 
 class StatusForm(FlaskForm):
-    status = RadioField("Status", choices=[SelectChoice(c, label) for c, label in STATUS_CODES],
+    status = RadioField("Status",
+                        choices=[SelectChoice(c, label) for c, label in codes.RESPONSE_STATUSES],
                         validate_choice=False,
-                        validators=[AnyOf(RESPONSE_STATUSES, message="Choose a status.")])
+                        validators=[AnyOf(codes.STATUS_CODES, message="Choose a status.")])
     reason = StringField("Reason", filters=[clean_text], validators=[
         DataRequired(REASON_MESSAGE), Length(max=500, message=REASON_LENGTH_MESSAGE)])
 

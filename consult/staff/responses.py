@@ -11,11 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import retention, search
-from ..exports import CHANNEL_CODES, STATUS_CODES, columns, question_options
-from ..organisation import area_options, consultation_areas
+from .. import codes, retention, search
+from ..exports import columns, question_options
 from ..extensions import db, limiter
 from ..models import ModerationEvent, Response, StaffUser
+from ..organisation import area_options, consultation_areas
 from ..survey.handlers import clean_text
 from . import bp, consultation_or_404
 from .roles import requires
@@ -59,9 +59,9 @@ def respondent_types(consultation: Any) -> list[tuple[str, str]]:
 def answer_options(consultation: Any) -> dict[str, list[tuple[str, str]]]:
     """The (code, label) pairs of each coded answer column, from the definition's options: a
     question's column is named after the question (``support__THEME``, ``age_band``)."""
-    return {question.key: question_options(question.type, question.spec or {})
-            for question in consultation.questions
-            if question.type in ("single_choice", "multiple_choice", "district", "support")}
+    options = {question.key: question_options(question.type, question.spec or {})
+               for question in consultation.questions}
+    return {key: pairs for key, pairs in options.items() if pairs}
 
 
 def district_options(consultation: Any) -> list[tuple[str, str]]:
@@ -69,7 +69,7 @@ def district_options(consultation: Any) -> list[tuple[str, str]]:
         (o["code"], o["label"]) for o in area_options(consultation_areas(consultation))]
 
 
-STATUS_NAMES = {code: label.split(":")[0] for code, label in STATUS_CODES}
+STATUS_NAMES = {code: label.split(":")[0] for code, label in codes.RESPONSE_STATUSES}
 
 
 class Cursor(NamedTuple):
@@ -221,10 +221,10 @@ def responses(slug: str) -> Any:
         link_args=link_args, problems=problems, counting_rule=COUNTING_RULE,
         type_options=respondent_types(consultation),
         district_options=district_options(consultation),
-        channel_options=CHANNEL_CODES, status_options=STATUS_CODES,
+        channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES,
         type_labels=dict(respondent_types(consultation)),
         district_labels=dict(district_options(consultation)),
-        channel_labels=dict(CHANNEL_CODES), status_names=STATUS_NAMES,
+        channel_labels=dict(codes.CHANNELS), status_names=STATUS_NAMES,
     )
 
 
@@ -274,8 +274,8 @@ def response_detail(reference: str) -> Any:
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,
         events=events, entered_by=entered_by, status_form=status_form, hide_form=HideForm(),
         erase_form=EraseForm(), counting_rule=COUNTING_RULE,
-        status_labels=dict(STATUS_CODES), status_names=STATUS_NAMES,
-        channel_labels=dict(CHANNEL_CODES), options=answer_options(consultation),
+        status_labels=dict(codes.RESPONSE_STATUSES), status_names=STATUS_NAMES,
+        channel_labels=dict(codes.CHANNELS), options=answer_options(consultation),
         coded_answer=coded_answer,
     )
 

@@ -1,38 +1,20 @@
 """Roles and what each may do. Every staff view names one permission with ``@requires``.
 
-The table here is the one in docs/staff.md; tests/staff/test_route_access.py walks every staff
-route and proves each refuses anonymous and under-privileged requests.
+``ROLE_TABLE`` is the one place roles are defined: each role's label, what it is for and its
+permissions. Adding a role is one entry there and its column (and row) in docs/staff.md's
+tables (tests/staff/test_docs.py compares them); tests/staff/test_route_access.py walks every
+staff route and proves each refuses anonymous and under-privileged requests.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-ROLES = ("admin", "engagement", "analyst", "viewer", "delivery")
-
-# permission -> roles that have it
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "view_dashboard": frozenset({"admin", "engagement", "analyst", "viewer", "delivery"}),
-    "view_support": frozenset({"admin", "analyst"}),
-    "view_responses": frozenset({"admin", "engagement", "analyst"}),
-    "enter_responses": frozenset({"admin", "engagement"}),
-    "import_responses": frozenset({"admin", "engagement"}),
-    "moderate": frozenset({"admin", "engagement"}),
-    "export": frozenset({"admin", "engagement", "analyst"}),
-    "download_report": frozenset({"admin", "analyst"}),
-    "manage_consultations": frozenset({"admin", "engagement"}),
-    "view_plans": frozenset({"admin", "engagement", "analyst", "viewer", "delivery"}),
-    "record_progress": frozenset({"admin", "delivery"}),
-    "manage_plans": frozenset({"admin", "delivery"}),
-    "publish_results": frozenset({"admin", "engagement"}),
-    "manage_users": frozenset({"admin"}),
-    "view_audit": frozenset({"admin"}),
-    "erase": frozenset({"admin"}),
-}
-
+# permission -> what it lets a person do, in the words of docs/staff.md's table
 PERMISSION_LABELS = {
     "view_dashboard": "See consultations and the dashboard's counts",
     "view_support": "See interim support per theme",
@@ -51,6 +33,54 @@ PERMISSION_LABELS = {
     "view_audit": "Read the audit log",
     "erase": "Erase a response for good",
 }
+
+
+@dataclass(frozen=True)
+class Role:
+    label: str
+    description: str
+    permissions: frozenset[str]
+
+
+ROLE_TABLE: dict[str, Role] = {
+    "admin": Role(
+        "Admin", "Runs the service: staff accounts, the audit log and erasing responses, as "
+        "well as everything the other roles do.", frozenset(PERMISSION_LABELS)),
+    "engagement": Role(
+        "Engagement", "Runs consultations: loads definitions and dates, keys in and imports "
+        "responses, moderates, exports and publishes ‘We asked, you said, we did’.",
+        frozenset({"view_dashboard", "view_responses", "enter_responses", "import_responses",
+                   "moderate", "export", "manage_consultations", "view_plans",
+                   "publish_results"})),
+    "analyst": Role(
+        "Analyst", "Analyses the responses: reads them, sees interim support, exports and "
+        "downloads the evidence report.",
+        frozenset({"view_dashboard", "view_support", "view_responses", "export",
+                   "download_report", "view_plans"})),
+    "viewer": Role(
+        "Viewer", "Follows consultations and plans: the dashboard's counts and the plans' "
+        "progress, no responses.", frozenset({"view_dashboard", "view_plans"})),
+    "delivery": Role(
+        "Delivery", "Tracks the Plan's delivery: records progress, edits deliverables and "
+        "publishes a period's progress; sees no responses.",
+        frozenset({"view_dashboard", "view_plans", "record_progress", "manage_plans"})),
+}
+
+
+
+def permissions_of(table: dict[str, Role]) -> dict[str, frozenset[str]]:
+    """permission -> the roles of ``table`` that have it; KeyError naming any permission the
+    table gives that does not exist (a typo would otherwise grant nothing, silently)."""
+    unknown = {p for role in table.values() for p in role.permissions} - set(PERMISSION_LABELS)
+    if unknown:
+        raise KeyError(f"unknown permissions in the role table: {', '.join(sorted(unknown))}")
+    return {permission: frozenset(name for name, role in table.items()
+                                  if permission in role.permissions)
+            for permission in PERMISSION_LABELS}
+
+
+ROLES = tuple(ROLE_TABLE)
+PERMISSIONS: dict[str, frozenset[str]] = permissions_of(ROLE_TABLE)
 
 
 def _sign_in() -> Any:

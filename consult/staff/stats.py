@@ -19,10 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import counts
-from ..exports import CHANNEL_CODES, SUPPORT_CODES
+from .. import codes as code_lists
+from ..exports import question_dict
 from ..extensions import db
 from ..models import Consultation, Response
 from ..organisation import area_options, consultation_areas, postcode_places
+from ..survey.handlers import SupportHandler, handler_for
 
 COUNTING_RULE = (
     "Only responses with the status ‘valid’ are counted. Responses marked duplicate, campaign "
@@ -151,23 +153,34 @@ def support_per_theme(consultation: Consultation, tally: counts.Totals | None = 
     if valid is None:
         valid = tally.by_status.get("valid", 0)
     result = []
+    scales = {question.key: handler.levels(question_dict(question))
+              for question in consultation.questions
+              if isinstance(handler := handler_for(question.type), SupportHandler)}
     for theme in consultation.themes:
         column = f"{counts.SUPPORT_PREFIX}{theme.key}"
+        levels = scales.get(column) or code_lists.scale(None)
+        value = {level["code"]: level["value"] for level in levels}
         codes = {code: n for (status, col, code), n in tally.support.items()
                  if status == "valid" and col == column}
         answered = sum(codes.values())
         counts_by_code = dict(codes)
         counts_by_code["not_answered"] = valid - answered
-        views = sum(codes.get(c, 0) for c, _ in SUPPORT_CODES if c != "dont_know")
-        supporting = codes.get("strongly_support", 0) + codes.get("support", 0)
-        opposing = codes.get("strongly_oppose", 0) + codes.get("oppose", 0)
+
+        def total(keep, codes=codes, value=value) -> int:
+            return sum(n for code, n in codes.items()
+                       if value.get(code) is not None and keep(value[code]))
+
+        views = total(lambda v: True)
         result.append({
             "theme": theme,
             "counts": counts_by_code,
+            "levels": levels,
             "views": views,
-            "support_share": supporting / views if views else None,
-            "neither_share": codes.get("neither", 0) / views if views else None,
-            "oppose_share": opposing / views if views else None,
+            # answers on a level that is no view (don't know)
+            "no_view": sum(n for code, n in codes.items() if code in value and value[code] is None),
+            "support_share": total(lambda v: v > 0) / views if views else None,
+            "neither_share": total(lambda v: v == 0) / views if views else None,
+            "oppose_share": total(lambda v: v < 0) / views if views else None,
         })
     return result
 
@@ -201,7 +214,7 @@ def label_for(code: str | None, options: list[tuple[str, str]]) -> str:
     return dict(options).get(code, code.replace("_", " ").capitalize())
 
 
-CHANNEL_LABELS = dict(CHANNEL_CODES)
+CHANNEL_LABELS = dict(code_lists.CHANNELS)
 
 
 def day_chart(per_day: list[tuple[dt.date, int]], width: int = 640,

@@ -14,9 +14,9 @@ from ..extensions import db
 from ..models import StaffUser
 from . import bp
 from .accounts import AccountError, create_user, set_active, set_password, set_role
-from .roles import PERMISSIONS, ROLES, requires
+from .roles import PERMISSIONS, ROLE_TABLE, ROLES, requires
 
-ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_TABLE[role].label) for role in ROLES]
 
 
 class NewUserForm(FlaskForm):

@@ -17,11 +17,12 @@ from flask import current_app, session
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..codes import REFERENCE_ALPHABET
 from ..extensions import db
 from ..models import Draft, utcnow
 from ..published import ConsultationLike
 
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ALPHABET = REFERENCE_ALPHABET  # resume codes use the references' characters
 CODE_LENGTH = 16
 
 

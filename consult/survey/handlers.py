@@ -1,8 +1,18 @@
-"""One handler per question type: its WTForms fields, its stored answers, its summary line.
+"""One handler per question type: everything about the type lives in its handler.
 
-``HANDLERS`` maps a question type to its handler; each handler names the one template that
-renders it (``templates/survey/questions/TYPE.html``). A new question type is one handler here,
-one template, and its settings in ``definitions.TYPE_KEYS``.
+``HANDLERS`` maps a question type to its handler. A handler owns its whole type:
+
+- its settings in a definition (``settings``), how they are checked and normalised
+  (``build``), where it may stand (``theme_pages``: never, may or only on a page asked once
+  per theme) and the answer columns it is stored under (``complete``);
+- its WTForms fields (``fields``), its stored answers (``answers``), its line on the
+  check-your-answers page (``summary``) and the one template that renders it
+  (``templates/survey/questions/TYPE.html``);
+- its export columns with their data dictionary entries (``export_columns``: type, codes,
+  scale, description) and how a cell of an imported file is read (``read_cell``).
+
+Adding a question type is one handler registered here (``register``) and one template; nothing
+else lists the types.
 
 Answers are stored keyed by export column (docs/export-format.md): a code for single choice,
 district and support; a list of codes for multiple choice; text for free text and postcode
@@ -11,11 +21,16 @@ district; an int for number and for each ``rank__THEME``. An unanswered question
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar, Protocol
 
 from wtforms import (Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+
+from .. import codes as code_lists
+from ..columns import Column, codes_text
+from ..quoting import quoted
 
 # Characters a browser never needs to send in an answer: NUL and the other C0 controls except
 # tab and line feed (PostgreSQL refuses NUL in text, and none of them mean anything to a reader).
@@ -23,6 +38,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*[0-9][A-Z]{2}$")
 SHORT_TEXT = 100
+MAX_FREE_TEXT = 5000
+DEFAULT_TEXT_LIMIT = 5000
 
 
 def clean_text(value: Any) -> str:
@@ -35,6 +52,32 @@ def clean_text(value: Any) -> str:
 
 def _label(question: dict) -> str:
     return question.get("short_label") or question["label"].rstrip("?:. ")
+
+
+class DefinitionContext(Protocol):
+    """What a handler's ``build`` may use from the definition being checked
+    (consult/definitions.py gives it)."""
+
+    themes: list[dict]
+    areas: dict | None  # the consultation's areas (consult/organisation.py), once known
+
+    def problem(self, place: str, message: str) -> None: ...
+
+    def text(self, value: Any, place: str, *, required: bool = ...,
+             max_length: int = ...) -> str: ...
+
+    def options(self, raw: Any, place: str, *, exclusive_allowed: bool) -> list[dict]: ...
+
+    def area_options(self) -> list[dict]: ...
+
+
+def _whole_number(raw: dict, name: str, default: int, low: int, high: int, place: str,
+                  ctx: DefinitionContext) -> int:
+    value = raw.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        ctx.problem(f"{place}.{name}", f"should be a whole number from {low} to {high}")
+        return default
+    return value
 
 
 class _Choice:
@@ -50,9 +93,81 @@ class _Choice:
 
 
 class Handler:
-    """How one question type becomes form fields and stored answers."""
+    """One question type: its settings, form fields, stored answers, export columns, import."""
 
     template: ClassVar[str]
+    # The settings a question of this type may have besides the common ones (key, type, label...).
+    settings: ClassVar[frozenset[str]] = frozenset()
+    # Where it may stand: "never", "may" or "only" on a page asked once per theme.
+    theme_pages: ClassVar[str] = "never"
+    # Its answers are codes of its options (validation, orphaned answers, the data dictionary).
+    coded: ClassVar[bool] = False
+    # Its answer can show a page (``show_if``) or be named by a definition's ``checks``.
+    choice: ClassVar[bool] = False
+    # Its options are the consultation's areas (the area breakdowns and the areas table).
+    asks_area: ClassVar[bool] = False
+    # At most one question of the type in a definition; the reason says why.
+    once: ClassVar[str] = ""
+    # The export column type (docs/export-format.md) and what the column means.
+    export_type: ClassVar[str] = "text"
+    description: ClassVar[str] = "The respondent's answer."
+
+    # --- the definition --------------------------------------------------------------------
+
+    def build(self, raw: dict, place: str, ctx: DefinitionContext) -> dict[str, Any]:
+        """The type's own settings of question ``raw``, checked and normalised; problems go to
+        ``ctx.problem`` with their place."""
+        return {}
+
+    def complete(self, question: dict, themes: list[dict]) -> None:
+        """Give a question asked once (not per theme) its answer ``columns``."""
+        question["columns"] = [question["key"]]
+
+    def code_pairs(self, question: dict) -> list[tuple[str, str]]:
+        """The (code, label) pairs of a coded question, in the survey's own words."""
+        return [(str(o["code"]), str(o.get("label") or o["code"]))
+                for o in question.get("options") or [] if isinstance(o, dict) and "code" in o]
+
+    def orphaned(self, question: dict, column: str, value: Any) -> str | None:
+        """What in a stored answer the (new) definition of ``question`` no longer allows, in
+        plain English, or None."""
+        if not self.coded:
+            return None
+        known = {o["code"] for o in question.get("options", [])}
+        values = value if isinstance(value, list) else [value]
+        bad = [v for v in values if v not in known]
+        if bad:
+            return (f"code {quoted(bad[0])} of {quoted(column)} "
+                    "(an option the new definition removes)")
+        return None
+
+    # --- the export and imports ------------------------------------------------------------
+
+    def export_columns(self, question: dict, titles: dict[str, str]) -> list[Column]:
+        """The question's export columns with their data dictionary entries. ``question`` is the
+        normalised definition's question (key, type, label and the rest of its settings);
+        ``titles`` maps theme keys to titles."""
+        theme = question.get("theme") or ""
+        options = self.code_pairs(question) if self.coded else []
+        return [Column(
+            question["key"], str(question.get("definition_key") or question["key"]),
+            self.export_type, theme, titles.get(theme, "") if theme else "", question["label"],
+            codes_text(options), self.column_description(question, titles),
+            tuple(code for code, _ in options), question.get("max_length"), question["type"],
+        )]
+
+    def column_description(self, question: dict, titles: dict[str, str]) -> str:
+        return self.description
+
+    def read_cell(self, column: Column, raw: str) -> tuple[Any, str | None]:
+        """The stored value of one non-empty cell of an imported file, or a problem in plain
+        English (the survey's own checks run afterwards, on the whole row)."""
+        limit = column.max_length or DEFAULT_TEXT_LIMIT
+        if len(raw) > limit:
+            return None, f"the text is {len(raw)} characters long; the most is {limit}"
+        return raw, None
+
+    # --- the survey ------------------------------------------------------------------------
 
     def fields(self, question: dict) -> dict[str, Field]:
         raise NotImplementedError
@@ -87,8 +202,42 @@ class Handler:
         return [InputRequired(message=message)] if question.get("required") else [Optional()]
 
 
+def _choice_options(raw: dict, place: str, ctx: DefinitionContext, *,
+                    exclusive_allowed: bool) -> list[dict]:
+    """A choice question's options: its own ``options``, or ``code_list: NAME`` for one of the
+    code lists of consult/codes.py ``EQUALITY_GROUPS`` (the ONS 2021 categories)."""
+    name = raw.get("code_list")
+    if name is None:
+        return ctx.options(raw.get("options"), f"{place}.options",
+                           exclusive_allowed=exclusive_allowed)
+    if "options" in raw:
+        ctx.problem(f"{place}.code_list", "give either options or a code_list, not both")
+    if not isinstance(name, str) or name not in code_lists.EQUALITY_GROUPS:
+        ctx.problem(f"{place}.code_list", f"{quoted(name)} is not a code list; the code lists are "
+                    f"{', '.join(code_lists.EQUALITY_GROUPS)}")
+        return []
+    return [{"code": code, "label": label} for code, label in code_lists.EQUALITY_GROUPS[name]]
+
+
+def _read_code(column: Column, raw: str) -> tuple[Any, str | None]:
+    if column.code_list and raw not in column.code_list:
+        return None, f"'{raw}' is not one of the codes: {', '.join(column.code_list)}"
+    return raw, None
+
+
 class SingleChoiceHandler(Handler):
     template = "survey/questions/single_choice.html"
+    settings = frozenset({"options", "code_list"})
+    coded = True
+    choice = True
+    export_type = "code"
+    description = "One code, or empty when not answered."
+
+    def build(self, raw, place, ctx):
+        return {"options": _choice_options(raw, place, ctx, exclusive_allowed=False)}
+
+    def read_cell(self, column, raw):
+        return _read_code(column, raw)
 
     def fields(self, question):
         codes = [o["code"] for o in question["options"]]
@@ -107,15 +256,83 @@ class SingleChoiceHandler(Handler):
 
 
 class DistrictHandler(SingleChoiceHandler):
+    """The area the respondent lives or works in: the consultation's areas (its own, or the
+    organisation's), then outside the area and prefer not to say."""
+
     template = "survey/questions/district.html"
+    settings = frozenset()
+    asks_area = True
+    description = "The area, as a code; empty when not answered."
+
+    def build(self, raw, place, ctx):
+        areas = ctx.areas
+        # the template sets the choices outside the areas apart from the areas
+        return {"options": [dict(o) for o in ctx.area_options()],
+                "set_apart_from": areas["outside"]["code"] if areas else ""}
 
 
 class SupportHandler(SingleChoiceHandler):
+    """How far the respondent supports (or agrees with) one theme, on a scale of
+    consult/codes.py ``SCALES``: ``scale: agreement``; the default is ``support``."""
+
     template = "survey/questions/support.html"
+    settings = frozenset({"scale"})
+    theme_pages = "only"
+    choice = False
+    export_type = "support"
+
+    def build(self, raw, place, ctx):
+        name = raw.get("scale", code_lists.DEFAULT_SCALE)
+        if not isinstance(name, str) or name not in code_lists.SCALES:
+            ctx.problem(f"{place}.scale", f"{quoted(name)} is not a scale; the scales are "
+                        f"{', '.join(code_lists.SCALES)}")
+            name = code_lists.DEFAULT_SCALE
+        return {"scale": name, "options": [dict(level) for level in code_lists.SCALES[name]]}
+
+    def levels(self, question: dict) -> list[dict]:
+        """The scale's levels as the definition stored them (older definitions: the scale's)."""
+        options = question.get("options") or []
+        if options and all("value" in o for o in options):
+            return options
+        return code_lists.scale(question.get("scale"))
+
+    def code_pairs(self, question):
+        return [(o["code"], o["label"]) for o in self.levels(question)]
+
+    def column_description(self, question, titles):
+        theme = question.get("theme") or ""
+        verb = code_lists.SCALE_VERBS.get(question.get("scale") or code_lists.DEFAULT_SCALE,
+                                          "supports")
+        return (f"How far the respondent {verb} '{titles.get(theme, theme)}'; "
+                "empty when not answered.")
+
+    def export_columns(self, question, titles):
+        levels = self.levels(question)
+        return [replace(column, scale=question.get("scale") or code_lists.DEFAULT_SCALE,
+                        levels=code_lists.levels_text(levels))
+                for column in super().export_columns(question, titles)]
 
 
 class MultipleChoiceHandler(Handler):
     template = "survey/questions/multiple_choice.html"
+    settings = frozenset({"options", "code_list"})
+    coded = True
+    choice = True
+    export_type = "codes"
+    description = "Codes separated by ';' (a list in JSON); 'none' is none of these."
+
+    def build(self, raw, place, ctx):
+        return {"options": _choice_options(raw, place, ctx, exclusive_allowed=True)}
+
+    def read_cell(self, column, raw):
+        codes = [c.strip() for c in raw.split(";") if c.strip()]
+        wrong = [c for c in codes if column.code_list and c not in column.code_list]
+        if wrong:
+            return None, (f"{', '.join(repr(c) for c in wrong)} not among the codes: "
+                          f"{', '.join(column.code_list)} (separate codes with ;)")
+        if "none" in codes and len(codes) > 1:
+            return None, "'none' (none of these) cannot be given with other codes"
+        return codes, None
 
     def fields(self, question):
         codes = [o["code"] for o in question["options"]]
@@ -164,7 +381,25 @@ class _CleanString(_CleanTextMixin, StringField):
 
 
 class FreeTextHandler(Handler):
+    """Free text; on a page asked once per theme, the respondent's comment on each theme."""
+
     template = "survey/questions/free_text.html"
+    settings = frozenset({"max_length", "rows"})
+    theme_pages = "may"
+    description = "Free text, as written."
+
+    def build(self, raw, place, ctx):
+        return {"max_length": _whole_number(raw, "max_length", 1000, 1, MAX_FREE_TEXT, place, ctx),
+                "rows": _whole_number(raw, "rows", 5, 2, 20, place, ctx)}
+
+    def export_columns(self, question, titles):
+        columns = super().export_columns(question, titles)
+        if question.get("theme"):
+            theme = question["theme"]
+            columns = [replace(column, type="comment", description=(
+                f"The respondent's comment on '{titles.get(theme, theme)}', as written."))
+                for column in columns]
+        return columns
 
     def fields(self, question):
         limit = question["max_length"]
@@ -183,6 +418,20 @@ class FreeTextHandler(Handler):
 
 class PostcodeDistrictHandler(Handler):
     template = "survey/questions/postcode_district.html"
+    description = "A partial postcode (outward code) in capitals, or empty."
+
+    def build(self, raw, place, ctx):
+        # the examples its messages give: a postcode district of the first and of the last area
+        given = [a["postcode_districts"][0] for a in (ctx.areas or {}).get("items", [])
+                 if a["postcode_districts"]]
+        return {"examples": list(dict.fromkeys(given[:1] + given[-1:]))}
+
+    def read_cell(self, column, raw):
+        code = raw.upper().replace(" ", "")
+        if not OUTWARD_CODE.match(code):
+            return None, (f"'{raw}' is not the first half of a postcode (the part before the "
+                          "space, such as SW1A)")
+        return code, None
 
     def fields(self, question):
         # examples from the consultation's own areas (consult/definitions.py), so that a resident
@@ -206,8 +455,34 @@ class PostcodeDistrictHandler(Handler):
         )}
 
 
+def _read_whole_number(raw: str) -> tuple[int | None, str | None]:
+    try:
+        return int(raw), None
+    except ValueError:
+        return None, f"'{raw}' is not a whole number"
+
+
 class NumberHandler(Handler):
     template = "survey/questions/number.html"
+    settings = frozenset({"min", "max", "suffix"})
+    export_type = "integer"
+    description = "A whole number, or empty."
+
+    def build(self, raw, place, ctx):
+        for bound in ("min", "max"):
+            if bound in raw and (not isinstance(raw[bound], int) or isinstance(raw[bound], bool)):
+                ctx.problem(f"{place}.{bound}", "should be a whole number")
+        low, high = raw.get("min", 0), raw.get("max", 1_000_000)
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            ctx.problem(f"{place}.min", f"is more than max ({low} > {high})")
+        built = {"min": low, "max": high}
+        if raw.get("suffix"):
+            built["suffix"] = ctx.text(raw.get("suffix"), f"{place}.suffix", required=False,
+                                       max_length=40)
+        return built
+
+    def read_cell(self, column, raw):
+        return _read_whole_number(raw)
 
     def fields(self, question):
         low, high = question["min"], question["max"]
@@ -236,6 +511,39 @@ class RankingHandler(Handler):
     """One select per theme (1..N): works with a keyboard, a screen reader and without JavaScript."""
 
     template = "survey/questions/ranking.html"
+    once = "themes are ranked once"
+    export_type = "rank"
+
+    def build(self, raw, place, ctx):
+        if len(ctx.themes) < 2:
+            ctx.problem(place, "a ranking question needs at least two themes")
+        return {}
+
+    def complete(self, question, themes):
+        question["columns"] = [f"rank__{t['key']}" for t in themes]
+        question["options"] = [{"code": t["key"], "label": t["title"]} for t in themes]
+
+    def orphaned(self, question, column, value):
+        count = len(question.get("options") or [])
+        if isinstance(value, int) and value > count:
+            return f"rank {value} in {quoted(column)} (more than the {count} themes now ranked)"
+        return None
+
+    def export_columns(self, question, titles):
+        asked_as = str(question.get("definition_key") or question["key"])
+        themes = question.get("options") or []
+        n = len(themes)
+        return [Column(
+            column, asked_as, "rank", theme["code"], theme["label"], question["label"], "",
+            f"Where the respondent ranked '{theme['label']}': 1 is most important, {n} least; "
+            "empty when not ranked.", question_type=question["type"], max_value=n,
+        ) for column, theme in zip(question["columns"], themes)]
+
+    def read_cell(self, column, raw):
+        number, problem = _read_whole_number(raw)
+        if problem is None and not 1 <= number <= (column.max_value or 0):
+            return None, f"a rank is from 1 to {column.max_value}; '{raw}' is not"
+        return number, problem
 
     def fields(self, question):
         themes = question["options"]
@@ -288,3 +596,14 @@ HANDLERS: dict[str, Handler] = {
     "postcode_district": PostcodeDistrictHandler(),
     "number": NumberHandler(),
 }
+
+
+def register(question_type: str, handler: Handler) -> None:
+    """Add a question type (or replace one): the survey, definitions, exports and imports all
+    take their knowledge of it from ``handler``."""
+    HANDLERS[question_type] = handler
+
+
+def handler_for(question_type: str) -> Handler:
+    """The handler of ``question_type``; KeyError for a type that has none."""
+    return HANDLERS[question_type]

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..codes import CHANNEL_CODES, REFERENCE_ALPHABET
 from ..extensions import db
-from ..models import CHANNELS, Consultation, Draft, Response, StaffUser, utcnow
+from ..models import Consultation, Draft, Response, StaffUser, utcnow
 from ..published import ConsultationLike
 from .forms import validate_answers
 from .journey import shown_answers
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 ATTEMPTS = 8
 # A write that meets a lock held by a simultaneous submit (SQLite answers "database is locked" at
 # once) is tried again after a short pause; a database that stays down still raises, for the 503.
@@ -57,8 +57,8 @@ def store_response(consultation: ConsultationLike, answers: dict[str, Any],
     """
     if draft is not None:
         draft_token = draft.token
-    if channel not in CHANNELS:
-        raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if channel not in CHANNEL_CODES:
+        raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNEL_CODES)}")
     definition = consultation.definition
     clean, errors = validate_answers(definition, answers)
     if errors:

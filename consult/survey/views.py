@@ -10,7 +10,6 @@ import datetime as dt
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from .. import organisation
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
@@ -22,6 +21,14 @@ from .forms import build_form, page_columns, validate_answers, validate_page
 from .handlers import HANDLERS
 from .journey import find_page, is_shown, next_page, previous_page, visible_pages
 from .submission import InvalidAnswers, store_response
+
+
+def current_organisation() -> dict:
+    """The organisation file's contents (imported here, not at the top: the organisation reads
+    definitions, which read the question handlers of this package)."""
+    from ..organisation import current
+
+    return current()
 
 
 # The pages every resident goes through carry no rate limit (a crowd is met by admission control,
@@ -330,7 +337,7 @@ def resume_link(slug: str, code: str):
 def privacy():
     consultations = db.session.execute(select(Consultation)).scalars().all()
     return render_template("survey/privacy.html", consultations=consultations,
-                           organisation=organisation.current())
+                           organisation=current_organisation())
 
 
 def _long_date(iso: str) -> str:
@@ -342,5 +349,5 @@ def _long_date(iso: str) -> str:
 @bp.get("/accessibility")
 @limiter.exempt
 def accessibility():
-    return render_template("survey/accessibility.html", organisation=organisation.current(),
+    return render_template("survey/accessibility.html", organisation=current_organisation(),
                            long_date=_long_date)

@@ -50,7 +50,7 @@ def test_only_valid_responses_are_counted(responses):
     assert fenland["per_thousand"] == pytest.approx(2 * 1000 / 102500)
     roads = next(r for r in figures.support if r["theme"].key == "roads")
     assert roads["views"] == 2 and roads["support_share"] == 0.5  # don't know left out
-    assert roads["counts"]["dont_know"] == 1
+    assert roads["counts"]["dont_know"] == 1 and roads["no_view"] == 1
 
 
 def test_the_chart_has_a_bar_for_every_day_including_empty_ones(responses):

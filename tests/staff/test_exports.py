@@ -51,7 +51,7 @@ def test_csv_row_carries_answers_with_the_contract_types(consultation):
         "years_lived": 12})
     [row] = read_csv(consultation)
     assert list(row) == EXPECTED_COLUMNS
-    assert row["format_version"] == "1"
+    assert row["format_version"] == "2"
     assert row["reference"] == response.reference
     assert row["submitted_at"] == "2021-06-10T12:00:00Z"
     assert row["received_on"] == "2021-06-10"
@@ -91,7 +91,7 @@ def test_json_document_has_format_version_lists_and_integers(consultation):
     out = io.StringIO()
     assert write_json(consultation, out) == 1
     document = json.loads(out.getvalue())
-    assert document["format"] == "consult-export" and document["format_version"] == 1
+    assert document["format"] == "consult-export" and document["format_version"] == 2
     assert document["consultation"]["slug"] == "test-consultation"
     assert [t["key"] for t in document["consultation"]["themes"]] == ["safer_streets", "roads"]
     assert [d["column"] for d in document["dictionary"]] == EXPECTED_COLUMNS
@@ -112,7 +112,7 @@ def test_xlsx_has_the_four_sheets_and_no_formula(consultation, tmp_path):
     assert write_xlsx(consultation, str(path)) == 5
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == ["responses", "support per theme", "comments",
-                                   "data dictionary"]
+                                   "data dictionary", "areas"]
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -125,7 +125,7 @@ def test_xlsx_has_the_four_sheets_and_no_formula(consultation, tmp_path):
     assert first["comment__roads"] == "=1+1"
     cell = workbook["responses"].cell(2, header.index("comment__roads") + 1)
     assert cell.data_type == "s" and cell.quotePrefix
-    assert first["years_lived"] == 3 and first["format_version"] == 1
+    assert first["years_lived"] == 3 and first["format_version"] == 2
     support = {row[0]: row for row in workbook["support per theme"].iter_rows(values_only=True)}
     roads = dict(zip(support["theme"], support["roads"]))
     assert roads["oppose"] == 4 and roads["support"] == 0  # the duplicate is not counted
@@ -164,8 +164,13 @@ def test_cli_export_writes_csv_dictionary_and_audit(app, consultation, cli_runne
     with (tmp_path / "responses.dictionary.csv").open(newline="", encoding="utf-8-sig") as handle:
         dictionary = list(csv.DictReader(handle))
     assert [d["column"] for d in dictionary] == EXPECTED_COLUMNS
-    assert set(dictionary[0]) == {"column", "question", "type", "theme", "theme_title", "label",
-                                  "codes", "description"}
+    assert list(dictionary[0]) == ["column", "question", "type", "theme", "theme_title", "label",
+                                   "codes", "description", "scale", "levels"]
+    with (tmp_path / "responses.areas.csv").open(newline="", encoding="utf-8-sig") as handle:
+        areas = list(csv.DictReader(handle))
+    assert list(areas[0]) == ["code", "name", "ons_code", "parent", "population",
+                              "population_source", "population_year", "postcode_districts"]
+    assert "responses.areas.csv" in result.output
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
     assert (event.actor, event.target, event.rows) == ("command line", "test-consultation", 1)
     assert event.details["format"] == "csv"

@@ -1,0 +1,116 @@
+"""Every code list of the service, each defined once (docs/export-format.md lists them too).
+
+The survey, its validation, paper entry, imports, the staff pages and the export's data
+dictionary all read their codes and labels from here, and analysis reads them from the export.
+Areas are not here: they are data of the organisation (``instance/organisation.yaml``) or of a
+consultation's own definition.
+
+- ``SCALES``: the scales a ``support`` question may use (``scale: agreement``; the default is
+  ``support``). Each level has a ``code``, the ``label`` a resident reads and the ``value`` used
+  for counting (2 .. -2; positive is for, negative against, 0 neither); a level with no value
+  (``dont_know``) is no view and is left out of the shares' base.
+- ``CHANNELS`` and ``RESPONSE_STATUSES``: (code, label) pairs; only ``valid`` responses count.
+- ``EQUALITY_GROUPS``: the equality monitoring questions' answers, in the words of the ONS
+  Census 2021 questions (age band, sex, gender identity, ethnic group, disability, religion).
+- ``REFERENCE_ALPHABET``: the characters of response references and resume codes (no 0, 1, I
+  or O, which readers confuse).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+DEFAULT_SCALE = "support"
+
+SCALES: dict[str, list[dict]] = {
+    "support": [
+        {"code": "strongly_support", "label": "Strongly support", "value": 2},
+        {"code": "support", "label": "Support", "value": 1},
+        {"code": "neither", "label": "Neither support nor oppose", "value": 0},
+        {"code": "oppose", "label": "Oppose", "value": -1},
+        {"code": "strongly_oppose", "label": "Strongly oppose", "value": -2},
+        {"code": "dont_know", "label": "Don't know", "value": None},
+    ],
+    "agreement": [
+        {"code": "strongly_agree", "label": "Strongly agree", "value": 2},
+        {"code": "agree", "label": "Agree", "value": 1},
+        {"code": "neither", "label": "Neither agree nor disagree", "value": 0},
+        {"code": "disagree", "label": "Disagree", "value": -1},
+        {"code": "strongly_disagree", "label": "Strongly disagree", "value": -2},
+        {"code": "dont_know", "label": "Don't know", "value": None},
+    ],
+}
+# What a scale measures, in the words of the data dictionary ("How far the respondent supports
+# 'Putting Communities First'").
+SCALE_VERBS = {"support": "supports", "agreement": "agrees with"}
+
+CHANNELS: tuple[tuple[str, str], ...] = (
+    ("online", "Online"),
+    ("paper", "Paper form"),
+    ("event", "At an event"),
+    ("email", "Email"),
+    ("letter", "Letter"),
+)
+RESPONSE_STATUSES: tuple[tuple[str, str], ...] = (
+    ("valid", "Valid: counted"),
+    ("duplicate", "Duplicate of another response: not counted"),
+    ("campaign", "Part of an organised campaign: counted separately"),
+    ("invalid", "Invalid: not counted"),
+)
+COUNTED_STATUS = "valid"
+
+PREFER_NOT_TO_SAY = ("prefer_not_to_say", "Prefer not to say")
+# ONS Census 2021 categories (the high-level ones), as the shipped consultations ask them.
+EQUALITY_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "age_band": (
+        ("under_18", "Under 18"), ("18_24", "18 to 24"), ("25_34", "25 to 34"),
+        ("35_44", "35 to 44"), ("45_54", "45 to 54"), ("55_64", "55 to 64"),
+        ("65_74", "65 to 74"), ("75_plus", "75 or over"), PREFER_NOT_TO_SAY,
+    ),
+    "sex": (("female", "Female"), ("male", "Male"), PREFER_NOT_TO_SAY),
+    "gender_identity": (("yes", "Yes"), ("no", "No"), PREFER_NOT_TO_SAY),
+    "ethnicity": (
+        ("asian", "Asian, Asian British, Asian Welsh"),
+        ("black", "Black, Black British, Black Welsh, Caribbean or African"),
+        ("mixed", "Mixed or multiple ethnic groups"),
+        ("white", "White"),
+        ("other", "Other ethnic group"),
+        PREFER_NOT_TO_SAY,
+    ),
+    "disability": (("yes", "Yes"), ("no", "No"), PREFER_NOT_TO_SAY),
+    "religion": (
+        ("no_religion", "No religion"), ("christian", "Christian"), ("buddhist", "Buddhist"),
+        ("hindu", "Hindu"), ("jewish", "Jewish"), ("muslim", "Muslim"), ("sikh", "Sikh"),
+        ("other", "Any other religion"), PREFER_NOT_TO_SAY,
+    ),
+}
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def codes_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The codes of (code, label) pairs, in order."""
+    return tuple(code for code, _ in pairs)
+
+
+CHANNEL_CODES = codes_of(CHANNELS)
+STATUS_CODES = codes_of(RESPONSE_STATUSES)
+
+
+def scale(name: str | None) -> list[dict]:
+    """The levels of scale ``name`` (the default scale for None); KeyError for another name."""
+    return SCALES[name or DEFAULT_SCALE]
+
+
+def levels_text(levels: list[dict]) -> str:
+    """``strongly_support=2 | ... | dont_know=`` (the data dictionary's ``levels``)."""
+    return " | ".join(f"{level['code']}={'' if level.get('value') is None else level['value']}"
+                      for level in levels)
+
+
+def parse_levels(text: str) -> list[tuple[str, int | None]]:
+    """The (code, number) pairs of a ``levels`` text (the inverse of :func:`levels_text`)."""
+    pairs = []
+    for part in text.split(" | ") if text else []:
+        code, _, number = part.partition("=")
+        pairs.append((code, int(number) if number.strip() else None))
+    return pairs
