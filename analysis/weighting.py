@@ -9,8 +9,8 @@ sample size ``(sum w)^2 / sum w^2`` and the design effect ``n / effective n``.
 Margins come from a CSV with the columns ``variable,category,population``::
 
     variable,category,population
-    district,cambridge,145700
-    district,fenland,102500
+    district,north,145700
+    district,south,102500
     age_band,18_24,...
     sex,female,...
 

@@ -41,14 +41,14 @@ def test_representativeness_uses_responses_per_thousand_residents(demo):
     assert f"Fenland {fenland:.2f}" in fig.alt_text
 
 
-def test_population_can_be_overridden_and_defaults_to_census_2021(demo, tmp_path):
+def test_population_can_be_overridden_and_is_never_made_up(demo, tmp_path):
     path = tmp_path / "pop.csv"
     path.write_text("district,population\ncambridge,1000\nfenland,2000\n", encoding="utf-8")
     override = charts.read_population_csv(path)
     assert charts.population_figures(demo, override) == (override, "the population file given")
     bare = dataclasses.replace(demo, consultation={**demo.consultation, "population": {}})
     figures, note = charts.population_figures(bare)
-    assert figures["huntingdonshire"] == 180800 and "Census 2021" in note
+    assert figures == {} and "not given" in note
 
 
 def test_saving_writes_png_and_svg_identically_each_time(figures, tmp_path):
