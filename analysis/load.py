@@ -984,13 +984,13 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
     for key in themes:
         col = f"support__{key}"
         values = wide[col] if col in wide else pd.Series([""] * n)
-        cat = pd.Categorical(values.replace("", NOT_ANSWERED).to_numpy(), categories=levels)
-        unknown = cat.isna()
+        answers = values.replace("", NOT_ANSWERED)
+        unknown = ~answers.isin(levels).to_numpy()
         if unknown.any():
             bad = sorted(set(values[unknown]))[:5]
             raise LoadError(f"The column {col} holds answers that are not levels of its scale: {', '.join(bad)}. "
                             f"The levels are {', '.join(levels[:-1])} (or empty).")
-        level_codes.append(cat.codes)
+        level_codes.append(pd.Categorical(answers.to_numpy(), categories=levels).codes)
     support = pd.DataFrame({
         "row": np.tile(rows, len(themes)),
         "reference": np.tile(refs, len(themes)),
