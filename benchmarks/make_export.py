@@ -63,16 +63,16 @@ POSTCODES = {"cambridge": ["CB1", "CB2", "CB3", "CB4", "CB5"], "east_cambridgesh
 AGE_BANDS = {"under_18": 0.02, "18_24": 0.06, "25_34": 0.13, "35_44": 0.16, "45_54": 0.19,
              "55_64": 0.19, "65_74": 0.15, "75_plus": 0.06, "prefer_not_to_say": 0.04}
 SEXES = {"female": 0.52, "male": 0.44, "prefer_not_to_say": 0.04}
-GENDER_IDENTITY = {"same_as_sex": 0.93, "different_from_sex": 0.01, "prefer_not_to_say": 0.06}
-ETHNICITY = {"white_british": 0.80, "white_other": 0.07, "asian": 0.04, "black": 0.02,
-             "mixed": 0.02, "other": 0.01, "prefer_not_to_say": 0.04}
+# the answers' codes are the consultation's own (instance/consultations/police-and-crime-plan-2021.yaml)
+GENDER_IDENTITY = {"yes": 0.93, "no": 0.01, "prefer_not_to_say": 0.06}
+ETHNICITY = {"white": 0.87, "asian": 0.04, "black": 0.02, "mixed": 0.02, "other": 0.01,
+             "prefer_not_to_say": 0.04}
 DISABILITY = {"yes": 0.16, "no": 0.78, "prefer_not_to_say": 0.06}
 RELIGION = {"christian": 0.42, "no_religion": 0.41, "muslim": 0.03, "hindu": 0.01, "other": 0.03,
             "prefer_not_to_say": 0.10}
 STATUSES = {"valid": 0.925, "duplicate": 0.02, "campaign": 0.045, "invalid": 0.01}
-VICTIM_CRIMES = ["burglary", "vehicle_crime", "violence", "fraud", "anti_social_behaviour",
+VICTIM_CRIMES = ["burglary", "theft", "violence", "fraud_or_cyber", "antisocial_behaviour",
                  "hate_crime", "domestic_abuse", "other"]
-BUSINESS_CRIMES = ["theft", "criminal_damage", "fraud", "cyber_crime", "none"]
 
 # (base latent support by theme) -- enforcement and victims are popular, ethics less so
 THEME_BASE = {"communities_first": 0.9, "crime_prevention": 1.0, "victims_and_witnesses": 1.2,
@@ -260,9 +260,11 @@ def make_wide(n: int, seed: int = 2021) -> pd.DataFrame:
     cols["business_size"] = np.where(is_business, sizes[rng.choice(4, n, p=[.5, .3, .15, .05])], empty)
     sectors = np.array(["retail", "hospitality", "agriculture", "manufacturing", "services"], dtype=object)
     cols["business_sector"] = np.where(is_business, sectors[rng.integers(0, 5, n)], empty)
-    bcrimes = np.array(["theft;criminal_damage", "fraud", "cyber_crime;fraud", "none", "theft"], dtype=object)
+    bcrimes = np.array(["shoplifting;criminal_damage", "fraud_or_cyber", "burglary;fraud_or_cyber", "none",
+                        "shoplifting"], dtype=object)
     cols["business_crimes"] = np.where(is_business, bcrimes[rng.integers(0, 5, n)], empty)
-    cols["business_reported"] = np.where(is_business, np.where(rng.random(n) < 0.5, "yes", "no"), empty)
+    reported = np.array(["all", "some", "none"], dtype=object)
+    cols["business_reported"] = np.where(is_business, reported[rng.choice(3, n, p=[.3, .4, .3])], empty)
 
     dist_keys = list(DISTRICT_SIZE)
     weights = np.array([DISTRICT_SIZE[d] * DISTRICT_PROPENSITY[d] for d in dist_keys], float)
