@@ -37,8 +37,9 @@ SEED = 2021
 
 def scale_words(data: ConsultationData) -> dict[str, str]:
     """The scale's levels in words for the methods note, from the export's labels: ``view``
-    (the levels that give a view), ``supporting``, ``opposing`` (joined by "plus") and
-    ``no_view_quoted`` (``"Don't know" and `` or empty)."""
+    (the levels that give a view), ``supporting``, ``opposing`` (joined by "plus"),
+    ``no_view_quoted`` (``"Don't know" and `` or empty), ``no_view_said`` and ``no_view_told``
+    (the levels with no number, for the support section's sentences)."""
     scale = data.scale
 
     def words(codes: list[str], joiner: str) -> str:
@@ -48,8 +49,12 @@ def scale_words(data: ConsultationData) -> dict[str, str]:
         return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])}{joiner}{labels[-1]}"
 
     no_view = " and ".join(f'"{data.level_label(c)}"' for c in scale.no_view)
+    answered = " or ".join(f'"{data.level_label(c)}"' for c in scale.no_view)
     return {"view": words(scale.view_codes, " or "), "supporting": words(scale.supporting, " plus "),
-            "opposing": words(scale.opposing, " plus "), "no_view_quoted": f"{no_view} and " if no_view else ""}
+            "opposing": words(scale.opposing, " plus "), "no_view_quoted": f"{no_view} and " if no_view else "",
+            # "people who said "Don't know" or did not answer"; "12 people answered "Don't know""
+            "no_view_said": f"said {answered} or " if answered else "",
+            "no_view_told": f"answered {answered}" if answered else "gave no view"}
 
 
 def stance_of(scale: Scale) -> dict[str, str]:
