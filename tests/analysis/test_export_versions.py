@@ -273,3 +273,37 @@ def test_the_report_on_a_version_1_export_without_populations_says_they_are_not_
     text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
     assert "Responses per 1,000 residents: not given, because the source carries no population figures" in text
     assert not (tmp_path / "report" / "charts" / "representativeness.png").exists()
+
+
+def test_a_database_gives_the_residents_of_the_areas_its_definition_uses(app):
+    """The stored definition keeps the areas it uses (definition["areas"]); the database reader
+    takes their figures from there, areas and not sub-areas."""
+    import datetime as dt
+
+    from consult.extensions import db
+    from consult.models import Consultation, Response, Theme
+
+    areas = {"label": "District", "population_source": "ONS Census 2021, table TS001", "population_year": 2021,
+             "items": [{"code": a["code"], "name": a["name"], "ons_code": a["ons_code"],
+                        "population": a["population"], "postcode_districts": a["postcode_districts"].split(";"),
+                        "sub_areas": [{"code": s["code"], "name": s["name"], "population": s["population"]}
+                                      for s in AREAS if s["parent"] == a["code"]]}
+                       for a in AREAS if not a["parent"]]}
+    consultation = Consultation(
+        slug="town-plan", title="Town plan", opens_at=dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc),
+        closes_at=dt.datetime(2024, 3, 31, tzinfo=dt.timezone.utc), definition={"areas": areas},
+        definition_sha256="0" * 64)
+    db.session.add(consultation)
+    db.session.flush()
+    db.session.add(Theme(consultation_id=consultation.id, key="parks", title="Better parks", position=0,
+                         what_we_will_do=""))
+    db.session.add(Response(reference="TP-0001", consultation_id=consultation.id,
+                            submitted_at=dt.datetime(2024, 3, 2, tzinfo=dt.timezone.utc),
+                            received_on=dt.date(2024, 3, 2), channel="online", status="valid",
+                            answers={"support__parks": "support", "district": "north"}, district="north"))
+    db.session.commit()
+    data = load(app.config["SQLALCHEMY_DATABASE_URI"])
+    assert data.consultation["population"] == {"north": 12000, "south": 8000}
+    assert data.consultation["population_source"] == "ONS Census 2021, table TS001"
+    assert list(data.areas["code"]) == ["north", "north_village", "south"]
+    assert data.areas.loc[1, "parent"] == "north"
