@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets db run worker test test-fast chromium nginx bench clean
+.PHONY: help install assets db run worker test test-fast chromium nginx bench notebook-data clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ test-fast: install $(TEST_STAMP) ## Run the suite without the browser tests
 bench: install ## Run the benchmarks and print their figures (docs/operations.md, "Capacity")
 	$(PY) -m pip install --quiet -e '.[benchmarks]'
 	$(PY) benchmarks/run_all.py
+
+notebook-data: install ## Write notebooks/data/demo.* again: made-up responses exported by the app's own exporter
+	$(PY) -m benchmarks.make_export --notebooks
 
 clean: ## Remove the virtualenv, node_modules and built assets (keeps the database)
 	rm -rf $(VENV) node_modules consult/static/vendor

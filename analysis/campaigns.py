@@ -477,17 +477,28 @@ def _is_export(source: str) -> bool:
 
 
 def _export_texts(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
-    """Texts per counted response of an export or database, read through analysis.load: only
-    comments a reader may see (:meth:`~analysis.load.ConsultationData.quotable_comments`), so
-    that the summary never shows a hidden comment or a response that is not counted. The
-    series' ``attrs`` say how many answers were left out and why."""
+    """Texts per counted response of an export or database, read through analysis.load."""
     from analysis.load import LoadError, load
 
+    if args.id_col not in (None, "reference"):
+        raise _InputError("An export is keyed by its reference column: leave out --id-col.")
     try:
         data = load(args.source, getattr(args, "consultation", None))
-        wanted = args.question or args.text_col
-        if args.id_col not in (None, "reference"):
-            raise _InputError("An export is keyed by its reference column: leave out --id-col.")
+    except LoadError as error:
+        raise _InputError(str(error))
+    return export_texts(data, args.question or args.text_col)
+
+
+def export_texts(data, wanted: str | None = None) -> tuple[pd.Series, str, str]:
+    """Texts per counted response of the frames :func:`analysis.load.load` read: only comments a
+    reader may see (:meth:`~analysis.load.ConsultationData.quotable_comments`), so that the
+    summary never shows a hidden comment or a response that is not counted; of one free-text
+    question (``wanted``: a theme's key or a column) or of all, joined per response. Returns
+    (texts indexed by reference, ``"reference"``, what was read in words); the series'
+    ``attrs`` say how many answers were left out and why."""
+    from analysis.load import LoadError
+
+    try:
         if wanted is not None:
             question = data.free_text_question(wanted)
             comments = data.quotable_comments(question.column)

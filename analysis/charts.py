@@ -21,13 +21,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from analysis.load import CENSUS_2021_POPULATION, LEVEL_LABELS, ConsultationData  # noqa: E402
+from analysis.load import V1_SCALE, ConsultationData, Scale  # noqa: E402
 from analysis.tally import MIN_CELL, hidden_counts  # noqa: E402
 
-LEVEL_COLOURS = {
-    "strongly_oppose": "#e66101", "oppose": "#fdb863", "neither": "#d4d4d4",
-    "support": "#b2abd2", "strongly_support": "#5e3c99",
-}
+# ColorBrewer PuOr: opposing levels orange (strongest first), supporting purple (mildest first)
+OPPOSE_COLOURS = ["#e66101", "#fdb863"]
+SUPPORT_COLOURS = ["#b2abd2", "#5e3c99"]
+NEUTRAL_COLOUR = "#d4d4d4"
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 INK = "#0b0c0c"
 FONT = {"font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "consult",
@@ -50,12 +50,35 @@ def _wrap(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def support_chart(table: pd.DataFrame, title: str = "Support for each theme") -> Figure:
+def level_colours(scale: Scale) -> dict[str, str]:
+    """A colour for each level of ``scale`` that gives a view: the PuOr scheme, opposing levels
+    darker the stronger they are, supporting likewise, levels numbered 0 grey."""
+    def ramp(codes: list[str], ends: list[str]) -> list[str]:
+        if len(codes) <= len(ends):
+            return ends[-len(codes):] if ends is OPPOSE_COLOURS else ends[:len(codes)]
+        cmap = matplotlib.colors.LinearSegmentedColormap.from_list("ramp", ends)
+        return [matplotlib.colors.to_hex(cmap(i / (len(codes) - 1))) for i in range(len(codes))]
+
+    by_value = sorted((lv for lv in scale.levels if lv.value is not None), key=lambda lv: lv.value)
+    oppose = [lv.code for lv in by_value if lv.value < 0]
+    support = [lv.code for lv in by_value if lv.value > 0]
+    colours = dict(zip(oppose, ramp(oppose, OPPOSE_COLOURS)))
+    colours.update(dict(zip(support, ramp(support, SUPPORT_COLOURS))))
+    colours.update({lv.code: NEUTRAL_COLOUR for lv in by_value if lv.value == 0})
+    return colours
+
+
+def support_chart(table: pd.DataFrame, title: str = "Support for each theme", scale: Scale | None = None) -> Figure:
     """Diverging stacked bars: per theme, the share of people with a view at each level.
 
-    ``table`` is :func:`analysis.tally.support_table`. Oppose levels extend left of zero,
-    support levels right, "neither" straddles zero; "don't know" and blanks are outside the base
-    and listed beside each bar with the base."""
+    ``table`` is :func:`analysis.tally.support_table`; ``scale`` its levels (by default the one
+    the table was counted on). Opposing levels extend left of zero, supporting levels right,
+    levels numbered 0 straddle zero; answers with no view and blanks are outside the base and
+    listed beside each bar with the base."""
+    scale = scale or table.attrs.get("scale") or V1_SCALE
+    ordered = [lv for lv in sorted((lv for lv in scale.levels if lv.value is not None), key=lambda lv: lv.value)]
+    colours = level_colours(scale)
+    strongest = {ordered[0].code, ordered[-1].code} if ordered else set()
     with plt.rc_context(FONT):
         fig = _figure(8.5, 0.75 * len(table) + 1.8)
         ax = fig.add_subplot()
@@ -63,14 +86,15 @@ def support_chart(table: pd.DataFrame, title: str = "Support for each theme") ->
         y = np.arange(len(themes))
         for i, theme in enumerate(themes):
             row = table.loc[theme]
-            left = -(row["share_strongly_oppose"] + row["share_oppose"] + row["share_neither"] / 2)
-            for level in ["strongly_oppose", "oppose", "neither", "support", "strongly_support"]:
-                width = row[f"share_{level}"]
-                ax.barh(i, width, left=left, color=LEVEL_COLOURS[level], edgecolor="white", linewidth=0.6,
-                        label=LEVEL_LABELS[level] if i == 0 else None)
+            left = -(sum(row[f"share_{lv.code}"] for lv in ordered if lv.value < 0)
+                     + sum(row[f"share_{lv.code}"] for lv in ordered if lv.value == 0) / 2)
+            for lv in ordered:
+                width = row[f"share_{lv.code}"]
+                ax.barh(i, width, left=left, color=colours[lv.code], edgecolor="white", linewidth=0.6,
+                        label=lv.label if i == 0 else None)
                 if width >= 0.06:
                     ax.text(left + width / 2, i, f"{100 * width:.0f}", ha="center", va="center", fontsize=8,
-                            color="white" if level in ("strongly_support", "strongly_oppose") else INK)
+                            color="white" if lv.code in strongest and len(ordered) > 2 else INK)
                 left += width
             ax.text(1.02, i, f"net {100 * row['net_support']:+.0f}\nn={int(row['n_view']):,}",
                     va="center", fontsize=8, transform=ax.get_yaxis_transform())
@@ -80,7 +104,7 @@ def support_chart(table: pd.DataFrame, title: str = "Support for each theme") ->
         ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["100%", "50%", "0", "50%", "100%"])
         ax.set_xlabel("share of people who gave a view  (oppose  |  support)")
         ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(ncols=5, loc="upper center", bbox_to_anchor=(0.4, -0.16), frameon=False, fontsize=8)
+        ax.legend(ncols=min(len(ordered), 5) or 1, loc="upper center", bbox_to_anchor=(0.4, -0.16), frameon=False, fontsize=8)
         fig.subplots_adjust(left=0.22, right=0.88, top=0.92, bottom=0.22)
     parts = [f"{row.title}: {_pct(row.support_share)} support "
              f"(95% interval {_pct(row.support_low)} to {_pct(row.support_high)}), "
@@ -119,7 +143,7 @@ def breakdown_chart(bd, titles: dict[str, str], field_label: str) -> Figure:
                         # clipped: at 0% or 100% rounding can put a limit a hair inside the share
                         xerr=[(part["support_share"] - part["support_low"]).clip(lower=0),
                               (part["support_high"] - part["support_share"]).clip(lower=0)],
-                        fmt="o", color=LEVEL_COLOURS["strongly_support"], ecolor="#6f777b", capsize=2, markersize=4)
+                        fmt="o", color=SUPPORT_COLOURS[-1], ecolor="#6f777b", capsize=2, markersize=4)
             ax.set_title(_wrap(titles.get(theme, theme), 34), loc="left", fontsize=9)
             ax.set_xlim(0, 1)
             ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "25%", "50%", "75%", "100%"])
@@ -272,13 +296,24 @@ def timeline_chart(data: ConsultationData) -> Figure:
 
 
 def population_figures(data: ConsultationData, override: dict[str, int] | None = None) -> tuple[dict[str, int], str]:
-    """Residents per district and where the figures came from: an override, the consultation's own
-    figures, or (for sources that carry none) Census 2021 for Cambridgeshire and Peterborough."""
+    """Residents per area and where the figures came from: an override, or the export's own
+    figures (its areas table, with their source and year). A source that carries none gives
+    ``({}, note)``: responses per 1,000 residents are then not given, never figures from
+    elsewhere."""
     if override:
         return dict(override), "the population file given"
-    if data.consultation.get("population"):
-        return dict(data.consultation["population"]), "the consultation's population figures"
-    return dict(CENSUS_2021_POPULATION), "Census 2021 usual residents (the source carried no figures)"
+    meta = data.consultation
+    if meta.get("population"):
+        source = str(meta.get("population_source") or "").strip()
+        year = meta.get("population_year")
+        note = "the consultation's population figures"
+        if source:
+            note += f" ({source}{f', {year}' if year and str(year) not in source else ''})"
+        elif year:
+            note += f" ({year})"
+        return dict(meta["population"]), note
+    return {}, ("not given, because the source carries no population figures for its areas (they can be "
+                "given with --population FILE)")
 
 
 def read_population_csv(path: str | Path) -> dict[str, int]:

@@ -488,52 +488,37 @@ class CommentSourceError(Exception):
     """A comment file that cannot be read as asked; the message says what to do."""
 
 
-def _strip_formula_guard(value):
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r\0":
-        return value[1:]
-    return value
-
-
 def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV, JSON list of records or JSON Lines file of texts that is not a Consult export
+    (an export is read by :func:`analysis.load.load`, and only there), read as it is."""
     if not path.exists():
         raise CommentSourceError(f"The file {path} does not exist. Check the path given to --source.")
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
             doc = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(doc, dict) and "responses" in doc:
-                version = doc.get("format_version")
-                if version != 1:
-                    raise CommentSourceError(
-                        f"{path} is export format version {version}; this tool reads version 1.")
-                frame = pd.DataFrame(doc["responses"])
-            elif isinstance(doc, list):
-                frame = pd.DataFrame(doc)
-            else:
+            if not isinstance(doc, list):
                 raise CommentSourceError(
                     f"{path} is JSON but neither a Consult export nor a list of records.")
+            frame = pd.DataFrame(doc)
         elif suffix in {".jsonl", ".ndjson"}:
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except CommentSourceError:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
         raise CommentSourceError(
             f"{path} could not be read as {'JSON' if suffix.startswith('.json') else 'CSV'} "
             f"({error}). Give a UTF-8 CSV with a header row, or a Consult export.") from None
-    if "format_version" in frame.columns:
-        versions = set(frame["format_version"].astype(str)) - {"1"}
-        if versions:
-            raise CommentSourceError(
-                f"{path} is export format version {sorted(versions)[0]}; this tool reads version 1.")
-    return frame.map(_strip_formula_guard) if hasattr(frame, "map") else frame
+    return frame
 
 
 def read_comments(source: str | Path, text_col: str | None = None, question: str | None = None,
                   id_col: str = "reference", valid_only: bool = True,
                   consultation: str | None = None) -> pd.DataFrame:
-    """Comments from a Consult export (CSV, JSON, XLSX or a database URL) or any CSV of texts.
+    """Comments from a Consult export (CSV, JSON, XLSX or a database URL, or the frames
+    :func:`analysis.load.load` already read from one) or any CSV of texts.
 
     For an export, ``question`` (or ``text_col``) names one of its free-text questions: a
     theme's key (``crime_prevention``), or the column (``comment__crime_prevention``,
@@ -547,15 +532,15 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
     ``attrs`` hold ``question`` (the question's heading), ``hidden`` and ``not_counted`` (how
     many answers were left out, and why).
     """
-    from analysis.load import LoadError, is_export, load
+    from analysis.load import ConsultationData, LoadError, is_export, load
 
     if text_col and question:
         raise CommentSourceError("Give either --text-col or --question, not both.")
-    if is_export(source):
+    if isinstance(source, ConsultationData) or is_export(source):
         if id_col not in (None, "reference"):
             raise CommentSourceError("An export is keyed by its reference column: leave out --id-col.")
         try:
-            data = load(source, consultation)
+            data = source if isinstance(source, ConsultationData) else load(source, consultation)
         except LoadError as error:
             raise CommentSourceError(str(error)) from None
         wanted = question or text_col

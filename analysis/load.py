@@ -43,16 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (1, 2)
 FORMAT_NAME = "consult-export"
-
-LEVELS = ["strongly_support", "support", "neither", "oppose", "strongly_oppose", "dont_know",
-          "not_answered"]
-LEVEL_LABELS = {
-    "strongly_support": "Strongly support", "support": "Support",
-    "neither": "Neither support nor oppose", "oppose": "Oppose",
-    "strongly_oppose": "Strongly oppose", "dont_know": "Don't know", "not_answered": "Not answered",
-}
+NOT_ANSWERED = "not_answered"
+NOT_ANSWERED_LABEL = "Not answered"
+# The areas table of format 2 (docs/export-format.md): one row per area or sub-area.
+AREA_COLUMNS = ["code", "name", "ons_code", "parent", "population", "population_source",
+                "population_year", "postcode_districts"]
 STATUSES = ["valid", "duplicate", "campaign", "invalid"]
 FIXED_COLUMNS = ["format_version", "consultation", "reference", "submitted_at", "received_on",
                  "channel", "status", "status_reason", "hidden_comments"]
@@ -69,16 +66,79 @@ _TRIGGERS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
 _GUARDED_START = f"^'(?=[{_INVISIBLE}']*[{_TRIGGERS}]|'*[\\t\\r\\x00])"
 _GUARD_AFTER_SPLIT = f"([;\\t\\r\\n])'(?=[{_INVISIBLE}'\"]*[{_TRIGGERS}])"
 THEME_PREFIXES = ("support__", "comment__", "rank__")
-# Census 2021 usual residents of the districts of Cambridgeshire and Peterborough; used when a
-# source does not carry the consultation's population figures (CSV and XLSX exports).
-CENSUS_2021_POPULATION = {
-    "cambridge": 145700, "east_cambridgeshire": 87700, "fenland": 102500,
-    "huntingdonshire": 180800, "south_cambridgeshire": 162000, "peterborough": 215700,
-}
 
 
 class LoadError(Exception):
     """The source could not be read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """One answer of a scale: its ``code``, the ``label`` the resident saw, and the ``value``
+    it counts as (positive = supporting, negative = opposing, 0 = neither, ``None`` = no view,
+    such as "don't know")."""
+
+    code: str
+    label: str
+    value: int | None
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The answers of the support-per-theme questions, in the order the export lists them."""
+
+    name: str
+    levels: tuple[Level, ...]
+
+    @property
+    def codes(self) -> list[str]:
+        """Every answer's code, then ``not_answered``: the categories of ``support["level"]``."""
+        return [lv.code for lv in self.levels] + [NOT_ANSWERED]
+
+    @property
+    def view_codes(self) -> list[str]:
+        """Answers that give a view (they have a number): the base of the shares."""
+        return [lv.code for lv in self.levels if lv.value is not None]
+
+    @property
+    def supporting(self) -> list[str]:
+        return [lv.code for lv in self.levels if lv.value is not None and lv.value > 0]
+
+    @property
+    def opposing(self) -> list[str]:
+        return [lv.code for lv in self.levels if lv.value is not None and lv.value < 0]
+
+    @property
+    def neutral(self) -> list[str]:
+        return [lv.code for lv in self.levels if lv.value == 0]
+
+    @property
+    def no_view(self) -> list[str]:
+        """Answers without a number (such as "don't know"): counted, outside the base."""
+        return [lv.code for lv in self.levels if lv.value is None]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {**{lv.code: lv.label for lv in self.levels}, NOT_ANSWERED: NOT_ANSWERED_LABEL}
+
+    def value(self, code: str) -> int | None:
+        return next((lv.value for lv in self.levels if lv.code == code), None)
+
+    def describe(self) -> str:
+        """``strongly_support=2, ..., dont_know (no view)`` for messages."""
+        return ", ".join(f"{lv.code}={lv.value}" if lv.value is not None else f"{lv.code} (no view)"
+                         for lv in self.levels)
+
+
+# Format 1 carries no numbers for the support levels: its one scale is this, as
+# docs/export-format.md (version 1) lists it. Format 2 declares its scales in the dictionary.
+V1_SCALE = Scale("support", (
+    Level("strongly_support", "Strongly support", 2), Level("support", "Support", 1),
+    Level("neither", "Neither support nor oppose", 0), Level("oppose", "Oppose", -1),
+    Level("strongly_oppose", "Strongly oppose", -2), Level("dont_know", "Don't know", None)))
+# the format 1 support levels and their labels (the categories of support["level"] for it)
+LEVELS = V1_SCALE.codes
+LEVEL_LABELS = V1_SCALE.labels
 
 
 @dataclass
@@ -86,8 +146,13 @@ class ConsultationData:
     """One consultation's responses as tidy frames, with its metadata.
 
     ``consultation`` holds ``slug``, ``title``, ``opens_at``, ``closes_at``, ``is_demo``,
-    ``themes`` (a list of ``{"key", "title", "what_we_will_do"}`` in the definition's order) and
-    ``population`` (residents per district, possibly empty).
+    ``themes`` (a list of ``{"key", "title", "what_we_will_do"}`` in the definition's order),
+    ``organisation`` (the body's name, when the export gives it), ``population`` (residents per
+    area, from the export's areas table; empty when the source carries none) and
+    ``population_source`` / ``population_year`` (where those figures come from).
+
+    ``scale`` is the support scale the export declares (its levels, labels and numbers);
+    ``areas`` the export's areas table (columns :data:`AREA_COLUMNS`, empty when it has none).
     """
 
     consultation: dict[str, Any]
@@ -99,6 +164,8 @@ class ConsultationData:
     source: str = ""
     format_version: int = 1
     notes: list[str] = field(default_factory=list)
+    scale: Scale = V1_SCALE
+    areas: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
     # the free-text questions found in the data dictionary (see free_text_questions)
     text_questions: tuple["FreeTextQuestion", ...] = ()
     # results that analysis.tally reuses between calls on the same frames
@@ -157,6 +224,15 @@ class ConsultationData:
     @property
     def theme_titles(self) -> dict[str, str]:
         return {t["key"]: t.get("title") or t["key"] for t in self.consultation["themes"]}
+
+    @property
+    def levels(self) -> list[str]:
+        """The categories of ``support["level"]``: the scale's codes, then ``not_answered``."""
+        return self.scale.codes
+
+    def level_label(self, code: str) -> str:
+        """A support level's label as the export gives it (``Strongly support``)."""
+        return self.scale.labels.get(code) or _humanise(code)
 
     def labels(self, column: str) -> dict[str, str]:
         """``{code: label}`` for a coded column, from the data dictionary (in its order)."""
@@ -266,6 +342,133 @@ def _codes_of(dictionary: pd.DataFrame, column: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# scales and areas (format 2)
+
+
+def _parse_levels(text: Any, column: str, where: str) -> list[tuple[str, int | None]]:
+    """``strongly_support=2 | support=1 | ... | dont_know=`` -> ``[(code, number or None)]``.
+    A JSON dictionary may also give a list of ``{"code", "value"}`` or a ``{code: number}``."""
+    if isinstance(text, dict):
+        pairs = list(text.items())
+    elif isinstance(text, list):
+        pairs = [(item.get("code"), item.get("value")) if isinstance(item, dict) else (item, None)
+                 for item in text]
+    else:
+        text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+        pairs = [part.partition("=")[::2] for part in text.split("|") if part.strip()]
+    out = []
+    for code, number in pairs:
+        code = str(code or "").strip()
+        number = "" if number is None else str(number).strip()
+        if not code:
+            raise LoadError(f"{where}: the levels of {column} in the data dictionary have a level with no "
+                            "code. Export the file again.")
+        if number == "":
+            out.append((code, None))
+            continue
+        try:
+            value = float(number)
+        except ValueError:
+            value = float("nan")
+        if not value.is_integer():
+            raise LoadError(f"{where}: in the data dictionary's levels of {column}, {code}={number} is not a "
+                            "whole number (each level is code=number, or code= for no view). Export the "
+                            "file again.")
+        out.append((code, int(value)))
+    return out
+
+
+def _scale_from_dictionary(dictionary: pd.DataFrame, themes: list[str], version: int, where: str) -> Scale:
+    """The support-per-theme scale: for format 2 from the dictionary's ``scale`` and ``levels``
+    of the ``support__`` columns (labels from their ``codes``), for format 1 the built-in one
+    (with the dictionary's labels where it gives them)."""
+    columns = [f"support__{t}" for t in themes]
+    rows = {str(r.get("column")): r for r in dictionary.to_dict("records")} if "column" in dictionary else {}
+    if version < 2:
+        labels: dict[str, str] = {}
+        for col in columns:
+            labels.update({k: v for k, v in _codes_of(dictionary, col).items() if v != _humanise(k)})
+        return Scale(V1_SCALE.name, tuple(Level(lv.code, labels.get(lv.code, lv.label), lv.value)
+                                          for lv in V1_SCALE.levels))
+    if not rows:
+        raise LoadError(f"{where} is in export format version 2, whose support levels and their numbers are "
+                        "in the data dictionary, but it has none. Use the export with its data dictionary "
+                        "(for a CSV, NAME.dictionary.csv beside it).")
+    merged: dict[str, Level] = {}
+    names: list[str] = []
+    for col in columns:
+        row = rows.get(col)
+        levels = _parse_levels(row.get("levels") if row is not None else None, col, where)
+        if not levels:
+            raise LoadError(f"{where}: the data dictionary gives no levels for {col}. In export format version 2 "
+                            "each scale column lists its levels and their numbers (code=number | ..., e.g. "
+                            "strongly_support=2 | ... | dont_know=). Export the file again.")
+        name = str(row.get("scale") or "").strip()
+        if name and name not in names:
+            names.append(name)
+        labels = _codes_of(dictionary, col)
+        for code, value in levels:
+            level = Level(code, labels.get(code) or _humanise(code), value)
+            if code in merged and merged[code].value != value:
+                raise LoadError(f"{where}: the level {code} counts as {merged[code].value} in one support "
+                                f"column and as {value} in {col}. Export the file again.")
+            merged.setdefault(code, level)
+    if NOT_ANSWERED in merged:
+        raise LoadError(f"{where}: '{NOT_ANSWERED}' is a support level in the data dictionary, but it is the "
+                        "name this analysis gives to an unanswered question.")
+    return Scale(" and ".join(names) or "support", tuple(merged.values()))
+
+
+def _areas_frame(raw: Any, where: str) -> pd.DataFrame:
+    """The export's areas table (rows from a CSV or sheet, or JSON objects) with the columns
+    :data:`AREA_COLUMNS`: text, ``population`` and ``population_year`` as whole numbers or
+    missing, ``postcode_districts`` as the ``;``-joined text of a CSV."""
+    if raw is None:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    if isinstance(raw, pd.DataFrame):
+        frame = raw.copy()
+    elif isinstance(raw, list) and all(isinstance(r, dict) for r in raw):
+        frame = pd.DataFrame.from_records(raw)
+    else:
+        raise LoadError(f"{where}: the areas are not a table (a list of objects with {', '.join(AREA_COLUMNS)}).")
+    if len(frame) and "code" not in frame.columns:
+        raise LoadError(f"{where}: the areas table has no 'code' column. Its columns are: "
+                        f"{', '.join(map(str, frame.columns))}. Export the file again.")
+    for col in AREA_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    frame = frame[AREA_COLUMNS]
+    for col in AREA_COLUMNS:
+        if col in ("population", "population_year"):
+            continue
+        frame[col] = ["" if v is None or (isinstance(v, float) and np.isnan(v))
+                      else ";".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).strip()
+                      for v in frame[col]]
+    for col in ("population", "population_year"):
+        text = frame[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+        numbers = pd.to_numeric(text.replace("", None), errors="coerce")
+        bad = text[(text != "") & (numbers.isna() | (numbers < 0) | (numbers % 1 != 0))]
+        if len(bad):
+            code = frame.loc[bad.index[0], "code"]
+            raise LoadError(f"{where}: the area {code} has {col} '{bad.iloc[0]}', which is not a whole number "
+                            "of 0 or more. Export the file again.")
+        frame[col] = numbers.astype("Int64")
+    return frame.reset_index(drop=True)
+
+
+def _population_from_areas(areas: pd.DataFrame) -> dict[str, Any]:
+    """Residents per area (areas, not sub-areas, that have a figure), with the figures' source
+    and year as the areas table gives them."""
+    top = areas[(areas["parent"] == "") & areas["population"].notna()]
+    sources = list(dict.fromkeys(s for s in top["population_source"] if s))
+    years = sorted({int(y) for y in top["population_year"].dropna()})
+    return {"population": {str(c): int(p) for c, p in zip(top["code"], top["population"])},
+            "population_source": "; ".join(sources),
+            "population_year": years[0] if len(years) == 1 else ("–".join(map(str, (years[0], years[-1])))
+                                                                 if years else None)}
+
+
+# ---------------------------------------------------------------------------------------------
 # entry point
 
 
@@ -332,16 +535,27 @@ def _check_version(found: Any, where: str) -> int:
 
     values = {whole(v) for v in (found if isinstance(found, (list, set, tuple)) else [found])}
     values.discard("")
-    supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+    supported = _versions_read()
     if not values:
         raise LoadError(f"{where} does not say which export format version it is (no format_version). "
-                        f"This version of the analysis reads format version {supported}.")
+                        f"This version of the analysis reads {supported}.")
     bad = sorted(v for v in values if v not in {str(s) for s in SUPPORTED_VERSIONS})
     if bad:
         raise LoadError(f"{where} is in export format version {', '.join(bad)}, but this version of the "
-                        f"analysis reads only format version {supported}. Export again with a matching "
+                        f"analysis reads only {supported}. Export again with a matching "
                         "version of Consult, or upgrade the analysis package.")
+    if len(values) > 1:
+        raise LoadError(f"{where} mixes rows of export format versions {', '.join(sorted(values))}. Export "
+                        "the file again rather than joining exports.")
     return int(next(iter(values)))
+
+
+def _versions_read() -> str:
+    """``format versions 1 and 2`` (or ``format version 1``), for messages."""
+    numbers = [str(v) for v in SUPPORTED_VERSIONS]
+    if len(numbers) == 1:
+        return f"format version {numbers[0]}"
+    return f"format versions {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def _strip_formula_guard(frame: pd.DataFrame, text_columns: list[str], csv: bool = True) -> None:
@@ -372,15 +586,25 @@ def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
     wide = _read_csv_safely(path)
     if "format_version" not in wide.columns:
         raise LoadError(f"{path.name} has no format_version column, so it is not a Consult export "
-                        f"(or it was changed). This analysis reads export format version "
-                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}.")
-    # an export with no responses has the header but no row to carry the version
-    version = _check_version(list(wide["format_version"].unique()), path.name) if len(wide) else SUPPORTED_VERSIONS[0]
+                        f"(or it was changed). This analysis reads export {_versions_read()}.")
     dictionary_path = path.with_name(path.stem + ".dictionary.csv")
-    notes = []
-    if dictionary_path.exists():
-        dictionary = _read_csv_safely(dictionary_path)
+    areas_path = path.with_name(path.stem + ".areas.csv")
+    # an export with no responses has the header but no row to carry the version: the
+    # dictionary's fields tell format 2 (scale, levels) from format 1
+    dictionary = _read_csv_safely(dictionary_path) if dictionary_path.exists() else None
+    if len(wide):
+        version = _check_version(list(wide["format_version"].unique()), path.name)
     else:
+        version = 2 if dictionary is not None and "levels" in dictionary.columns else 1
+    notes = []
+    areas = None
+    if version >= 2:
+        if areas_path.exists():
+            areas = _areas_frame(_read_csv_safely(areas_path), areas_path.name)
+        else:
+            notes.append(f"No areas table ({areas_path.name}) beside the CSV: the areas' populations are not "
+                         "known, so responses per 1,000 residents are not given.")
+    if dictionary is None:
         dictionary = pd.DataFrame(columns=["column", "question", "type", "theme", "theme_title", "label",
                                            "codes", "description"])
         notes.append(f"No data dictionary ({dictionary_path.name}) beside the CSV: the consultation, its "
@@ -388,7 +612,7 @@ def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
     text_cols = [c for c in wide.columns if c not in ("format_version",)]
     _strip_formula_guard(wide, text_cols)
     meta = _meta_from_dictionary(wide, dictionary)
-    return _finish(wide, dictionary, meta, str(path), version, consultation, notes)
+    return _finish(wide, dictionary, meta, str(path), version, consultation, notes, areas)
 
 
 def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
@@ -404,11 +628,22 @@ def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
     wide = sheets["responses"].astype(str)
     if "format_version" not in wide.columns:
         raise LoadError(f"The 'responses' sheet of {path.name} has no format_version column.")
-    version = _check_version(list(wide["format_version"].unique()), path.name) if len(wide) else SUPPORTED_VERSIONS[0]
     dictionary = sheets.get("data dictionary", pd.DataFrame(columns=["column", "codes"])).astype(str)
+    if len(wide):
+        version = _check_version(list(wide["format_version"].unique()), path.name)
+    else:
+        version = 2 if "levels" in dictionary.columns else 1
+    notes = []
+    areas = None
+    if version >= 2:
+        if "areas" in sheets:
+            areas = _areas_frame(sheets["areas"], f"The 'areas' sheet of {path.name}")
+        else:
+            notes.append(f"{path.name} has no 'areas' sheet: the areas' populations are not known, so "
+                         "responses per 1,000 residents are not given.")
     _strip_formula_guard(wide, [c for c in wide.columns if c != "format_version"], csv=False)
     meta = _meta_from_dictionary(wide, dictionary)
-    return _finish(wide, dictionary, meta, str(path), version, consultation, [])
+    return _finish(wide, dictionary, meta, str(path), version, consultation, notes, areas)
 
 
 def _load_json(path: Path, consultation: str | None) -> ConsultationData:
@@ -424,11 +659,23 @@ def _load_json(path: Path, consultation: str | None) -> ConsultationData:
     records = doc.get("responses") or []
     wide = pd.DataFrame.from_records(records)
     wide = _normalise_values(wide)
-    meta = dict(doc.get("consultation") or {})
+    meta = doc.get("consultation") or {}
+    if not isinstance(meta, dict):
+        raise LoadError(f"{path.name}: \"consultation\" is not an object. Export the file again.")
+    meta = dict(meta)
     if not meta.get("themes"):
         meta.update({k: v for k, v in _meta_from_dictionary(wide, dictionary).items() if k == "themes"})
     meta.setdefault("slug", wide["consultation"].iloc[0] if "consultation" in wide and len(wide) else "")
-    return _finish(wide, dictionary, meta, str(path), version, consultation, [])
+    notes = []
+    areas = None
+    if version >= 2:
+        if meta.get("areas") is not None:
+            areas = _areas_frame(meta.pop("areas"), f"{path.name} (consultation.areas)")
+        else:
+            notes.append(f"{path.name} has no consultation.areas: the areas' populations are not known, so "
+                         "responses per 1,000 residents are not given.")
+        meta.pop("population", None)  # format 2 gives residents only in its areas table
+    return _finish(wide, dictionary, meta, str(path), version, consultation, notes, areas)
 
 
 def _normalise_values(wide: pd.DataFrame) -> pd.DataFrame:
@@ -494,7 +741,7 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
     try:
         with engine.connect() as conn:
             rows = conn.execute(sa.text(
-                "SELECT id, slug, title, opens_at, closes_at, is_demo, population FROM consultation "
+                "SELECT id, slug, title, opens_at, closes_at, is_demo, population, definition FROM consultation "
                 "ORDER BY slug")).mappings().all()
             if not rows:
                 raise LoadError(f"The database at {safe_url} holds no consultations.")
@@ -546,6 +793,10 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
         "is_demo": bool(chosen["is_demo"]), "themes": theme_list,
         "population": as_json(chosen["population"], {}) or {},
     }
+    definition = as_json(chosen["definition"], {}) or {}
+    areas = _areas_of_definition(definition.get("areas") if isinstance(definition, dict) else None)
+    if len(areas) and areas["population"].notna().any():
+        meta.pop("population")  # the areas the definition uses carry the figures
     records = []
     for r in responses:
         answers = as_json(r["answers"], {}) or {}
@@ -579,7 +830,29 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
         [{"column": f"support__{t['key']}", "theme": t["key"], "theme_title": t["title"], "type": "support",
           "codes": "", "question_type": "support", "label": ""} for t in theme_list
          if f"support__{t['key']}" not in listed] + asked)
-    return _finish(wide, dictionary, meta, safe_url, 1, None, [])
+    return _finish(wide, dictionary, meta, safe_url, 1, None, [], areas)
+
+
+def _areas_of_definition(areas: Any) -> pd.DataFrame:
+    """The areas a stored definition uses (``definition["areas"]``: items with their sub-areas,
+    see docs/export-format.md) as the export's flat areas table."""
+    if not isinstance(areas, dict) or not isinstance(areas.get("items"), list):
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    rows = []
+    for item in areas["items"]:
+        if not isinstance(item, dict):
+            continue
+        common = {"population_source": areas.get("population_source") or "",
+                  "population_year": areas.get("population_year")}
+        rows.append({"code": item.get("code"), "name": item.get("name"), "ons_code": item.get("ons_code") or "",
+                     "parent": "", "population": item.get("population"),
+                     "postcode_districts": item.get("postcode_districts") or [], **common})
+        for sub in item.get("sub_areas") or []:
+            if isinstance(sub, dict):
+                rows.append({"code": sub.get("code"), "name": sub.get("name"), "ons_code": sub.get("ons_code") or "",
+                             "parent": item.get("code"), "population": sub.get("population"),
+                             "postcode_districts": sub.get("postcode_districts") or [], **common})
+    return _areas_frame(rows, "the consultation's definition (areas)")
 
 
 def _question_row(question: Any, spec: dict[str, Any], titles: dict[str, str]) -> dict[str, str]:
@@ -605,7 +878,8 @@ def _iso(value: Any) -> str | None:
 
 
 def _finish(wide: pd.DataFrame, dictionary: pd.DataFrame, meta: dict[str, Any], source: str,
-            version: int, consultation: str | None, notes: list[str]) -> ConsultationData:
+            version: int, consultation: str | None, notes: list[str],
+            areas: pd.DataFrame | None = None) -> ConsultationData:
     for col in ("reference", "status", "channel", "submitted_at"):
         if col not in wide.columns:
             raise LoadError(f"{Path(source).name} has no '{col}' column, so it is not a complete Consult "
@@ -621,20 +895,48 @@ def _finish(wide: pd.DataFrame, dictionary: pd.DataFrame, meta: dict[str, Any], 
             raise LoadError(f"{Path(source).name} mixes several consultations ({', '.join(found)}); choose "
                             "one with --consultation SLUG.")
     meta = dict(meta)
-    meta.setdefault("population", {})
-    meta["population"] = {str(k): int(v) for k, v in (meta.get("population") or {}).items()}
+    meta.setdefault("organisation", "")
+    if areas is None:
+        areas = pd.DataFrame(columns=AREA_COLUMNS)
+    if len(areas):
+        meta.update(_population_from_areas(areas))
+    else:
+        meta.setdefault("population", {})
+        meta.setdefault("population_source", "")
+        meta.setdefault("population_year", None)
+    try:
+        meta["population"] = {str(k): int(v) for k, v in (meta.get("population") or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        raise LoadError(f"{Path(source).name}: the consultation's population is not a list of whole numbers "
+                        "per area. Export the file again.") from None
+    if not meta.get("population") and not any("per 1,000" in note for note in notes):
+        notes.append("The source gives no population figures for its areas, so responses per 1,000 residents "
+                     "are not given.")
     if not meta.get("themes"):
         raise LoadError(f"{Path(source).name} has no support__ columns: it holds no support per theme.")
     if dictionary.empty:
         dictionary = pd.DataFrame(columns=["column", "codes"])
-    dictionary = dictionary.fillna("").astype(str)
+    for extra in ("levels", "scale"):
+        if extra in dictionary.columns:  # JSON may give levels as a list: keep it readable as text
+            dictionary[extra] = [_levels_text(v) for v in dictionary[extra]]
     themes = [t["key"] for t in meta["themes"]]
-    data = _tidy(wide.reset_index(drop=True), dictionary, themes)
+    scale = _scale_from_dictionary(dictionary, themes, version, Path(source).name)
+    dictionary = dictionary.fillna("").astype(str)
+    data = _tidy(wide.reset_index(drop=True), dictionary, themes, scale)
     columns = data.pop("free_text_columns")
     titles = {t["key"]: t.get("title") or "" for t in meta["themes"]}
     return ConsultationData(consultation=meta, dictionary=dictionary, source=source, format_version=version,
                             notes=notes, text_questions=tuple(_question_list(columns, dictionary, titles)),
-                            **data)
+                            scale=scale, areas=areas, **data)
+
+
+def _levels_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        value = list(value.items())
+    if isinstance(value, list):
+        return " | ".join(f"{c}={'' if v is None else v}" for c, v in (
+            (item.get("code"), item.get("value")) if isinstance(item, dict) else tuple(item) for item in value))
+    return value
 
 
 def _categorical(values: pd.Series, codes: list[str]) -> pd.Categorical:
@@ -642,7 +944,8 @@ def _categorical(values: pd.Series, codes: list[str]) -> pd.Categorical:
     return pd.Categorical(values, categories=list(codes) + sorted(seen))
 
 
-def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> dict[str, pd.DataFrame]:
+def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
+          scale: Scale = V1_SCALE) -> dict[str, pd.DataFrame]:
     n = len(wide)
     types = dict(zip(dictionary.get("column", []), dictionary.get("type", []))) if "type" in dictionary else {}
     responses = pd.DataFrame({"reference": wide["reference"].astype(str).to_numpy()})
@@ -675,23 +978,24 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str]) -> di
     rows = np.arange(n, dtype=np.int32)
     refs = responses["reference"].to_numpy()
     theme_cat = pd.CategoricalDtype(themes)
+    levels = scale.codes
     level_frames = []
     level_codes = []
     for key in themes:
         col = f"support__{key}"
         values = wide[col] if col in wide else pd.Series([""] * n)
-        cat = pd.Categorical(values.replace("", "not_answered").to_numpy(), categories=LEVELS)
-        unknown = cat.isna()
+        answers = values.replace("", NOT_ANSWERED)
+        unknown = ~answers.isin(levels).to_numpy()
         if unknown.any():
             bad = sorted(set(values[unknown]))[:5]
-            raise LoadError(f"The column {col} holds answers that are not support levels: {', '.join(bad)}. "
-                            f"The levels are {', '.join(LEVELS[:-1])} (or empty).")
-        level_codes.append(cat.codes)
+            raise LoadError(f"The column {col} holds answers that are not levels of its scale: {', '.join(bad)}. "
+                            f"The levels are {', '.join(levels[:-1])} (or empty).")
+        level_codes.append(pd.Categorical(answers.to_numpy(), categories=levels).codes)
     support = pd.DataFrame({
         "row": np.tile(rows, len(themes)),
         "reference": np.tile(refs, len(themes)),
         "theme": pd.Categorical.from_codes(np.repeat(np.arange(len(themes)), n), dtype=theme_cat),
-        "level": pd.Categorical.from_codes(np.concatenate(level_codes) if level_codes else [], categories=LEVELS),
+        "level": pd.Categorical.from_codes(np.concatenate(level_codes) if level_codes else [], categories=levels),
     })
     del level_frames
 

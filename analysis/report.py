@@ -23,19 +23,46 @@ import pandas as pd
 from tqdm import tqdm
 
 from analysis import charts, tally, wording
-from analysis.load import LEVEL_LABELS, ConsultationData, LoadError, load
+from analysis.load import ConsultationData, LoadError, Scale, load
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
 FIELD_LABELS = {"respondent_type": "type of respondent", "district": "district", "channel": "channel",
                 "age_band": "age", "sex": "sex", "gender_identity": "gender identity",
                 "ethnicity": "ethnic group", "disability": "disability", "religion": "religion"}
 QUOTES_PER_STANCE = {"support": 2, "oppose": 2, "neither": 1}
-STANCE_OF = {"strongly_support": "support", "support": "support", "neither": "neither",
-             "oppose": "oppose", "strongly_oppose": "oppose", "dont_know": "neither",
-             "not_answered": "neither"}
 STANCE_TITLE = {"support": "from people who support it", "oppose": "from people who oppose it",
                 "neither": "from people who neither support nor oppose it, or don't know"}
 SEED = 2021
+
+
+def scale_words(data: ConsultationData) -> dict[str, str]:
+    """The scale's levels in words for the methods note, from the export's labels: ``view``
+    (the levels that give a view), ``supporting``, ``opposing`` (joined by "plus"),
+    ``no_view_quoted`` (``"Don't know" and `` or empty), ``no_view_said`` and ``no_view_told``
+    (the levels with no number, for the support section's sentences)."""
+    scale = data.scale
+
+    def words(codes: list[str], joiner: str) -> str:
+        labels = [data.level_label(c).lower() for c in codes]
+        if not labels:
+            return "none of the levels"
+        return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])}{joiner}{labels[-1]}"
+
+    no_view = " and ".join(f'"{data.level_label(c)}"' for c in scale.no_view)
+    answered = " or ".join(f'"{data.level_label(c)}"' for c in scale.no_view)
+    return {"view": words(scale.view_codes, " or "), "supporting": words(scale.supporting, " plus "),
+            "opposing": words(scale.opposing, " plus "), "no_view_quoted": f"{no_view} and " if no_view else "",
+            # "people who said "Don't know" or did not answer"; "12 people answered "Don't know""
+            "no_view_said": f"said {answered} or " if answered else "",
+            "no_view_told": f"answered {answered}" if answered else "gave no view"}
+
+
+def stance_of(scale: Scale) -> dict[str, str]:
+    """``{level: stance}``: a level with a positive number is ``support``, a negative one
+    ``oppose``; 0, no number (don't know) and not answered are ``neither``."""
+    out = {code: "support" for code in scale.supporting}
+    out.update({code: "oppose" for code in scale.opposing})
+    return {code: out.get(code, "neither") for code in scale.codes}
 
 
 def pct(x: Any, digits: int = 0) -> str:
@@ -104,7 +131,7 @@ def representative_comments(data: ConsultationData, question: str, per_stance: d
         per_stance = QUOTES_PER_STANCE if per_stance is None else per_stance
         levels = data.support[data.support["theme"] == chosen.theme].set_index("row")["level"]
         part = part.assign(level=levels.reindex(part["row"]).astype(str).to_numpy())
-        part = part.assign(stance=part["level"].map(STANCE_OF).fillna("neither"))
+        part = part.assign(stance=part["level"].map(stance_of(data.scale)).fillna("neither"))
     else:
         per_stance = {"all": 4} if per_stance is None else per_stance
         part = part.assign(level="", stance=next(iter(per_stance), "all"))
@@ -210,7 +237,7 @@ def free_text_section(data: ConsultationData, question: str, redact) -> dict[str
         "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
                     "label": g["label"], "text": g["text"], "reference": g["reference"]} for g in groups],
         "quotes": [] if redact is None else [
-            {"text": redact(q.text), "reference": q.reference, "level": LEVEL_LABELS.get(q.level, q.level),
+            {"text": redact(q.text), "reference": q.reference, "level": data.level_label(q.level) if q.level else "",
              "stance": STANCE_TITLE.get(q.stance, ""), "group_size": f"{q.group_size:,}"} for q in quotes],
     }
 
@@ -228,7 +255,8 @@ def _points_cell(low: Any, high: Any) -> str:
     return "–" if pd.isna(low) or pd.isna(high) else f"{wording.points(low)} to {wording.points(high)}"
 
 
-def _support_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+def _support_rows(table: pd.DataFrame, scale: Scale) -> list[dict[str, Any]]:
+    view_levels = scale.view_codes
     rows = []
     for theme, r in table.iterrows():
         rows.append({
@@ -241,11 +269,11 @@ def _support_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
             "neither": pct(r["share_neither"]),
             "net": wording.points(r["net_support"]), "net_interval": _points_cell(r["net_low"], r["net_high"]),
             "net_words": wording.points_range(r["net_low"], r["net_high"]),
-            "dont_know": count(r["n_dont_know"]), "not_answered": count(r["n_not_answered"]),
-            "dont_know_words": wording.counted(r["n_dont_know"], "person"),
+            "dont_know": count(r["n_no_view"]), "not_answered": count(r["n_not_answered"]),
+            "dont_know_words": wording.counted(r["n_no_view"], "person"),
             "not_answered_words": wording.counted(r["n_not_answered"], "person"),
             "no_view": not r["n_view"],
-            "levels": [count(r[f"n_{lv}"]) for lv in tally.VIEW_LEVELS],
+            "levels": [count(r[f"n_{lv}"]) for lv in view_levels],
         })
     return rows
 
@@ -447,11 +475,14 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
                                "dates": _dates_in_words(meta.get("opens_at"), meta.get("closes_at")),
                                "source": _source_description(data.source),
                                "format_version": data.format_version, "notes": list(data.notes),
-                               "level_labels": [LEVEL_LABELS[lv] for lv in tally.VIEW_LEVELS],
+                               "level_labels": [data.level_label(lv) for lv in data.scale.view_codes],
+                               "scale_words": scale_words(data),
+                               "no_view_label": " / ".join(data.level_label(lv) for lv in data.scale.no_view)
+                               or "No view",
                                "min_cell": tally.MIN_CELL, "themes": [{"key": k, "title": titles[k]} for k in data.themes]}
     step(steps[0])
     table = tally.support_table(data)
-    context["support"] = _support_rows(table)
+    context["support"] = _support_rows(table, data.scale)
     context["support_chart"] = _image(charts.support_chart(table), out, "support")
     statuses = tally.status_summary(data)
     context["statuses"] = [{"status": r.status, "responses": f"{r.responses:,}", "share": pct(r.share, 1),
@@ -500,7 +531,7 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     override = charts.read_population_csv(population_path) if population_path else None
     population, population_note = charts.population_figures(data, override)
     context["population_note"] = population_note
-    if "district" in data.responses.columns:
+    if "district" in data.responses.columns and population:
         context["representativeness_chart"] = _image(
             charts.representativeness_chart(data, population, population_note), out, "representativeness")
     valid = data.responses["status"] == "valid"

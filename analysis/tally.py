@@ -5,13 +5,17 @@ Counting rules (also printed in the report's methods note):
 * Only responses whose ``status`` is ``valid`` are counted. ``duplicate``, ``campaign`` and
   ``invalid`` responses are counted separately (:func:`status_summary`, and
   :func:`support_table` with ``status=...``), never silently dropped.
-* For each theme, "don't know" and unanswered questions are counted and shown, but are left out
-  of the base of the support and oppose shares: the base (``n_view``) is the people who gave a
-  view, i.e. strongly support, support, neither, oppose or strongly oppose.
-* Support = strongly support + support; oppose = oppose + strongly oppose; net support =
-  support share - oppose share (percentage points, -100 to 100 when multiplied by 100).
-  ``n_<level>`` is always the count of that one level (``n_support`` is "support" only); the
-  two-level totals are ``n_supporting`` and ``n_opposing``.
+* The levels are the scale the export declares (``data.scale``: each level's code, label and
+  number, from the data dictionary; format 1 exports have the five support levels and "don't
+  know"). A level with a positive number is supporting, a negative one opposing, 0 neither, and
+  a level with no number (such as "don't know") gives no view.
+* For each theme, no-view answers and unanswered questions are counted and shown, but are left
+  out of the base of the support and oppose shares: the base (``n_view``) is the people who gave
+  a view (an answer with a number).
+* Support = the supporting levels; oppose = the opposing levels; net support = support share -
+  oppose share (percentage points, -100 to 100 when multiplied by 100). ``n_<level>`` is always
+  the count of that one level (``n_support`` is "support" only); the totals are
+  ``n_supporting``, ``n_opposing``, ``n_neither`` (levels numbered 0) and ``n_no_view``.
 * Intervals are Wilson score 95% intervals for a binomial proportion; the net support interval
   is the MOVER-Wilson interval for a difference of two proportions from the same multinomial
   sample (:func:`net_support_interval`), which stays inside -1 to 1 and never has zero width.
@@ -30,11 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.load import EQUALITY_FIELDS, LEVELS, ConsultationData, LoadError, load
+from analysis.load import EQUALITY_FIELDS, NOT_ANSWERED, ConsultationData, LoadError, Scale, load
 
-VIEW_LEVELS = LEVELS[:5]
-SUPPORT_LEVELS = ["strongly_support", "support"]
-OPPOSE_LEVELS = ["oppose", "strongly_oppose"]
 BREAKDOWN_FIELDS = ["respondent_type", "district", "channel"] + EQUALITY_FIELDS
 MIN_CELL = 10
 NOT_GIVEN = "not_given"
@@ -98,7 +99,8 @@ def _status_mask(data: ConsultationData, status: str | None) -> np.ndarray:
 
 def level_counts(data: ConsultationData, status: str | None = "valid",
                  weights: np.ndarray | None = None) -> pd.DataFrame:
-    """Counts (or weighted counts) of each level per theme: themes x :data:`LEVELS`."""
+    """Counts (or weighted counts) of each level per theme: themes x ``data.levels`` (the
+    scale's levels, then ``not_answered``)."""
     keep = _status_mask(data, status)
     support = data.support
     rows = support["row"].to_numpy()
@@ -110,24 +112,29 @@ def level_counts(data: ConsultationData, status: str | None = "valid",
         w_row = np.asarray(weights, dtype=float)[rows]
         selected = selected & ~np.isnan(w_row)
         w = w_row[selected]
-    n_t, n_l = len(data.themes), len(LEVELS)
+    levels = data.levels
+    n_t, n_l = len(data.themes), len(levels)
     flat = np.bincount(t_codes[selected] * n_l + l_codes[selected], weights=w, minlength=n_t * n_l)
-    return pd.DataFrame(flat.reshape(n_t, n_l), index=pd.Index(data.themes, name="theme"), columns=LEVELS)
+    return pd.DataFrame(flat.reshape(n_t, n_l), index=pd.Index(data.themes, name="theme"), columns=levels)
 
 
-def shares_from_counts(counts: pd.DataFrame, n_effective: pd.Series | None = None) -> pd.DataFrame:
-    """Support table from a themes x levels count frame (see :func:`support_table` for columns)."""
+def shares_from_counts(counts: pd.DataFrame, scale: Scale, n_effective: pd.Series | None = None) -> pd.DataFrame:
+    """Support table from a themes x levels count frame of ``scale``'s levels (see
+    :func:`support_table` for columns)."""
     out = pd.DataFrame(index=counts.index)
     out["responses"] = counts.sum(axis=1)
-    for level in LEVELS:
+    for level in scale.codes:
         out[f"n_{level}"] = counts[level]
-    out["n_view"] = counts[VIEW_LEVELS].sum(axis=1)
-    # two-level totals under their own names: n_support and n_oppose stay the single levels
-    out["n_supporting"] = counts[SUPPORT_LEVELS].sum(axis=1)
-    out["n_opposing"] = counts[OPPOSE_LEVELS].sum(axis=1)
+    out["n_view"] = counts[scale.view_codes].sum(axis=1)
+    # totals under their own names: n_support and n_oppose stay the single levels
+    out["n_supporting"] = counts[scale.supporting].sum(axis=1)
+    out["n_opposing"] = counts[scale.opposing].sum(axis=1)
+    out["n_neither"] = counts[scale.neutral].sum(axis=1)
+    out["n_no_view"] = counts[scale.no_view].sum(axis=1)
     base = out["n_view"].replace(0, np.nan)
-    for level in VIEW_LEVELS:
+    for level in scale.view_codes:
         out[f"share_{level}"] = counts[level] / base
+    out["share_neither"] = out["n_neither"] / base
     n_int = out["n_view"] if n_effective is None else n_effective
     for side, column in (("support", "n_supporting"), ("oppose", "n_opposing")):
         share = out[column] / base
@@ -145,17 +152,20 @@ def shares_from_counts(counts: pd.DataFrame, n_effective: pd.Series | None = Non
 def support_table(data: ConsultationData, status: str | None = "valid") -> pd.DataFrame:
     """Support per theme, one row per theme in the definition's order.
 
-    Columns: ``title``; ``responses`` (responses counted); ``n_<level>`` for every level in
-    :data:`LEVELS` (including ``dont_know`` and ``not_answered``); ``n_view`` (the base: people
-    who gave a view); ``n_supporting`` (strongly support + support) and ``n_opposing`` (oppose +
-    strongly oppose); ``share_<level>`` for the five view levels;
+    Columns: ``title``; ``responses`` (responses counted); ``n_<level>`` for every level of
+    ``data.levels`` (the scale's, including no-view levels such as ``dont_know``, and
+    ``not_answered``); ``n_view`` (the base: people who gave a view); ``n_supporting`` (levels
+    with a positive number), ``n_opposing`` (negative), ``n_neither`` (0) and ``n_no_view``
+    (levels with no number); ``share_<level>`` for the levels with a number, and
+    ``share_neither``;
     ``support_share``, ``support_low``, ``support_high``, ``oppose_share``, ``oppose_low``,
     ``oppose_high`` (proportions 0-1, Wilson 95%); ``net_support``, ``net_low``, ``net_high``
     (support share minus oppose share, -1 to 1, :func:`net_support_interval`).
     ``status`` picks which responses are counted (``valid`` by the counting rule).
     """
-    table = shares_from_counts(level_counts(data, status))
+    table = shares_from_counts(level_counts(data, status), data.scale)
     table.insert(0, "title", [data.theme_titles[t] for t in table.index])
+    table.attrs["scale"] = data.scale
     return table
 
 
@@ -271,9 +281,9 @@ class Breakdown:
     """Support per theme by the groups of one field.
 
     ``table``: one row per theme and group with ``theme``, ``group`` (the code, ``not_given``
-    when blank), ``label``, ``n_view``, ``n_supporting`` (strongly support + support), ``n_neither``, ``n_opposing``
-    (oppose + strongly oppose),
-    ``n_dont_know``, ``support_share`` / ``low`` / ``high``, ``oppose_share``, ``net_support``
+    when blank), ``label``, ``n_view``, ``n_supporting`` (the scale's supporting levels),
+    ``n_neither``, ``n_opposing`` (its opposing levels), ``n_no_view`` (levels with no number,
+    such as don't know), ``n_not_answered``, ``support_share`` / ``low`` / ``high``, ``oppose_share``, ``net_support``
     and ``hidden_view`` / ``hidden_supporting`` / ``hidden_neither`` / ``hidden_opposing`` (True where
     the published table shows ``<10``).
     ``tests``: one row per theme: ``chi2``, ``dof``, ``p_value``, ``cramers_v``, ``n`` (people
@@ -317,7 +327,7 @@ def _selected_support(data: ConsultationData, status: str | None) -> tuple[np.nd
         t = data.support["theme"].cat.codes.to_numpy()[sel].astype(np.int64)
         lv = data.support["level"].cat.codes.to_numpy()[sel].astype(np.int64)
         cache.clear()
-        cache[key] = (rows[sel], t * len(LEVELS) + lv)
+        cache[key] = (rows[sel], t * len(data.levels) + lv)
     rows_sel, tl = cache[key]
     return rows_sel, tl
 
@@ -340,26 +350,30 @@ def breakdown(data: ConsultationData, field: str, status: str = "valid",
         categories.append(NOT_GIVEN)
         g_codes_resp = np.where(g_codes_resp < 0, len(categories) - 1, g_codes_resp)
     rows_sel, theme_level = _selected_support(data, status)
-    n_t, n_g, n_l = len(data.themes), len(categories), len(LEVELS)
+    levels = data.levels
+    n_t, n_g, n_l = len(data.themes), len(categories), len(levels)
     # theme_level = theme * n_l + level, so this counts (theme, level, group) cells
     key = theme_level * n_g + g_codes_resp[rows_sel]
     cube = np.bincount(key, minlength=n_t * n_g * n_l).reshape(n_t, n_l, n_g).transpose(0, 2, 1)
     labels = data.labels(field)
     frames, tests = [], []
-    idx = {level: i for i, level in enumerate(LEVELS)}
+    idx = {level: i for i, level in enumerate(levels)}
+    scale = data.scale
+
+    def total(c: np.ndarray, codes: list[str]) -> np.ndarray:
+        return c[:, [idx[code] for code in codes]].sum(axis=1) if codes else np.zeros(len(c), dtype=c.dtype)
+
     for ti, theme in enumerate(data.themes):
         c = cube[ti]
         present = c.sum(axis=1) > 0  # groups nobody in the counted responses belongs to are dropped
-        sup = c[:, idx["strongly_support"]] + c[:, idx["support"]]
-        opp = c[:, idx["oppose"]] + c[:, idx["strongly_oppose"]]
-        nei = c[:, idx["neither"]]
+        sup, opp, nei = total(c, scale.supporting), total(c, scale.opposing), total(c, scale.neutral)
         view = sup + nei + opp
         frame = pd.DataFrame({
             "theme": theme, "group": categories,
             "label": [labels.get(g) or ("Not given" if g == NOT_GIVEN else g.replace("_", " ").capitalize())
                       for g in categories],
             "n_view": view, "n_supporting": sup, "n_neither": nei, "n_opposing": opp,
-            "n_dont_know": c[:, idx["dont_know"]], "n_not_answered": c[:, idx["not_answered"]],
+            "n_no_view": total(c, scale.no_view), "n_not_answered": c[:, idx[NOT_ANSWERED]],
         })[present].reset_index(drop=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             frame["support_share"] = frame["n_supporting"] / frame["n_view"].replace(0, np.nan)
@@ -540,10 +554,11 @@ def cli_main(args: argparse.Namespace) -> int:
         rows = [[row.title[:40], f"{int(row.n_view):,}", _pct(row.support_share),
                  f"{_pct(row.support_low)}-{_pct(row.support_high)}" if row.n_view else "-",
                  _pct(row.oppose_share), "-" if pd.isna(row.net_support) else f"{100 * row.net_support:+.0f}",
-                 f"{int(row.n_dont_know):,}", f"{int(row.n_not_answered):,}"]
+                 f"{int(row.n_no_view):,}", f"{int(row.n_not_answered):,}"]
                 for _, row in table.iterrows()]
+        no_view = " / ".join(data.level_label(c) for c in data.scale.no_view).lower() or "no view"
         lines += [""] + _text_table(["theme", "with a view", "support", "95% interval", "oppose", "net",
-                                     "don't know", "not answered"], rows)
+                                     no_view, "not answered"], rows)
         summary = status_summary(data)
         lines += ["", "Responses by status: " + ", ".join(
             f"{r.status} {r.responses:,}" for r in summary.itertuples()) + " (only valid are counted)"]

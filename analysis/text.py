@@ -444,7 +444,7 @@ _NOT_NAME_WORDS = frozenset(
     farm farms blvd boulevard rd st ave way drive memorial institute foundation fund
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december christmas easter england britain
-    scotland wales ireland london cambridge peterborough fenland huntingdon ely uk british
+    scotland wales ireland london uk british
     english welsh scottish irish european the madam sir dear thanks thank regards yours
     everyone all team mews rise parade gate gates view close lodge manor surgery library
     shop shops store stores pub inn hotel nhs pcso pcsos mp cllr""".split()

@@ -140,8 +140,7 @@ def weighted_support(data: ConsultationData, margins: dict[str, pd.Series]) -> W
     # each theme's effective n among the people who gave a view on it
     support = data.support
     rows = support["row"].to_numpy()
-    view = support["level"].isin(["strongly_support", "support", "neither", "oppose",
-                                  "strongly_oppose"]).to_numpy()
+    view = support["level"].isin(data.scale.view_codes).to_numpy()
     w_rows = weights[rows]
     ok = view & ~np.isnan(w_rows)
     t = support["theme"].cat.codes.to_numpy()[ok]
@@ -149,7 +148,7 @@ def weighted_support(data: ConsultationData, margins: dict[str, pd.Series]) -> W
     sw = np.bincount(t, weights=w_rows[ok], minlength=k)
     sw2 = np.bincount(t, weights=w_rows[ok] ** 2, minlength=k)
     n_eff = pd.Series(np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), np.nan), index=counts.index)
-    table = shares_from_counts(counts, n_effective=n_eff)
+    table = shares_from_counts(counts, data.scale, n_effective=n_eff)
     table.insert(0, "title", [data.theme_titles[x] for x in table.index])
     achieved_rows = []
     for variable, shares in margins.items():

@@ -2,8 +2,9 @@
 
     python benchmarks/analysis_speed.py [--responses 1000000] [--repeats 5]
 
-Makes a synthetic 2021 export (benchmarks/make_export.py) in chunks, turns it into the tidy
-frames that ``analysis.load`` returns, then times, several times over:
+Makes synthetic 2021 responses (benchmarks/make_export.py) in chunks and turns them into the
+tidy frames that ``analysis.load`` returns (with the data dictionary of a small export written by
+the app's exporter), then times, several times over:
 
 * support per theme (counts, shares, Wilson intervals) over valid responses,
 * ranking (mean rank, Borda, first choices, 2,000 bootstrap resamples),
@@ -36,18 +37,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_export  # noqa: E402
 
 from analysis import tally  # noqa: E402
-from analysis.load import ConsultationData, _finish  # noqa: E402
+from analysis.load import ConsultationData, _finish, load  # noqa: E402
+
+
+def _exported_shape() -> ConsultationData:
+    """A small export written by the app's exporter (make_export), read back: the consultation's
+    data dictionary, metadata and areas exactly as an export gives them."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "shape"
+        make_export.export_with_app(make_export.make_wide(20, 1), path, ["json"])
+        return load(path.with_suffix(".json"))
 
 
 def build(n: int, chunk: int, seed: int) -> ConsultationData:
     """The tidy frames for ``n`` synthetic responses, made ``chunk`` responses at a time."""
-    dictionary = make_export.dictionary()
-    meta = make_export.consultation_object()
+    shape = _exported_shape()
+    dictionary, meta, version = shape.dictionary, shape.consultation, shape.format_version
     parts = []
     offset = 0
     for i, start in enumerate(range(0, n, chunk)):
         wide = make_export.make_wide(min(chunk, n - start), seed + i)
-        part = _finish(wide, dictionary, meta, "synthetic", 1, None, [])
+        part = _finish(wide, dictionary, meta, "synthetic", version, None, [], shape.areas)
         del wide
         for frame in (part.support, part.comments, part.ranks):
             frame["row"] = frame["row"].astype(np.int32) + offset
@@ -64,9 +76,10 @@ def build(n: int, chunk: int, seed: int) -> ConsultationData:
                 out[col] = pd.Categorical(out[col], categories=cats)
         return out
 
-    data = ConsultationData(consultation=meta, responses=concat("responses"), support=concat("support"),
-                            comments=concat("comments"), ranks=concat("ranks"), dictionary=parts[0].dictionary,
-                            source="synthetic")
+    data = ConsultationData(consultation=parts[0].consultation, responses=concat("responses"),
+                            support=concat("support"), comments=concat("comments"), ranks=concat("ranks"),
+                            dictionary=parts[0].dictionary, source="synthetic", format_version=version,
+                            scale=parts[0].scale, areas=parts[0].areas)
     del parts
     gc.collect()
     return data

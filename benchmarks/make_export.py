@@ -1,37 +1,42 @@
-"""Write a synthetic export of the police-and-crime-plan-2021 consultation (export format 1).
+"""Synthetic responses to the police-and-crime-plan-2021 consultation, exported by the app.
 
 The responses are made up, seeded, and shaped like a real consultation: support differs by
 district, respondent type and age; some responses are campaign copies, duplicates or invalid;
 comments are short sentences about each theme, some carrying personal data (so that redaction has
-something to do) and some hidden by a moderator.
+something to do) and some hidden by a moderator. They are stored in a new database of the app
+(the consultation loaded from instance/consultations/) and exported with the app's own exporter
+(``flask --app consult export``), so the files are in the format the app writes, with its data
+dictionary, labels and (from format version 2) areas:
 
-    python benchmarks/make_export.py --responses 600 --seed 2021 --out notebooks/data/demo
-        writes demo.csv + demo.dictionary.csv, demo.json and demo.xlsx
+    python -m benchmarks.make_export --notebooks
+        writes the notebooks' demonstration data, notebooks/data/demo.csv (with the files the
+        exporter writes beside it), demo.json and demo.xlsx (also: make notebook-data)
+    python -m benchmarks.make_export --responses 600 --seed 2021 --out out/demo
 
-``make_wide(n, seed)`` returns the same rows as a DataFrame in the export's column order; the
-speed benchmark uses it to make 1,000,000 responses without writing them.
+``make_wide(n, seed)`` returns the rows as a DataFrame (one row per response, the answers by
+export column; empty strings where unanswered); the speed benchmark uses it to make 1,000,000
+responses without writing them.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
 from consult import codes  # noqa: E402  (the app's code lists)
-from consult.exports import csv_writer, needs_guard, neutralise  # noqa: E402  (the app's rules)
 
 SLUG = "police-and-crime-plan-2021"
-TITLE = "Police and Crime Plan 2021-24: have your say"
 OPENS_AT = "2021-06-30T08:00:00Z"
-CLOSES_AT = "2021-07-30T22:59:59Z"
-POPULATION = {  # Census 2021, usual residents
+# relative sizes of the districts for drawing the synthetic answers (not figures the analysis
+# uses: the export carries those)
+DISTRICT_SIZE = {
     "cambridge": 145700,
     "east_cambridgeshire": 87700,
     "fenland": 102500,
@@ -39,25 +44,9 @@ POPULATION = {  # Census 2021, usual residents
     "south_cambridgeshire": 162000,
     "peterborough": 215700,
 }
-THEMES = [
-    ("communities_first", "Putting Communities First",
-     "We will ensure the police and other partners are listening to the public and working with "
-     "them to act on their concerns."),
-    ("crime_prevention", "Crime Prevention",
-     "We will work in partnership to understand and tackle the root causes of crime and serious "
-     "violence."),
-    ("victims_and_witnesses", "Supporting Victims and Witnesses",
-     "We will protect vulnerable people and ensure victims and witnesses are placed at the heart "
-     "of the criminal justice system."),
-    ("ethical_policing", "Ethical Policing",
-     "We will ensure the police act with integrity and social responsibility."),
-    ("robust_enforcement", "Robust Enforcement",
-     "We will ensure the police and partners use criminal justice and other enforcement processes "
-     "effectively."),
-]
-THEME_KEYS = [key for key, _, _ in THEMES]
-SUPPORT_CODES = [level["code"] for level in codes.SCALES["support"]]
-SUPPORT_LABELS = [level["label"] for level in codes.SCALES["support"]]
+# the consultation's themes, in the definition's order (titles and words come from the app)
+THEME_KEYS = ["communities_first", "crime_prevention", "victims_and_witnesses", "ethical_policing",
+              "robust_enforcement"]
 CHANNELS = {"online": 0.84, "paper": 0.08, "event": 0.05, "email": 0.02, "letter": 0.01}
 RESPONDENT_TYPES = {
     "resident": ("A resident", 0.78), "victim_or_witness": ("A victim or witness of crime", 0.08),
@@ -68,31 +57,23 @@ RESPONDENT_TYPES = {
 # responses per resident differ by district (Cambridge answers most, Fenland least)
 DISTRICT_PROPENSITY = {"cambridge": 1.6, "east_cambridgeshire": 1.1, "fenland": 0.6,
                        "huntingdonshire": 0.9, "south_cambridgeshire": 1.2, "peterborough": 0.7}
-DISTRICT_LABELS = {"cambridge": "Cambridge", "east_cambridgeshire": "East Cambridgeshire",
-                   "fenland": "Fenland", "huntingdonshire": "Huntingdonshire",
-                   "south_cambridgeshire": "South Cambridgeshire", "peterborough": "Peterborough",
-                   "outside_area": "Outside Cambridgeshire and Peterborough",
-                   "prefer_not_to_say": "Prefer not to say"}
 POSTCODES = {"cambridge": ["CB1", "CB2", "CB3", "CB4", "CB5"], "east_cambridgeshire": ["CB6", "CB7"],
              "fenland": ["PE13", "PE14", "PE15"], "huntingdonshire": ["PE26", "PE27", "PE28", "PE29"],
              "south_cambridgeshire": ["CB21", "CB22", "CB23", "CB24", "CB25"],
              "peterborough": ["PE1", "PE2", "PE3", "PE4", "PE7"], "outside_area": ["NR1", "IP1", "SG8"]}
 AGE_BANDS = {"under_18": 0.02, "18_24": 0.06, "25_34": 0.13, "35_44": 0.16, "45_54": 0.19,
              "55_64": 0.19, "65_74": 0.15, "75_plus": 0.06, "prefer_not_to_say": 0.04}
-AGE_LABELS = {"under_18": "Under 18", "18_24": "18 to 24", "25_34": "25 to 34", "35_44": "35 to 44",
-              "45_54": "45 to 54", "55_64": "55 to 64", "65_74": "65 to 74", "75_plus": "75 or over",
-              "prefer_not_to_say": "Prefer not to say"}
 SEXES = {"female": 0.52, "male": 0.44, "prefer_not_to_say": 0.04}
-GENDER_IDENTITY = {"same_as_sex": 0.93, "different_from_sex": 0.01, "prefer_not_to_say": 0.06}
-ETHNICITY = {"white_british": 0.80, "white_other": 0.07, "asian": 0.04, "black": 0.02,
-             "mixed": 0.02, "other": 0.01, "prefer_not_to_say": 0.04}
+# the answers' codes are the consultation's own (instance/consultations/police-and-crime-plan-2021.yaml)
+GENDER_IDENTITY = {"yes": 0.93, "no": 0.01, "prefer_not_to_say": 0.06}
+ETHNICITY = {"white": 0.87, "asian": 0.04, "black": 0.02, "mixed": 0.02, "other": 0.01,
+             "prefer_not_to_say": 0.04}
 DISABILITY = {"yes": 0.16, "no": 0.78, "prefer_not_to_say": 0.06}
 RELIGION = {"christian": 0.42, "no_religion": 0.41, "muslim": 0.03, "hindu": 0.01, "other": 0.03,
             "prefer_not_to_say": 0.10}
 STATUSES = {"valid": 0.925, "duplicate": 0.02, "campaign": 0.045, "invalid": 0.01}
-VICTIM_CRIMES = ["burglary", "vehicle_crime", "violence", "fraud", "anti_social_behaviour",
+VICTIM_CRIMES = ["burglary", "theft", "violence", "fraud_or_cyber", "antisocial_behaviour",
                  "hate_crime", "domestic_abuse", "other"]
-BUSINESS_CRIMES = ["theft", "criminal_damage", "fraud", "cyber_crime", "none"]
 
 # (base latent support by theme) -- enforcement and victims are popular, ethics less so
 THEME_BASE = {"communities_first": 0.9, "crime_prevention": 1.0, "victims_and_witnesses": 1.2,
@@ -280,12 +261,14 @@ def make_wide(n: int, seed: int = 2021) -> pd.DataFrame:
     cols["business_size"] = np.where(is_business, sizes[rng.choice(4, n, p=[.5, .3, .15, .05])], empty)
     sectors = np.array(["retail", "hospitality", "agriculture", "manufacturing", "services"], dtype=object)
     cols["business_sector"] = np.where(is_business, sectors[rng.integers(0, 5, n)], empty)
-    bcrimes = np.array(["theft;criminal_damage", "fraud", "cyber_crime;fraud", "none", "theft"], dtype=object)
+    bcrimes = np.array(["shoplifting;criminal_damage", "fraud_or_cyber", "burglary;fraud_or_cyber", "none",
+                        "shoplifting"], dtype=object)
     cols["business_crimes"] = np.where(is_business, bcrimes[rng.integers(0, 5, n)], empty)
-    cols["business_reported"] = np.where(is_business, np.where(rng.random(n) < 0.5, "yes", "no"), empty)
+    reported = np.array(["all", "some", "none"], dtype=object)
+    cols["business_reported"] = np.where(is_business, reported[rng.choice(3, n, p=[.3, .4, .3])], empty)
 
-    dist_keys = list(POPULATION)
-    weights = np.array([POPULATION[d] * DISTRICT_PROPENSITY[d] for d in dist_keys], float)
+    dist_keys = list(DISTRICT_SIZE)
+    weights = np.array([DISTRICT_SIZE[d] * DISTRICT_PROPENSITY[d] for d in dist_keys], float)
     weights = weights / weights.sum() * 0.95
     district = np.array(dist_keys + ["outside_area", "prefer_not_to_say"], dtype=object)[
         rng.choice(8, n, p=np.append(weights, [0.02, 0.03]))]
@@ -361,194 +344,102 @@ def make_wide(n: int, seed: int = 2021) -> pd.DataFrame:
     return frame.sort_values("submitted_at", kind="stable").reset_index(drop=True)
 
 
-def dictionary() -> pd.DataFrame:
-    """The data dictionary of the 2021 consultation's export (one row per column)."""
-    def codes(mapping: dict) -> str:
-        return " | ".join(f"{k}={v}" for k, v in mapping.items())
-
-    def plain(keys) -> dict:
-        return {k: k.replace("_", " ").capitalize() for k in keys}
-
-    rows = [
-        ("format_version", "", "integer", "", "", "Export format version", "", "Always 1."),
-        ("consultation", "", "text", "", "", "Consultation", codes({SLUG: TITLE}), "The consultation's slug."),
-        ("reference", "", "text", "", "", "Reference", "", "The response's reference."),
-        ("submitted_at", "", "datetime", "", "", "Submitted at", "", "When the response was stored (UTC)."),
-        ("received_on", "", "date", "", "", "Received on", "", "The day the response reached the office."),
-        ("channel", "", "code", "", "", "Channel", codes(plain(CHANNELS)), "How the response came in."),
-        ("status", "", "code", "", "", "Status", codes(plain(STATUSES)), "Moderation status."),
-        ("status_reason", "", "text", "", "", "Reason", "", "The moderator's reason."),
-        ("hidden_comments", "", "codes", "", "", "Hidden comments", "", "Comment columns hidden by a moderator."),
-        ("respondent_type", "respondent_type", "code", "", "", "Are you responding as...",
-         codes({k: v[0] for k, v in RESPONDENT_TYPES.items()}), "Who is responding."),
-        ("victim_crime_types", "victim_crime_types", "codes", "", "", "What crimes were you a victim or witness of?",
-         codes(plain(VICTIM_CRIMES)), "Victims only."),
-        ("victim_reported", "victim_reported", "code", "", "", "Did you report it?", "yes=Yes | no=No", "Victims only."),
-        ("victim_support_offered", "victim_support_offered", "code", "", "", "Were you offered support?",
-         "yes=Yes | no=No", "Victims only."),
-        ("victim_satisfaction", "victim_satisfaction", "code", "", "", "How satisfied were you?",
-         codes(plain(["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"])), "Victims only."),
-        ("business_size", "business_size", "code", "", "", "How big is your business?",
-         codes(plain(["micro", "small", "medium", "large"])), "Businesses only."),
-        ("business_sector", "business_sector", "code", "", "", "Sector",
-         codes(plain(["retail", "hospitality", "agriculture", "manufacturing", "services"])), "Businesses only."),
-        ("business_crimes", "business_crimes", "codes", "", "", "Crimes against the business",
-         codes(plain(BUSINESS_CRIMES)), "Businesses only."),
-        ("business_reported", "business_reported", "code", "", "", "Did you report it?", "yes=Yes | no=No",
-         "Businesses only."),
-        ("district", "district", "code", "", "", "Where do you live or work?", codes(DISTRICT_LABELS),
-         "District."),
-        ("postcode_district", "postcode_district", "text", "", "", "First part of your postcode", "",
-         "Outward code."),
-    ]
-    for key, title, _ in THEMES:
-        rows.append((f"support__{key}", "support", "support", key, title,
-                     f"How far do you support '{title}'?", codes(dict(zip(SUPPORT_CODES, SUPPORT_LABELS))),
-                     "Support for the theme."))
-        rows.append((f"comment__{key}", f"comment", "comment", key, title,
-                     f"Any comments on '{title}'?", "", "Comment on the theme."))
-    for key, title, _ in THEMES:
-        rows.append((f"rank__{key}", "ranking", "rank", key, title, "Rank the themes from most to least important",
-                     "", "1 is most important."))
-    rows.append(("missing_from_plan", "missing_from_plan", "text", "", "", "Is anything missing from the plan?",
-                 "", "Free text."))
-    rows += [
-        ("age_band", "age_band", "code", "", "", "Age", codes(AGE_LABELS), "Equality monitoring."),
-        ("sex", "sex", "code", "", "", "Sex", codes(plain(SEXES)), "Equality monitoring."),
-        ("gender_identity", "gender_identity", "code", "", "", "Gender identity", codes(plain(GENDER_IDENTITY)),
-         "Equality monitoring."),
-        ("ethnicity", "ethnicity", "code", "", "", "Ethnic group", codes(plain(ETHNICITY)), "Equality monitoring."),
-        ("disability", "disability", "code", "", "", "Disability", codes(plain(DISABILITY)), "Equality monitoring."),
-        ("religion", "religion", "code", "", "", "Religion", codes(plain(RELIGION)), "Equality monitoring."),
-    ]
-    return pd.DataFrame(rows, columns=["column", "question", "type", "theme", "theme_title", "label", "codes",
-                                       "description"])
+DEFINITION = ROOT / "instance" / "consultations" / f"{SLUG}.yaml"
+NOTEBOOK_DATA = ROOT / "notebooks" / "data" / "demo"
+NOTEBOOK_RESPONSES = 1200
+NOTEBOOK_SEED = 2021
+MULTIPLE_CHOICE = ("victim_crime_types", "business_crimes")
+FIXED = ("format_version", "consultation", "reference", "submitted_at", "received_on", "channel", "status",
+         "status_reason", "hidden_comments")
 
 
-def consultation_object() -> dict:
-    return {"slug": SLUG, "title": TITLE, "opens_at": OPENS_AT, "closes_at": CLOSES_AT, "is_demo": True,
-            "themes": [{"key": k, "title": t, "what_we_will_do": w} for k, t, w in THEMES],
-            "population": POPULATION}
+def _answers(row: dict) -> dict:
+    """A response's answers as the app stores them (``response.answers``): multiple choice as
+    lists, ranks as whole numbers, unanswered questions left out."""
+    answers = {}
+    for col, value in row.items():
+        if col in FIXED or value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+            continue
+        if col in MULTIPLE_CHOICE:
+            value = [v for v in str(value).split(";") if v]
+        elif col.startswith("rank__"):
+            value = int(value)
+        answers[col] = value
+    return answers
 
 
-def _guard(value):
-    return neutralise(value) if isinstance(value, str) else value
+def store_responses(consultation, wide: pd.DataFrame) -> int:
+    """Add the rows of ``wide`` to the app's database as responses to ``consultation``, with
+    their own references, times, channels, statuses and hidden comments."""
+    from consult.extensions import db
+    from consult.models import Response
 
-
-def _rank_text(value) -> str:
-    return "" if pd.isna(value) else str(int(value))
-
-
-def _cells(wide: pd.DataFrame) -> pd.DataFrame:
-    """The rows as a spreadsheet shows them: ranks as whole numbers (blank when not ranked) and
-    text guarded against formulas."""
-    out = wide.copy()
-    for col in out.columns:
-        if col.startswith("rank__"):
-            out[col] = out[col].map(_rank_text)
-        elif not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(_guard)
-    return out
-
-
-def _write_rows(path: Path, frame: pd.DataFrame) -> None:
-    """A CSV as the app writes one (consult.exports.csv_writer): byte order mark, every cell
-    quoted, CRLF."""
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv_writer(out)
-        writer.writerow(list(frame.columns))
-        writer.writerows(frame.itertuples(index=False, name=None))
-
-
-def write_csv(wide: pd.DataFrame, path: Path) -> None:
-    _write_rows(path, _cells(wide))
-    _write_rows(path.with_suffix("").with_suffix(".dictionary.csv") if path.suffix == ".csv"
-                else Path(str(path) + ".dictionary.csv"), dictionary())
-
-
-def write_json(wide: pd.DataFrame, path: Path) -> None:
-    records = []
     for row in wide.to_dict(orient="records"):
-        rec = {}
-        for col, value in row.items():
-            if col == "format_version":
-                continue
-            if col.startswith("rank__"):
-                rec[col] = None if pd.isna(value) else int(value)
-            elif col in ("victim_crime_types", "business_crimes", "hidden_comments"):
-                rec[col] = [v for v in value.split(";") if v]
-            else:
-                rec[col] = value
-        records.append(rec)
-    doc = {"format": "consult-export", "format_version": 1, "consultation": consultation_object(),
-           "dictionary": dictionary().to_dict(orient="records"), "responses": records}
-    path.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+        answers = _answers(row)
+        db.session.add(Response(
+            reference=row["reference"], consultation_id=consultation.id,
+            submitted_at=dt.datetime.strptime(row["submitted_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc),
+            received_on=dt.date.fromisoformat(row["received_on"]), channel=row["channel"], status=row["status"],
+            status_reason=row["status_reason"],
+            hidden_comments=[c for c in str(row["hidden_comments"]).split(";") if c],
+            answers=answers, respondent_type=answers.get("respondent_type"), district=answers.get("district")))
+    db.session.commit()
+    return len(wide)
 
 
-def _sheet(workbook, formats, name: str, frame: pd.DataFrame) -> None:
-    """One sheet as the app writes it: bold frozen filtered header, widths, numbers as numbers,
-    dates as dates, formula-like text with Excel's quote prefix (no apostrophe in the cell)."""
-    sheet = workbook.add_worksheet(name)
-    for c, title in enumerate(frame.columns):
-        sheet.write_string(0, c, str(title), formats["header"])
-        wide = title.startswith("comment") or title in ("missing_from_plan", "description",
-                                                          "codes", "comment")
-        sheet.set_column(c, c, 60 if wide else min(max(len(str(title)) + 2, 12), 40))
-    for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-        for c, value in enumerate(row):
-            title = frame.columns[c]
-            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-                continue
-            if title == "submitted_at":
-                moment = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
-                sheet.write_datetime(r, c, moment, formats["datetime"])
-            elif title == "received_on":
-                sheet.write_datetime(r, c, dt.datetime.strptime(value, "%Y-%m-%d"),
-                                     formats["date"])
-            elif isinstance(value, (int, float, np.integer, np.floating)) \
-                    and not isinstance(value, bool):
-                sheet.write_number(r, c, float(value) if isinstance(value, np.floating)
-                                   else int(value))
-            elif title.startswith("rank__") and str(value).isdigit():
-                sheet.write_number(r, c, int(value))
-            else:
-                text = str(value)
-                if needs_guard(text):
-                    sheet.write_string(r, c, "'" + text if text[0] == "'" else text,
-                                       formats["guarded"])
-                else:
-                    sheet.write_string(r, c, text)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+def export_with_app(wide: pd.DataFrame, out: Path, formats: list[str]) -> list[Path]:
+    """Load the 2021 consultation into a new database of the app, store ``wide`` there as its
+    responses, and export them with the app's own exporter (``flask --app consult export``), so
+    the files are exactly what staff would download. Returns the files written."""
+    import tempfile
+
+    from consult import create_app
+    from consult.extensions import db
+    from consult.models import Consultation
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.db",
+                                     "REPORTS_DIR": f"{tmp}/reports", "IMPORTS_DIR": f"{tmp}/imports"})
+        with app.app_context():
+            db.create_all()
+            runner = app.test_cli_runner()
+            done = runner.invoke(args=["consultations", "load", str(DEFINITION)])
+            if done.exit_code != 0:
+                raise SystemExit(f"Could not load {DEFINITION}: {done.output}")
+            consultation = Consultation.query.filter_by(slug=SLUG).one()
+            store_responses(consultation, wide)
+            for fmt in formats:
+                path = out.with_suffix(f".{fmt}")
+                before = set(path.parent.glob(f"{path.stem}.*"))
+                started = time.time()
+                done = runner.invoke(args=["export", SLUG, "--format", fmt, "--out", str(path)])
+                if done.exit_code != 0:
+                    raise SystemExit(f"The export to {path} failed: {done.output}")
+                if fmt == "xlsx":
+                    _reproducible_zip(path)
+                written.append(path)
+                if fmt == "csv":  # and what the exporter writes beside it (data dictionary, areas)
+                    written += sorted(p for p in path.parent.glob(f"{path.stem}.*.csv") if p not in before
+                                      or p.stat().st_mtime >= started)
+            db.session.remove()
+            db.engine.dispose()
+    return sorted(set(written))
 
 
-def write_xlsx(wide: pd.DataFrame, path: Path) -> None:
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                               "strings_to_urls": False})
-    formats = {"header": workbook.add_format({"bold": True, "bottom": 1}),
-               "guarded": workbook.add_format({"quote_prefix": True}),
-               "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-               "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
-    _sheet(workbook, formats, "responses", wide)
-    _sheet(workbook, formats, "support per theme", pd.DataFrame({"theme": THEME_KEYS}))
-    comments = wide.melt(id_vars=["reference"],
-                         value_vars=[c for c in wide if c.startswith("comment__")],
-                         var_name="column", value_name="comment")
-    _sheet(workbook, formats, "comments", comments[comments["comment"] != ""])
-    _sheet(workbook, formats, "data dictionary", dictionary())
-    workbook.close()
-    # xlsx zip entries carry the write time; fix it so that the demo file is reproducible
-    _fix_zip_times(path)
-
-
-def _fix_zip_times(path: Path) -> None:
+def _reproducible_zip(path: Path) -> None:
+    """A workbook's zip entries and document properties carry the time it was written; fix
+    them, so that the same responses give the same file (the cells are untouched)."""
+    import re
     import zipfile
+
     entries = []
     with zipfile.ZipFile(path) as zin:
         for info in zin.infolist():
-            entries.append((info.filename, zin.read(info.filename)))
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2021-08-01T00:00:00Z", data)
+            entries.append((info.filename, data))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
             zinfo = zipfile.ZipInfo(name, date_time=(2021, 8, 1, 0, 0, 0))
@@ -560,19 +451,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=600, help="how many responses (default 600)")
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--out", type=Path, required=True, help="path without extension, e.g. out/demo")
+    parser.add_argument("--out", type=Path, help="path without extension, e.g. out/demo")
     parser.add_argument("--formats", default="csv,json,xlsx")
+    parser.add_argument("--notebooks", action="store_true",
+                        help=f"write the notebooks' demonstration data: {NOTEBOOK_RESPONSES} responses, seed "
+                             f"{NOTEBOOK_SEED}, to {NOTEBOOK_DATA.relative_to(ROOT)}.*")
     args = parser.parse_args(argv)
+    if args.notebooks:
+        args.responses, args.seed, args.out = NOTEBOOK_RESPONSES, NOTEBOOK_SEED, args.out or NOTEBOOK_DATA
+    if args.out is None:
+        parser.error("give --out PATH (without extension), or --notebooks")
+    formats = [f for f in args.formats.split(",") if f]
+    unknown = sorted(set(formats) - {"csv", "json", "xlsx"})
+    if unknown:
+        parser.error(f"unknown format {', '.join(unknown)}: choose from csv, json, xlsx")
     wide = make_wide(args.responses, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    formats = args.formats.split(",")
-    if "csv" in formats:
-        write_csv(wide, args.out.with_suffix(".csv"))
-    if "json" in formats:
-        write_json(wide, args.out.with_suffix(".json"))
-    if "xlsx" in formats:
-        write_xlsx(wide, args.out.with_suffix(".xlsx"))
-    print(f"wrote {len(wide)} responses to {args.out}.{{{','.join(formats)}}}", flush=True)
+    written = export_with_app(wide, args.out, formats)
+    print(f"wrote {len(wide)} responses with the app's exporter to {', '.join(str(p) for p in written)}", flush=True)
     return 0
 
 

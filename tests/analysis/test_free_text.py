@@ -125,7 +125,8 @@ def test_the_demo_export_has_anything_missing_from_the_plan_in_every_format(demo
     for suffix in ("csv", "json", "xlsx"):
         data = load(demo.source.replace(".json", f".{suffix}").replace(".csv", f".{suffix}"))
         titles = [q.title for q in data.free_text_questions]
-        assert titles[-1] == "Is anything missing from the plan?" and len(titles) == len(data.themes) + 1
+        asked = data.dictionary.set_index("column").loc["missing_from_plan", "label"]  # the survey's words
+        assert titles[-1] == asked and "missing from the plan" in asked and len(titles) == len(data.themes) + 1
 
 
 def test_database_questions_are_found_from_the_question_table(app):

@@ -12,7 +12,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import tally
-from analysis.load import LEVELS, load
+from analysis.load import LEVELS, V1_SCALE, load
 
 from analysis_helpers import POLIS_BOWLING_GREEN, POLIS_LONDON, polis_votes, write_polis_export
 
@@ -33,7 +33,7 @@ def test_support_shares_from_real_counts_leave_passes_out_of_the_base():
     counts["support"] = comments["agrees"].to_numpy()
     counts["oppose"] = comments["disagrees"].to_numpy()
     counts["dont_know"] = 7  # passes must not move the shares
-    table = tally.shares_from_counts(counts)
+    table = tally.shares_from_counts(counts, V1_SCALE)
     n = comments["agrees"] + comments["disagrees"]
     ok = (n > 0).to_numpy()
     np.testing.assert_allclose(table["support_share"][ok], (comments["agrees"] / n)[ok])
@@ -74,7 +74,7 @@ def test_only_valid_responses_are_counted_and_the_others_are_reported_separately
         counted = wide.loc[wide["status"] == "valid", theme]
         assert table.loc[theme, "n_supporting"] == counted.isin(["support", "strongly_support"]).sum()
         assert table.loc[theme, "n_dont_know"] == (counted == "dont_know").sum()
-        assert table.loc[theme, "n_view"] == counted.isin(tally.VIEW_LEVELS).sum()
+        assert table.loc[theme, "n_view"] == counted.isin(V1_SCALE.view_codes).sum()
     summary = tally.status_summary(demo).set_index("status")
     assert summary["responses"].sum() == len(demo.responses)
     assert summary.loc["campaign", "responses"] == (demo.responses["status"] == "campaign").sum() > 0
@@ -88,7 +88,7 @@ def test_breakdown_chi_square_and_cramers_v_match_scipy(demo):
     for theme in demo.themes:
         levels = demo.support[demo.support["theme"] == theme].set_index("row")["level"].sort_index().astype(str)
         frame = pd.DataFrame({"group": demo.responses["respondent_type"].astype(str), "level": levels.to_numpy()})
-        frame = frame[valid.to_numpy() & frame["level"].isin(tally.VIEW_LEVELS).to_numpy()]
+        frame = frame[valid.to_numpy() & frame["level"].isin(V1_SCALE.view_codes).to_numpy()]
         frame["view"] = frame["level"].map({"strongly_support": "s", "support": "s", "neither": "n",
                                             "oppose": "o", "strongly_oppose": "o"})
         table = pd.crosstab(frame["group"], frame["view"])
@@ -196,7 +196,7 @@ def test_per_level_counts_are_each_level_alone_and_add_up_to_the_people_with_a_v
         for level in LEVELS:
             assert table.loc[theme, f"n_{level}"] == counted.get(level, 0), (theme, level)
         row = table.loc[theme]
-        assert sum(row[f"n_{level}"] for level in tally.VIEW_LEVELS) == row["n_view"]
+        assert sum(row[f"n_{level}"] for level in V1_SCALE.view_codes) == row["n_view"]
         assert row["n_supporting"] == counted.get("strongly_support", 0) + counted.get("support", 0)
         assert row["n_opposing"] == counted.get("oppose", 0) + counted.get("strongly_oppose", 0)
     # the demo has both support levels, so a total written over n_support would show here
@@ -224,7 +224,7 @@ def test_net_support_interval_is_never_a_point_when_everyone_agrees():
     assert low[0] == pytest.approx(1 - np.sqrt(2 * (1 - low_s) ** 2)) and high[0] == 1
     assert low[1] == -1 and high[1] == pytest.approx(-low[0])
     assert np.isnan(low[2]) and np.isnan(high[2])
-    table = tally.shares_from_counts(pd.DataFrame([[0, 3, 0, 0, 0, 1, 0]], columns=LEVELS, index=["t"]))
+    table = tally.shares_from_counts(pd.DataFrame([[0, 3, 0, 0, 0, 1, 0]], columns=LEVELS, index=["t"]), V1_SCALE)
     assert table.loc["t", "net_support"] == 1 and 0.2 < table.loc["t", "net_low"] < 0.21
 
 

@@ -53,7 +53,7 @@ def test_weighted_shares_and_effective_sample_size(demo):
     assert 1 < result.design_effect < 3
     theme = "robust_enforcement"
     levels = demo.support[demo.support["theme"] == theme].set_index("row")["level"].sort_index().astype(str)
-    ok = ~np.isnan(w) & levels.isin(tally.VIEW_LEVELS).to_numpy()
+    ok = ~np.isnan(w) & levels.isin(demo.scale.view_codes).to_numpy()
     supports = levels.isin(["support", "strongly_support"]).to_numpy()
     share = (w[ok] * supports[ok]).sum() / w[ok].sum()
     assert result.table.loc[theme, "support_share"] == pytest.approx(share)
