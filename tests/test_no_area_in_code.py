@@ -15,7 +15,6 @@ CODE_DIRS = ["consult", "analysis", "templates"]
 # Files that still name areas until every export carries its areas (export format 2): the v1
 # fallback populations of analysis.load (and the chart note about them) and the place words of the
 # name redaction. The strict xfail below fails as soon as they are clean: then empty this list.
-NOT_YET_CLEAN = {"analysis/load.py", "analysis/charts.py", "analysis/text.py"}
 SUFFIXES = {".py", ".html", ".j2", ".json", ".js", ".mjs", ".css", ".txt", ".md", ".yaml", ".yml"}
 
 
@@ -60,9 +59,4 @@ def test_the_search_finds_an_area_name_and_only_a_whole_word(tmp_path):
 
 @pytest.mark.parametrize("directory", CODE_DIRS)
 def test_no_area_is_named_in_code(directory):
-    assert [h for h in hits(directory) if h.split(":")[0] not in NOT_YET_CLEAN] == []
-
-
-@pytest.mark.xfail(strict=True, reason="analysis still holds the v1 fallback figures and place words")
-def test_the_files_not_yet_clean_are_clean_now():
-    assert [h for h in hits("analysis") if h.split(":")[0] in NOT_YET_CLEAN] == []
+    assert hits(directory) == []
