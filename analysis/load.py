@@ -391,9 +391,9 @@ def _scale_from_dictionary(dictionary: pd.DataFrame, themes: list[str], version:
         return Scale(V1_SCALE.name, tuple(Level(lv.code, labels.get(lv.code, lv.label), lv.value)
                                           for lv in V1_SCALE.levels))
     if not rows:
-        raise LoadError(f"{where} is in export format version 2, whose support levels and their numbers are "
-                        "in the data dictionary, but it has none. Use the export with its data dictionary "
-                        "(for a CSV, NAME.dictionary.csv beside it).")
+        # A CSV read without its dictionary: counted on the standard support scale, the one
+        # version 1 fixed; a column holding other codes stops with a message naming it.
+        return V1_SCALE
     merged: dict[str, Level] = {}
     names: list[str] = []
     for col in columns:

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from consult import codes
-from consult.definitions import make_demo, store_definition, validate
+from consult.definitions import make_demo, parse_file, store_definition, validate
 from consult.exports import (AREA_FIELDS, FORMAT_VERSION, columns, write_areas_csv,
                              write_dictionary_csv, write_json, write_xlsx)
 from consult.extensions import db
@@ -66,7 +65,7 @@ def json_document(consultation) -> dict:
 def test_the_data_dictionary_says_what_the_survey_says(pcp2021, client):
     """Each question column's label and codes are the survey's own words: the definition file's
     labels and options, and the district names the survey page shows."""
-    raw = yaml.safe_load(ROOT.joinpath(SHIPPED_2021).read_text(encoding="utf-8"))
+    raw = parse_file(ROOT / SHIPPED_2021)[0]
     written = {}
     for page in raw["pages"]:
         for question in page["questions"]:
@@ -117,7 +116,7 @@ def test_support_columns_declare_their_scale_and_levels(consultation):
 
 
 def _agreement_consultation() -> Consultation:
-    raw = yaml.safe_load(ROOT.joinpath(SHIPPED_2021).read_text(encoding="utf-8"))
+    raw = parse_file(ROOT / SHIPPED_2021)[0]
     raw = copy.deepcopy(raw)
     raw["slug"] = "agree-or-not"
     for page in raw["pages"]:
