@@ -28,7 +28,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -66,6 +66,10 @@ NOT_SPREADSHEETS = [
     (b"Rar!", "a compressed (.rar) file"),
     (b"7z\xbc\xaf", "a compressed (.7z) file"),
 ]
+# The check page lists this many problems (each at most MAX_PROBLEM_TEXT characters) and counts
+# the rest.
+SHOWN_PROBLEMS = 500
+MAX_PROBLEM_TEXT = 1000
 SEPARATORS = {",": "commas", ";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 
 
@@ -91,10 +95,47 @@ class ImportCheck:
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     already_imported: int = 0
     already_imported_file: ImportBatch | None = None
+    # A check read back from its summary (a check run as a job) keeps the counts, not the rows.
+    new_count: int | None = None
+    problem_count: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.already_imported_file is None
+
+    @property
+    def new_responses(self) -> int:
+        return len(self.new_rows) if self.new_count is None else self.new_count
+
+    @property
+    def problems_found(self) -> int:
+        return len(self.problems) if self.problem_count is None else self.problem_count
+
+    def summary(self, shown: int = SHOWN_PROBLEMS) -> dict[str, Any]:
+        """What the check page shows, as JSON: the counts, the notes and the first ``shown``
+        problems (a check run as a job keeps this, not the rows)."""
+        return {"filename": self.filename, "file_sha256": self.file_sha256, "rows": self.rows,
+                "problems": [[p.row, p.column, p.problem[:MAX_PROBLEM_TEXT]]
+                             for p in self.problems[:shown]],
+                "problem_count": self.problems_found, "notes": self.notes,
+                "new_count": self.new_responses, "already_imported": self.already_imported}
+
+    @classmethod
+    def from_summary(cls, consultation: Consultation, data: dict[str, Any]) -> "ImportCheck":
+        """The check a ``summary`` describes; whether the file has been imported since is
+        looked up again."""
+        check = cls(filename=data["filename"], file_sha256=data["file_sha256"], rows=data["rows"],
+                    problems=[RowProblem(*p) for p in data["problems"]],
+                    notes=list(data["notes"]), already_imported=data["already_imported"],
+                    new_count=data["new_count"], problem_count=data["problem_count"])
+        check.already_imported_file = _imported_batch(consultation, check.file_sha256)
+        return check
+
+
+def _imported_batch(consultation: Consultation, sha256: str) -> ImportBatch | None:
+    return db.session.scalar(
+        sa.select(ImportBatch).where(ImportBatch.consultation_id == consultation.id,
+                                     ImportBatch.file_sha256 == sha256))
 
 
 @dataclass
@@ -329,8 +370,12 @@ def _codes(codes: list[str] | tuple[str, ...]) -> str:
 
 
 def check_file(consultation: Consultation, filename: str, content: bytes | str | Path,
-               today: dt.date | None = None) -> ImportCheck:
+               today: dt.date | None = None,
+               progress: Callable[[int], None] | None = None) -> ImportCheck:
     """Validate every row (the dry run) and report every problem; nothing is written.
+
+    ``progress`` is told the number of rows checked so far, every thousand rows (a check run as
+    a job shows it on the job's page).
 
     ``content`` is the file's bytes or its path. Raises ImportFileError only when the file
     cannot be read as a table at all (not a spreadsheet, empty, too large once unzipped).
@@ -339,9 +384,7 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
         content = Path(content).read_bytes()
     today = today or dt.datetime.now(dt.timezone.utc).date()
     check = ImportCheck(filename=filename, file_sha256=hashlib.sha256(content).hexdigest())
-    check.already_imported_file = db.session.scalar(
-        sa.select(ImportBatch).where(ImportBatch.consultation_id == consultation.id,
-                                     ImportBatch.file_sha256 == check.file_sha256))
+    check.already_imported_file = _imported_batch(consultation, check.file_sha256)
     cols = {c.column: c for c in columns(consultation)}
     table = read_table(filename, content, set(cols))
     check.notes.extend(table.notes)
@@ -391,6 +434,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
             if not any(_text(v) for v in row):
                 continue  # blank lines at the end of a sheet
         check.rows += 1
+        if progress is not None and check.rows % 1000 == 0:
+            progress(check.rows)
         if check.rows > MAX_ROWS:
             problems.append(RowProblem(row_number, "", f"a file can hold at most {MAX_ROWS:,} "
                                        "rows; split it into smaller files"))
