@@ -103,8 +103,9 @@ def _check_job(consultation: Any, job_id: int) -> Job:
 
 @bp.route("/consultations/<slug>/import/checked/<int:job_id>")
 @requires("import_responses")
-def import_checked(slug: str, job_id: int) -> Any:
-    """The result of a check a job worker ran: the same page as a check inside the request."""
+def job_import_check(slug: str, job_id: int) -> Any:
+    """The result of a check a job worker ran (a job's page, hence its name): the same page as a
+    check inside the request."""
     consultation = consultation_or_404(slug)
     job = _check_job(consultation, job_id)
     if job.status != "done":

@@ -52,7 +52,7 @@ def job_page(job_id: int) -> Any:
     if job.kind == "import_check" and job.status == "done" and job.consultation is not None:
         # The check of a large file is done: its result is the import page's check, as for a
         # small file.
-        return redirect(url_for("staff.import_checked", slug=job.consultation.slug,
+        return redirect(url_for("staff.job_import_check", slug=job.consultation.slug,
                                 job_id=job.id))
     expired = job.status == "done" and (not job.files and job.kind in ("export", "report")
                                         or job.expires_at is not None
