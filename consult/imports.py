@@ -27,23 +27,23 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
 from . import audit
-from .codes import CHANNEL_CODES, STATUS_CODES
 from .exports import READABLE_VERSIONS, Column, columns, unguard_splits, unneutralise_start
 from .extensions import db
-from .models import Consultation, ImportBatch, ModerationEvent, Response, StaffUser
-from .survey.forms import validate_answers
+from .models import Consultation, ImportBatch, Response, StaffUser
 from .survey.handlers import clean_text, handler_for
-from .survey.journey import broken_checks, shown_answers
-from .survey.submission import new_reference
+from .survey.journey import broken_checks
+from .survey.submission import NewResponse, add_responses, check_response
 
 # Filled in by the app on import: they may be left empty (or kept as exported).
 APP_COLUMNS = {"format_version", "consultation", "reference", "submitted_at"}
 REQUIRED_COLUMNS = ("received_on", "channel")
+# The columns of a response's own fields, checked with its answers by ``check_response``.
+META_COLUMNS = ("received_on", "channel", "status", "status_reason", "hidden_comments")
 MAX_ROWS = 100_000
 # An XLSX is a zip of XML files. Before opening one: at most this much XML once unzipped (a
 # 100,000-row export is about 60 MB), and no part unzipping to more than MAX_RATIO times its
@@ -51,7 +51,6 @@ MAX_ROWS = 100_000
 MAX_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_CHECKED_FROM = 4 * 1024 * 1024
-MAX_REASON = 500
 # The file types people pick by mistake, by the bytes they start with.
 NOT_SPREADSHEETS = [
     (b"%PDF", "a PDF document"),
@@ -64,6 +63,10 @@ NOT_SPREADSHEETS = [
     (b"Rar!", "a compressed (.rar) file"),
     (b"7z\xbc\xaf", "a compressed (.7z) file"),
 ]
+# The check page lists this many problems (each at most MAX_PROBLEM_TEXT characters) and counts
+# the rest.
+SHOWN_PROBLEMS = 500
+MAX_PROBLEM_TEXT = 1000
 SEPARATORS = {",": "commas", ";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 
 
@@ -89,10 +92,47 @@ class ImportCheck:
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     already_imported: int = 0
     already_imported_file: ImportBatch | None = None
+    # A check read back from its summary (a check run as a job) keeps the counts, not the rows.
+    new_count: int | None = None
+    problem_count: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.already_imported_file is None
+
+    @property
+    def new_responses(self) -> int:
+        return len(self.new_rows) if self.new_count is None else self.new_count
+
+    @property
+    def problems_found(self) -> int:
+        return len(self.problems) if self.problem_count is None else self.problem_count
+
+    def summary(self, shown: int = SHOWN_PROBLEMS) -> dict[str, Any]:
+        """What the check page shows, as JSON: the counts, the notes and the first ``shown``
+        problems (a check run as a job keeps this, not the rows)."""
+        return {"filename": self.filename, "file_sha256": self.file_sha256, "rows": self.rows,
+                "problems": [[p.row, p.column, p.problem[:MAX_PROBLEM_TEXT]]
+                             for p in self.problems[:shown]],
+                "problem_count": self.problems_found, "notes": self.notes,
+                "new_count": self.new_responses, "already_imported": self.already_imported}
+
+    @classmethod
+    def from_summary(cls, consultation: Consultation, data: dict[str, Any]) -> "ImportCheck":
+        """The check a ``summary`` describes; whether the file has been imported since is
+        looked up again."""
+        check = cls(filename=data["filename"], file_sha256=data["file_sha256"], rows=data["rows"],
+                    problems=[RowProblem(*p) for p in data["problems"]],
+                    notes=list(data["notes"]), already_imported=data["already_imported"],
+                    new_count=data["new_count"], problem_count=data["problem_count"])
+        check.already_imported_file = _imported_batch(consultation, check.file_sha256)
+        return check
+
+
+def _imported_batch(consultation: Consultation, sha256: str) -> ImportBatch | None:
+    return db.session.scalar(
+        sa.select(ImportBatch).where(ImportBatch.consultation_id == consultation.id,
+                                     ImportBatch.file_sha256 == sha256))
 
 
 @dataclass
@@ -299,8 +339,12 @@ def _codes(codes: list[str] | tuple[str, ...]) -> str:
 
 
 def check_file(consultation: Consultation, filename: str, content: bytes | str | Path,
-               today: dt.date | None = None) -> ImportCheck:
+               today: dt.date | None = None,
+               progress: Callable[[int], None] | None = None) -> ImportCheck:
     """Validate every row (the dry run) and report every problem; nothing is written.
+
+    ``progress`` is told the number of rows checked so far, every thousand rows (a check run as
+    a job shows it on the job's page).
 
     ``content`` is the file's bytes or its path. Raises ImportFileError only when the file
     cannot be read as a table at all (not a spreadsheet, empty, too large once unzipped).
@@ -309,9 +353,7 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
         content = Path(content).read_bytes()
     today = today or dt.datetime.now(dt.timezone.utc).date()
     check = ImportCheck(filename=filename, file_sha256=hashlib.sha256(content).hexdigest())
-    check.already_imported_file = db.session.scalar(
-        sa.select(ImportBatch).where(ImportBatch.consultation_id == consultation.id,
-                                     ImportBatch.file_sha256 == check.file_sha256))
+    check.already_imported_file = _imported_batch(consultation, check.file_sha256)
     cols = {c.column: c for c in columns(consultation)}
     table = read_table(filename, content, set(cols))
     check.notes.extend(table.notes)
@@ -361,6 +403,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
             if not any(_text(v) for v in row):
                 continue  # blank lines at the end of a sheet
         check.rows += 1
+        if progress is not None and check.rows % 1000 == 0:
+            progress(check.rows)
         if check.rows > MAX_ROWS:
             problems.append(RowProblem(row_number, "", f"a file can hold at most {MAX_ROWS:,} "
                                        "rows; split it into smaller files"))
@@ -389,28 +433,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
             except ValueError:
                 problem("received_on", "the date received is missing" if not raw_date else
                         f"'{raw_date}' is not a date like 2021-07-04 (year-month-day)")
-            else:
-                if received_on > today:
-                    problem("received_on", f"the date received, {raw_date}, is in the future")
-        channel = cells.get("channel", "")
-        if "channel" in read and channel not in CHANNEL_CODES:
-            problem("channel", "the channel is missing; give one of: " + _codes(CHANNEL_CODES)
-                    if not channel else f"'{channel}' is not a channel; give one of: "
-                    + _codes(CHANNEL_CODES))
-        status = cells.get("status") or "valid"
-        reason = cells.get("status_reason", "")
-        if status not in STATUS_CODES:
-            problem("status", f"'{status}' is not a status; give one of: "
-                              f"{_codes(STATUS_CODES)} (empty means valid)")
-        elif status != "valid" and not reason:
-            problem("status_reason", f"a response marked '{status}' needs a reason here, as in "
-                                     "moderation, so that others can see why")
-        elif status == "valid" and reason:
-            problem("status_reason", "there is a reason but no status it is for: give the "
-                                     "status (duplicate, campaign or invalid), or empty the reason")
-        elif len(reason) > MAX_REASON:
-            problem("status_reason", f"the reason is {len(reason):,} characters long; keep it "
-                                     f"under {MAX_REASON}")
+        # The response's own fields are checked with its answers, below; their problems go here.
+        meta_at = len(problems)
 
         answers: dict[str, Any] = {}
         for name, raw in cells.items():
@@ -450,9 +474,21 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
                                       f"{when['question']} is '{_flat(answers.get(when['question']))}'"
                                       f"; with that answer, {then['question']} must be {allowed}")
             reported.add(then["question"])
-        # The survey's own checks (required answers, ranges), and only the answers the survey's
-        # routing would have asked for; one message per question.
-        answers, refused = validate_answers(definition, answers)
+        # The check every response is held to, whatever its channel (consult/survey/submission):
+        # the survey's own checks (required answers, ranges) on the answers the survey's routing
+        # would have asked for, the channel, the date and the moderation given; one message per
+        # question.
+        hidden = [c.strip() for c in (cells.get("hidden_comments") or "").split(";") if c.strip()]
+        new, refused = check_response(
+            definition, answers, channel=cells.get("channel", ""), received_on=received_on,
+            status=cells.get("status") or "valid", status_reason=cells.get("status_reason", ""),
+            hidden_comments=hidden, today=today)
+        meta = []
+        for name in META_COLUMNS:
+            why = refused.pop(name, None)
+            if why and (name in read or name not in REQUIRED_COLUMNS):
+                meta.append(RowProblem(row_number, name, why))
+        problems[meta_at:meta_at] = meta
         for name, why in refused.items():
             question = question_of.get(name)
             siblings = question["columns"] if question else [name]
@@ -465,21 +501,12 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
                            if name in cols and cols[name].code_list else ""))
             else:
                 problem(name, f"the survey does not accept this answer: {why}")
-        answers = shown_answers(definition, answers)
-        hidden = [c.strip() for c in (cells.get("hidden_comments") or "").split(";") if c.strip()]
-        for name in hidden:
-            if name not in cols or cols[name].type != "comment":
-                problem("hidden_comments", f"'{name}' is not a comment column")
-            elif name not in answers:
-                problem("hidden_comments", f"the row hides the comment in '{name}', but has no "
-                                           "comment there")
         if len(problems) > problems_before:
             continue
         content_key = {
             "received_on": received_on.isoformat() if received_on else None,
-            "channel": channel, "status": status,
-            "status_reason": reason if status != "valid" else "",
-            "hidden_comments": hidden, "answers": answers,
+            "channel": new.channel, "status": new.status, "status_reason": new.status_reason,
+            "hidden_comments": hidden, "answers": new.answers,
         }
         seen_key = json.dumps(content_key, sort_keys=True)
         seen[seen_key] += 1
@@ -512,6 +539,15 @@ def _flat(value: Any) -> str:
     return ";".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def _new_response(row: dict[str, Any]) -> NewResponse:
+    """The checked response of a row of ``ImportCheck.new_rows``."""
+    return NewResponse(answers=row["answers"], channel=row["channel"],
+                       received_on=row["received_on"], status=row["status"],
+                       status_reason=row["status_reason"],
+                       hidden_comments=list(dict.fromkeys(row["hidden_comments"])),
+                       import_key=row["import_key"])
+
+
 def import_file(consultation: Consultation, filename: str, content: bytes | str | Path,
                 user: StaffUser | None = None) -> ImportCheck:
     """Check the file, then store all its new rows in one transaction (or nothing).
@@ -523,47 +559,12 @@ def import_file(consultation: Consultation, filename: str, content: bytes | str 
     check = check_file(consultation, filename, content)
     if not check.ok:
         return check
-    now = dt.datetime.now(dt.timezone.utc)
     user_id = user.id if user else None
     try:
-        stored: list[tuple[Response, dict[str, Any]]] = []
-        for row in check.new_rows:
-            answers = row["answers"]
-            response = Response(
-                reference=new_reference(consultation.definition["reference_prefix"]),
-                consultation_id=consultation.id,
-                import_key=row["import_key"],
-                submitted_at=now,
-                received_on=row["received_on"],
-                channel=row["channel"],
-                respondent_type=answers.get("respondent_type"),
-                district=answers.get("district"),
-                status=row["status"],
-                status_reason=row["status_reason"],
-                hidden_comments=row["hidden_comments"],
-                answers=answers,
-                entered_by_id=user_id,
-            )
-            db.session.add(response)
-            stored.append((response, row))
-        db.session.flush()  # the responses' ids, for their moderation events
-        moderated = 0
-        for response, row in stored:
-            if row["status"] != "valid":
-                moderated += 1
-                db.session.add(ModerationEvent(
-                    response_id=response.id, user_id=user_id, at=now, action="status",
-                    old_status="valid", new_status=row["status"], reason=row["status_reason"]))
-                audit.record("moderation.status", target=response.reference, rows=1, user=user,
-                             old_status="valid", new_status=row["status"], source="import",
-                             filename=filename)
-            for column in row["hidden_comments"]:
-                moderated += 1
-                db.session.add(ModerationEvent(
-                    response_id=response.id, user_id=user_id, at=now, action="hide_comment",
-                    question_key=column, reason=f"hidden in the imported file {filename}"[:500]))
-                audit.record("moderation.hide_comment", target=response.reference, rows=1,
-                             user=user, column=column, source="import", filename=filename)
+        # Every row through the one row builder every response uses, with its moderation.
+        _, moderated = add_responses(
+            consultation, (_new_response(row) for row in check.new_rows), user,
+            source="import", filename=filename)
         db.session.add(ImportBatch(consultation_id=consultation.id, file_sha256=check.file_sha256,
                                    filename=filename[:300], rows=len(check.new_rows),
                                    user_id=user_id))

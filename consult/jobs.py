@@ -64,14 +64,18 @@ SETTINGS: dict[str, float] = {
     "JOB_LEASE_SECONDS": 60.0,
     "JOB_HEARTBEAT_SECONDS": 5.0,
     "JOB_MAX_ATTEMPTS": 2.0,
+    # An uploaded import file larger than this (bytes) is checked by a job worker, not inside
+    # the web request (a 150,000-row workbook takes about a minute to check).
+    "IMPORT_CHECK_JOB_BYTES": 1_000_000.0,
 }
 # What each kind of job is called on its page and in the audit log.
 KIND_NAMES = {"export": "export", "report": "evidence report", "import": "import",
-              "purge": "retention purge"}
+              "import_check": "import check", "purge": "retention purge"}
 # The permission (consult/staff/roles.py) that lets staff see a job of each kind and its files:
 # the same as asking for it.
 KIND_PERMISSIONS = {"export": "export", "report": "download_report",
-                    "import": "import_responses", "purge": "erase"}
+                    "import": "import_responses", "import_check": "import_responses",
+                    "purge": "erase"}
 
 
 class JobFailed(Exception):
@@ -247,6 +251,50 @@ def start_import(consultation: Consultation, filename: str, content: bytes,
     if how == "queued":
         store_bytes(job, "upload", content)
         db.session.commit()
+        _enqueue(job)
+    return job, how
+
+
+def start_import_check(consultation: Consultation, filename: str, content: bytes,
+                       user: StaffUser | None) -> tuple[Job, str]:
+    """Check an uploaded file as a job (``import_check``). The file is kept with the job in the
+    database, where every app server and job worker reaches it, until it is imported, found
+    not importable, or the job's files expire."""
+    import hashlib
+
+    sha256 = hashlib.sha256(content).hexdigest()
+    job, how = request_job("import_check", consultation, {"filename": filename[:200],
+                                                          "sha256": sha256}, user, enqueue=False)
+    if how == "queued":
+        store_bytes(job, "upload", content)
+        db.session.commit()
+        _enqueue(job)
+    return job, how
+
+
+def checked_upload(job: Job) -> bool:
+    """Whether a done import check still keeps the file it checked (it can be imported)."""
+    return job.kind == "import_check" and job.status == "done" and db.session.scalar(
+        sa.select(JobFileChunk.id).where(JobFileChunk.job_id == job.id,
+                                         JobFileChunk.name == "upload").limit(1)) is not None
+
+
+def start_import_of_checked(check: Job, user: StaffUser | None) -> tuple[Job, str]:
+    """Import the file an ``import_check`` job checked: the file moves, in the database, from
+    the check to the import job (no app server holds it)."""
+    consultation = _consultation(check)
+    job, how = request_job("import", consultation, {"filename": check.params["filename"],
+                                                    "sha256": check.params["sha256"]}, user,
+                           enqueue=False)
+    if how == "queued":
+        db.session.execute(sa.update(JobFileChunk).where(
+            JobFileChunk.job_id == check.id, JobFileChunk.name == "upload")
+            .values(job_id=job.id))
+    else:
+        db.session.execute(sa.delete(JobFileChunk).where(
+            JobFileChunk.job_id == check.id, JobFileChunk.name == "upload"))
+    db.session.commit()
+    if how == "queued":
         _enqueue(job)
     return job, how
 
@@ -466,6 +514,9 @@ def _fail(job_id: int, reason: str, only_worker: str | None = None) -> None:
     if failed:
         job = db.session.get(Job, job_id)
         db.session.refresh(job)
+        # An uploaded file is not kept after a failure: it is chosen and checked again.
+        db.session.execute(sa.delete(JobFileChunk).where(JobFileChunk.job_id == job_id,
+                                                         JobFileChunk.name == "upload"))
         audit.record(f"{job.kind} failed", target=_target(job), actor="job worker", job=job.id,
                      reason=reason, requested_by=_requester_email(job), **_audit_params(job))
     db.session.commit()
@@ -732,6 +783,25 @@ def _run_import(job: Job, beat: Heartbeat) -> None:
                   "filename": check.filename}
 
 
+def _run_import_check(job: Job, beat: Heartbeat) -> None:
+    from .imports import ImportFileError, check_file
+
+    consultation = _consultation(job)
+    filename = job.params.get("filename", "upload")
+    content = read_bytes(job.id, "upload")
+    if not content:
+        raise JobFailed("the uploaded file is no longer kept. Choose it again and check it")
+    beat.set_step("Checking every row")
+    try:
+        check = check_file(consultation, filename, content, progress=beat.progress)
+    except ImportFileError as error:  # failing the job removes the file
+        raise JobFailed(str(error).rstrip(".")) from None
+    if not (check.ok and check.new_rows):
+        _delete_files(job.id, "upload")  # nothing in it can be imported: it is not kept
+    beat.rows = check.rows
+    beat.result = {"check": check.summary()}
+
+
 def _run_purge(job: Job, beat: Heartbeat) -> None:
     from .retention import purge
 
@@ -746,6 +816,7 @@ RUNNERS: dict[str, Callable[[Job, Heartbeat], None]] = {
     "export": _run_export,
     "report": _run_report,
     "import": _run_import,
+    "import_check": _run_import_check,
     "purge": _run_purge,
 }
 

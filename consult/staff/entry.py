@@ -1,6 +1,8 @@
 """Paper and event entry: staff key in a response through the same questions as the online
-survey (the survey's own form fields and checks), with the channel and the date received, and
-it is stored by the survey's ``store_response``: it counts like any other response."""
+survey, with the channel and the date received. The answers are checked by the survey's
+``check_response`` (the check every response is held to, whatever its channel) and written by
+its ``write_response``: it counts like any other response, and the audit log says who keyed it
+in."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,13 +13,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice
-from wtforms.validators import AnyOf, InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired
 
 from .. import codes
-from ..survey.forms import build_form, page_answers
+from ..survey.forms import build_form, posted_answers
 from ..survey.handlers import HANDLERS
-from ..survey.journey import is_shown
-from ..survey.submission import InvalidAnswers, store_response
+from ..survey.submission import check_response, write_response
 from . import bp, consultation_or_404
 from .roles import requires
 
@@ -34,10 +35,6 @@ class EntryForm(FlaskForm):
         "Date received", validators=[InputRequired("Enter the date the response was received, "
                                                    "like 2021-07-04.")],
         format="%Y-%m-%d")
-
-    def validate_received_on(self, field: Any) -> None:
-        if field.data and field.data > dt.datetime.now(dt.timezone.utc).date():
-            raise ValidationError("The date received cannot be in the future.")
 
 
 def date_warning(consultation: Any, received_on: dt.date | None) -> str | None:
@@ -78,14 +75,20 @@ def entry_start(slug: str) -> Any:
     if request.method == "POST":
         pages = _page_forms(definition, request.form)
         meta_ok = form.validate_on_submit()
-        answers: dict[str, Any] = {}
-        for page, page_form in pages:
-            if not is_shown(page, answers):
-                continue  # the routing would not ask these (e.g. victim questions of a business)
-            if page_form.validate():
-                answers.update(page_answers(page, page_form))
-            else:
-                errors += [(name, messages[0]) for name, messages in page_form.errors.items()]
+        new, found = check_response(
+            definition, posted_answers(definition, request.form),
+            channel=form.channel.data or "", received_on=form.received_on.data)
+        # The channel and the date as the form read them: its own message when it could not.
+        for name in ("channel", "received_on"):
+            why = found.pop(name, None)
+            if why and not form[name].errors:
+                form[name].errors = [why]
+                meta_ok = False
+        fields = {name: page_form[name] for _, page_form in pages for name in page_form._fields}
+        for name, why in found.items():
+            if name in fields:
+                fields[name].errors = [why]
+            errors.append((name, why))
         if meta_ok and not errors:
             warning = date_warning(consultation, form.received_on.data)
             confirmed = request.form.get("date_confirmed") == (
@@ -93,18 +96,13 @@ def entry_start(slug: str) -> Any:
             if confirmed:
                 warning = None
         if meta_ok and not errors and warning is None:
-            try:
-                response = store_response(
-                    consultation, answers, channel=form.channel.data or "paper",
-                    received_on=form.received_on.data,
-                    entered_by=current_user._get_current_object())  # type: ignore[attr-defined]
-            except InvalidAnswers as error:
-                errors = list(error.errors.items())
-            else:
-                flash(f"Response {response.reference} is stored ({response.channel}, received "
-                      f"{response.received_on.isoformat()}). Write the reference on the paper "
-                      "form. The form below is empty, ready for the next one.")
-                return redirect(url_for("staff.entry_start", slug=slug))
+            response = write_response(
+                consultation, new,
+                entered_by=current_user._get_current_object())  # type: ignore[attr-defined]
+            flash(f"Response {response.reference} is stored ({response.channel}, received "
+                  f"{response.received_on.isoformat()}). Write the reference on the paper "
+                  "form. The form below is empty, ready for the next one.")
+            return redirect(url_for("staff.entry_start", slug=slug))
         errors = [(f"{name}", message) for name, message in form.errors.items()
                   for message in message[:1]] + errors
     else:

@@ -2,7 +2,8 @@
 
 The page refreshes itself with a ``Refresh`` header while the job is queued or running (no
 JavaScript; the content security policy allows no inline script, and a header needs none), and
-has a "Check again" button for the same. Staff see a job, and download its files, with the
+has a "Check again" button for the same. A finished import check goes on to the import page's
+check result. Staff see a job, and download its files, with the
 permission that lets them ask for it (export, report, import, purge).
 """
 from __future__ import annotations
@@ -48,6 +49,11 @@ def title(job: Job) -> str:
 def job_page(job_id: int) -> Any:
     job = job_or_404(job_id)
     jobs.check_lease(job)
+    if job.kind == "import_check" and job.status == "done" and job.consultation is not None:
+        # The check of a large file is done: its result is the import page's check, as for a
+        # small file.
+        return redirect(url_for("staff.job_import_check", slug=job.consultation.slug,
+                                job_id=job.id))
     expired = job.status == "done" and (not job.files and job.kind in ("export", "report")
                                         or job.expires_at is not None
                                         and job.expires_at <= jobs._now())
@@ -70,7 +76,7 @@ def job_retry(job_id: int) -> Any:
         abort(400)
     if job.status in jobs.ACTIVE:
         return redirect(url_for("staff.job_page", job_id=job.id), 303)
-    if job.kind == "import":
+    if job.kind in ("import", "import_check"):
         # The uploaded file is not kept after a failure: it has to be chosen and checked again.
         return redirect(url_for("staff.import_page", slug=job.consultation.slug), 303)
     user = current_user._get_current_object()  # type: ignore[attr-defined]

@@ -3,7 +3,9 @@
 ``build_form(page, ...)`` gives the Flask-WTF form of one page (CSRF included), with one field
 per answer column; ``page_answers(page, form)`` turns a validated form into stored answers; and
 ``validate_answers(definition, answers)`` checks a whole answers dict with the very same fields,
-so that staff paper entry is held to the rules the online survey is held to.
+so that staff paper entry and imports are held to the rules the online survey is held to
+(``submission.check_response`` calls it for every response); ``posted_answers`` reads the
+answers dict of a POST holding every page at once (paper entry).
 """
 from __future__ import annotations
 
@@ -142,6 +144,21 @@ def _checked_page(page: dict, pairs: tuple[tuple[str, str], ...]
         with _verdicts_lock:
             _verdicts[(cls, pairs)] = verdict
     return verdict
+
+
+def posted_answers(definition: dict, formdata: MultiDict) -> dict[str, Any]:
+    """What a POST holding every page's fields at once (paper entry) gives for each question, as
+    an answers dict for ``submission.check_response``: each field's value before its checks
+    (codes, text with control characters gone), unanswered left out. Nothing is checked here."""
+    answers: dict[str, Any] = {}
+    for page in definition["pages"]:
+        form = _reusable_form(form_class(page))
+        form.process(formdata=formdata)
+        for column in page_columns(page):
+            value = form[column].data
+            if value not in (None, "", []):
+                answers[column] = list(value) if isinstance(value, list) else value
+    return answers
 
 
 def validate_page(definition: dict, page: dict, form: PageForm, answers: dict[str, Any]) -> bool:
