@@ -5,10 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from consult import codes
-from consult.definitions import DefinitionError, validate
+from consult.definitions import DefinitionError, parse_file, validate
 from consult.survey import drafts, submission
 
 from .conftest import PCP_2016, PCP_2021, raw_2021
@@ -29,7 +28,7 @@ def test_each_scale_has_five_views_from_two_to_minus_two_and_a_no_view():
 
 @pytest.mark.parametrize("path", [PCP_2021, PCP_2016], ids=lambda p: p.stem)
 def test_the_shipped_equality_questions_ask_the_ons_2021_groups(path):
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = parse_file(path)[0]  # with the blocks it includes
     asked = {q["key"]: q for page in raw["pages"] for q in page["questions"]
              if q["key"] in codes.EQUALITY_GROUPS}
     assert asked, "the consultation asks no equality questions"
