@@ -17,9 +17,9 @@ How it works (the default "tfidf" backend needs nothing beyond scikit-learn):
 4. Every comment is assigned to a cluster (there is no outlier bucket); ``confidence_`` says
    how much closer a comment is to its own cluster centre than to the next one.
 
-With ``n_clusters=None`` the number of clusters is chosen by the silhouette criterion: the cut
-of Ward's tree into k clusters with the highest mean cosine silhouette, for k from 2 to
-``min(max_clusters, sqrt(n / 2))``.
+With ``n_clusters=None`` the number of clusters is chosen by comparing Ward's tree with trees of
+the same comments with their structure shuffled away: the cut whose merges stand highest above
+those of chance (``_choose_k``), for k from 2 to ``min(max_clusters, n // 10)``.
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 __all__ = [
@@ -128,13 +127,19 @@ def encode_embeddings(texts: Sequence[str]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the clusterer
 
+# Choosing k: how many shuffled copies of the comments show the heights of chance, and on how
+# many comments (a fixed, evenly spread sample above that) the tree is compared with them.
+_N_REFERENCE = 5
+_K_SAMPLE = 3000
+_K_TOLERANCE = 0.01
+
 class CommentClusterer(ClusterMixin, BaseEstimator):
     """Group comments into clusters with top terms, typical quotes and a confidence per comment.
 
     Parameters
     ----------
     n_clusters : int or None
-        Number of clusters; ``None`` chooses it by the silhouette criterion (module docs).
+        Number of clusters; ``None`` chooses it from the data (:meth:`_choose_k`).
     random_state : int
         Seed of the k-means refinement. The steps that decide the clusters (the SVD, Ward's
         tree, the sample above ``sample_size``) are deterministic, so results for different
@@ -165,7 +170,7 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         backend: str = "tfidf",
         vectorizer=None,
         n_components: int = 100,
-        max_clusters: int = 20,
+        max_clusters: int = 40,
         sample_size: int = 10000,
         embedding_weight: float = 0.7,
         n_terms: int = 8,
@@ -236,31 +241,43 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
 
     # ---- fitting
 
-    def _choose_k(self, tree: np.ndarray, X: np.ndarray) -> int:
-        """The k with the highest mean cosine silhouette among cuts of Ward's tree.
+    def _choose_k(self, tree: np.ndarray | None, X: np.ndarray) -> int:
+        """The cut of Ward's tree whose splits stand furthest above those of chance.
 
-        k runs from 2 to ``min(max_clusters, sqrt(n / 2))`` (n comments in the tree); the
-        silhouette is measured on at most 2,000 of them. On short comments the silhouette often
-        keeps rising with k, and then the upper bound decides: a number an analyst can still
-        read through.
+        Cutting the tree into k clusters undoes its k - 1 highest merges; the (k - 1)-th of them
+        says how far apart the two groups it joined are. The same comments with each dimension's
+        values shuffled independently (``_N_REFERENCE`` times, fixed seeds) keep the spread of
+        every dimension but lose what makes comments go together: their trees show how high
+        merges climb by chance. ``k_scores_[k]`` is the height of the tree's (k - 1)-th highest
+        merge over the mean height of the reference trees' (k - 1)-th; k is the one with the
+        highest ratio, from 2 to ``min(max_clusters, n // 10)``; of cuts within ``_K_TOLERANCE``
+        (1%) of the highest, the finest (groups are easier to merge than to split). It is
+        parallel analysis (the
+        rule that keeps the principal components standing above those of shuffled data)
+        applied to the levels of the tree; measured on at most ``_K_SAMPLE`` comments.
         """
-        from scipy.cluster.hierarchy import fcluster
+        from scipy.cluster.hierarchy import ward
 
         n = X.shape[0]
-        kmax = int(max(2, min(self.max_clusters, round(math.sqrt(n / 2)), n - 1)))
-        sample = np.arange(n) if n <= 2000 else np.linspace(0, n - 1, 2000).astype(int)
-        # Rows are unit length, so the cosine distance is 1 - dot product; computed once.
-        distances = np.clip(1.0 - X[sample] @ X[sample].T, 0.0, 2.0)
-        np.fill_diagonal(distances, 0.0)
+        kmax = int(min(self.max_clusters, n // 10, n - 1))
         self.k_scores_ = {}
-        for k in range(2, kmax + 1):
-            labels = fcluster(tree, k, criterion="maxclust")[sample]
-            if len(np.unique(labels)) < 2:
-                continue
-            self.k_scores_[k] = float(silhouette_score(distances, labels, metric="precomputed"))
-        if not self.k_scores_:
+        if kmax < 2:
             return 1
-        return max(self.k_scores_, key=lambda k: (self.k_scores_[k], -k))
+        if n > _K_SAMPLE:
+            X = X[np.linspace(0, n - 1, _K_SAMPLE).astype(int)]
+            tree = None
+        if tree is None:
+            tree = ward(X)
+        real = tree[::-1, 2][:kmax - 1]
+        chance = np.zeros(kmax - 1)
+        rng = np.random.RandomState(0)
+        for _ in range(_N_REFERENCE):
+            shuffled = normalize(np.column_stack([rng.permutation(column) for column in X.T]))
+            chance += ward(shuffled)[::-1, 2][:kmax - 1] / _N_REFERENCE
+        ratios = real / np.maximum(chance, 1e-12)
+        self.k_scores_ = {k: float(ratios[k - 2]) for k in range(2, kmax + 1)}
+        best = max(self.k_scores_.values())
+        return max(k for k, score in self.k_scores_.items() if score >= (1 - _K_TOLERANCE) * best)
 
     def fit(self, texts: Sequence[str], y=None) -> "CommentClusterer":
         """Cluster ``texts`` (a sequence of strings; missing values count as empty comments)."""
@@ -297,11 +314,10 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             elif len(fit_idx) < 4:
                 k = 1
             elif self.backend_ == "embeddings":
-                # Sentence embeddings put short comments on a few broad axes, and their
-                # silhouette nearly always peaks at k = 2; the TF-IDF space separates the
-                # topics people raise, so k is chosen there and the joined space is cut at it.
-                lsa_fit = tfidf_space[fit_idx]
-                k = self._choose_k(ward(lsa_fit), lsa_fit)
+                # Sentence embeddings put short comments on a few broad axes; the TF-IDF
+                # space separates the topics people raise, so k is chosen there and the
+                # joined space is cut at it.
+                k = self._choose_k(None, tfidf_space[fit_idx])
             else:
                 k = self._choose_k(tree, X_fit)
             k = min(k, len(fit_idx))
@@ -630,7 +646,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--n-clusters", type=int, default=None,
-                        help="number of clusters (default: chosen from the data, at most 20)")
+                        help="number of clusters (default: chosen from the data, at most 40)")
     parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="tfidf",
                         help="how comments are represented (default: tfidf)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -723,7 +739,8 @@ def cluster_summary_markdown(model: CommentClusterer, texts: list[str], referenc
     if left_out:
         lines += [f"Only comments that may be quoted are here: {left_out}.", ""]
     if model.n_clusters is None:
-        lines += [f"Number of clusters chosen from the data (highest silhouette, at most {model.max_clusters}) "
+        lines += [f"Number of clusters chosen from the data (the cut of the tree that stands furthest above "
+                  f"chance, at most {model.max_clusters}) "
                   f"(k = {model.n_clusters_}).", ""]
     shown: list[frozenset[str]] = []
     labels = cluster_labels(model.top_terms_)
