@@ -274,6 +274,11 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         for _ in range(_N_REFERENCE):
             shuffled = normalize(np.column_stack([rng.permutation(column) for column in X.T]))
             chance += ward(shuffled)[::-1, 2][:kmax - 1] / _N_REFERENCE
+        # The heights of chance fall smoothly with the rank of the merge; a quadratic in
+        # log-log through the references' mean removes what is left of their own noise.
+        ranks = np.log(np.arange(1, kmax))
+        if kmax > 4 and np.all(chance > 0):
+            chance = np.exp(np.polyval(np.polyfit(ranks, np.log(chance), 2), ranks))
         ratios = real / np.maximum(chance, 1e-12)
         self.k_scores_ = {k: float(ratios[k - 2]) for k in range(2, kmax + 1)}
         best = max(self.k_scores_.values())
