@@ -20,6 +20,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CONSULT_SHARED_DATA") or ROOT.parent / "shared" / "data")
+if not SHARED.exists():
+    SHARED = Path("/work/shared/data")
 
 TOPICS = {
     "patrols": ["police patrols", "officers on foot", "visible policing", "bobbies on the beat",
