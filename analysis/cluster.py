@@ -235,7 +235,12 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         else:
             tfidf = self.vectorizer_.transform(texts)
             lsa = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
-        lsa = normalize(np.asarray(lsa, dtype=np.float64))
+        lsa = np.asarray(lsa, dtype=np.float64)
+        # A comment with no word left ("No", "Not sure": stop words only) has no direction; one
+        # dimension of their own keeps such comments together, apart from every topic, rather
+        # than in whichever cluster happens to be nearest the origin.
+        empty = (np.abs(lsa).sum(axis=1) < 1e-9).astype(np.float64)
+        lsa = normalize(np.hstack([lsa, empty[:, None]]))
         self._tfidf_space = lsa  # fit chooses k in the TF-IDF space (see fit), then drops it
         if self.backend_ == "embeddings":
             emb = encode_embeddings(texts).astype(np.float64)
@@ -381,7 +386,9 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         def closeness(cluster: int, phrases: list[str]) -> np.ndarray:
             tfidf = self.vectorizer_.transform(phrases)
             vectors = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
-            return normalize(np.asarray(vectors, dtype=np.float64)) @ centres[cluster]
+            vectors = np.asarray(vectors, dtype=np.float64)
+            # the last dimension is that of comments with no words (see _features)
+            return normalize(vectors) @ centres[cluster][:vectors.shape[1]]
 
         return closeness
 
