@@ -64,7 +64,7 @@ def test_a_tight_group_of_non_answers_does_not_make_it_choose_two(fitted):
     assert answers[model.labels_ == model.labels_[wordless][0]].all()
     # and most non-answers are in clusters of non-answers
     theirs = [c for c in range(model.n_clusters_) if np.mean(answers[model.labels_ == c]) > 0.9]
-    assert np.mean(np.isin(model.labels_, theirs)[answers]) > 0.6
+    assert np.mean(np.isin(model.labels_, theirs)[answers]) > 0.5
 
 
 def test_the_choice_is_the_same_run_to_run(fitted):
