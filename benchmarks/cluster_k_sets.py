@@ -180,3 +180,10 @@ def with_non_answers(texts: list[str], topics: list[str], share: float = 0.12,
     for i in rng.sample(range(len(texts)), int(share * len(texts))):
         texts[i], topics[i] = rng.choice(NON_ANSWERS), "no_answer"
     return texts, topics
+
+
+def polis_bowling_green() -> tuple[list[str], None]:
+    """The 896 real comments of ../shared/data/polis-bowling-green, which nobody coded: only the
+    chosen k can be shown."""
+    frame = pd.read_csv(SHARED / "polis-bowling-green" / "comments.csv")
+    return frame["comment-body"].dropna().astype(str).tolist(), None
