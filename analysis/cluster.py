@@ -260,10 +260,11 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         merges climb by chance. ``k_scores_[k]`` is the height of the tree's (k - 1)-th highest
         merge over the mean height of the reference trees' (k - 1)-th; k is the one with the
         highest ratio, from 2 to ``min(max_clusters, n // 10)``; of cuts within ``_K_TOLERANCE``
-        (1%) of the highest, the finest (groups are easier to merge than to split). It is
-        parallel analysis (the
-        rule that keeps the principal components standing above those of shuffled data)
-        applied to the levels of the tree; measured on at most ``_K_SAMPLE`` comments.
+        (1%) of the highest, the finest (groups are easier to merge than to split). The mean
+        heights of chance are smoothed over the ranks (a quadratic in log rank, log height).
+        It is parallel analysis (the rule that keeps the principal components standing above
+        those of shuffled data) applied to the levels of the tree; measured on at most
+        ``_K_SAMPLE`` comments.
         """
         from scipy.cluster.hierarchy import ward
 
