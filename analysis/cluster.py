@@ -17,9 +17,9 @@ How it works (the default "tfidf" backend needs nothing beyond scikit-learn):
 4. Every comment is assigned to a cluster (there is no outlier bucket); ``confidence_`` says
    how much closer a comment is to its own cluster centre than to the next one.
 
-With ``n_clusters=None`` the number of clusters is chosen by the silhouette criterion: the cut
-of Ward's tree into k clusters with the highest mean cosine silhouette, for k from 2 to
-``min(max_clusters, sqrt(n / 2))``.
+With ``n_clusters=None`` the number of clusters is chosen by comparing Ward's tree with trees of
+the same comments with their structure shuffled away: the cut whose merges stand highest above
+those of chance (``_choose_k``), for k from 2 to ``min(max_clusters, n // 10)``.
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 __all__ = [
@@ -49,6 +48,10 @@ __all__ = [
     "encode_embeddings",
     "read_comments",
     "cluster_label",
+    "code_name",
+    "label_candidates",
+    "theme_description",
+    "theme_labels",
 ]
 
 
@@ -128,13 +131,19 @@ def encode_embeddings(texts: Sequence[str]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the clusterer
 
+# Choosing k: how many shuffled copies of the comments show the heights of chance, and on how
+# many comments (a fixed, evenly spread sample above that) the tree is compared with them.
+_N_REFERENCE = 5
+_K_SAMPLE = 3000
+_K_TOLERANCE = 0.01
+
 class CommentClusterer(ClusterMixin, BaseEstimator):
     """Group comments into clusters with top terms, typical quotes and a confidence per comment.
 
     Parameters
     ----------
     n_clusters : int or None
-        Number of clusters; ``None`` chooses it by the silhouette criterion (module docs).
+        Number of clusters; ``None`` chooses it from the data (:meth:`_choose_k`).
     random_state : int
         Seed of the k-means refinement. The steps that decide the clusters (the SVD, Ward's
         tree, the sample above ``sample_size``) are deterministic, so results for different
@@ -165,7 +174,7 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         backend: str = "tfidf",
         vectorizer=None,
         n_components: int = 100,
-        max_clusters: int = 20,
+        max_clusters: int = 40,
         sample_size: int = 10000,
         embedding_weight: float = 0.7,
         n_terms: int = 8,
@@ -226,7 +235,12 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         else:
             tfidf = self.vectorizer_.transform(texts)
             lsa = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
-        lsa = normalize(np.asarray(lsa, dtype=np.float64))
+        lsa = np.asarray(lsa, dtype=np.float64)
+        # A comment with no word left ("No", "Not sure": stop words only) has no direction; one
+        # dimension of their own keeps such comments together, apart from every topic, rather
+        # than in whichever cluster happens to be nearest the origin.
+        empty = (np.abs(lsa).sum(axis=1) < 1e-9).astype(np.float64)
+        lsa = normalize(np.hstack([lsa, empty[:, None]]))
         self._tfidf_space = lsa  # fit chooses k in the TF-IDF space (see fit), then drops it
         if self.backend_ == "embeddings":
             emb = encode_embeddings(texts).astype(np.float64)
@@ -236,31 +250,49 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
 
     # ---- fitting
 
-    def _choose_k(self, tree: np.ndarray, X: np.ndarray) -> int:
-        """The k with the highest mean cosine silhouette among cuts of Ward's tree.
+    def _choose_k(self, tree: np.ndarray | None, X: np.ndarray) -> int:
+        """The cut of Ward's tree whose splits stand furthest above those of chance.
 
-        k runs from 2 to ``min(max_clusters, sqrt(n / 2))`` (n comments in the tree); the
-        silhouette is measured on at most 2,000 of them. On short comments the silhouette often
-        keeps rising with k, and then the upper bound decides: a number an analyst can still
-        read through.
+        Cutting the tree into k clusters undoes its k - 1 highest merges; the (k - 1)-th of them
+        says how far apart the two groups it joined are. The same comments with each dimension's
+        values shuffled independently (``_N_REFERENCE`` times, fixed seeds) keep the spread of
+        every dimension but lose what makes comments go together: their trees show how high
+        merges climb by chance. ``k_scores_[k]`` is the height of the tree's (k - 1)-th highest
+        merge over the mean height of the reference trees' (k - 1)-th; k is the one with the
+        highest ratio, from 2 to ``min(max_clusters, n // 10)``; of cuts within ``_K_TOLERANCE``
+        (1%) of the highest, the finest (groups are easier to merge than to split). The mean
+        heights of chance are smoothed over the ranks (a quadratic in log rank, log height).
+        It is parallel analysis (the rule that keeps the principal components standing above
+        those of shuffled data) applied to the levels of the tree; measured on at most
+        ``_K_SAMPLE`` comments.
         """
-        from scipy.cluster.hierarchy import fcluster
+        from scipy.cluster.hierarchy import ward
 
         n = X.shape[0]
-        kmax = int(max(2, min(self.max_clusters, round(math.sqrt(n / 2)), n - 1)))
-        sample = np.arange(n) if n <= 2000 else np.linspace(0, n - 1, 2000).astype(int)
-        # Rows are unit length, so the cosine distance is 1 - dot product; computed once.
-        distances = np.clip(1.0 - X[sample] @ X[sample].T, 0.0, 2.0)
-        np.fill_diagonal(distances, 0.0)
+        kmax = int(min(self.max_clusters, n // 10, n - 1))
         self.k_scores_ = {}
-        for k in range(2, kmax + 1):
-            labels = fcluster(tree, k, criterion="maxclust")[sample]
-            if len(np.unique(labels)) < 2:
-                continue
-            self.k_scores_[k] = float(silhouette_score(distances, labels, metric="precomputed"))
-        if not self.k_scores_:
+        if kmax < 2:
             return 1
-        return max(self.k_scores_, key=lambda k: (self.k_scores_[k], -k))
+        if n > _K_SAMPLE:
+            X = X[np.linspace(0, n - 1, _K_SAMPLE).astype(int)]
+            tree = None
+        if tree is None:
+            tree = ward(X)
+        real = tree[::-1, 2][:kmax - 1]
+        chance = np.zeros(kmax - 1)
+        rng = np.random.RandomState(0)
+        for _ in range(_N_REFERENCE):
+            shuffled = normalize(np.column_stack([rng.permutation(column) for column in X.T]))
+            chance += ward(shuffled)[::-1, 2][:kmax - 1] / _N_REFERENCE
+        # The heights of chance fall smoothly with the rank of the merge; a quadratic in
+        # log-log through the references' mean removes what is left of their own noise.
+        ranks = np.log(np.arange(1, kmax))
+        if kmax > 4 and np.all(chance > 0):
+            chance = np.exp(np.polyval(np.polyfit(ranks, np.log(chance), 2), ranks))
+        ratios = real / np.maximum(chance, 1e-12)
+        self.k_scores_ = {k: float(ratios[k - 2]) for k in range(2, kmax + 1)}
+        best = max(self.k_scores_.values())
+        return max(k for k, score in self.k_scores_.items() if score >= (1 - _K_TOLERANCE) * best)
 
     def fit(self, texts: Sequence[str], y=None) -> "CommentClusterer":
         """Cluster ``texts`` (a sequence of strings; missing values count as empty comments)."""
@@ -297,11 +329,10 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
             elif len(fit_idx) < 4:
                 k = 1
             elif self.backend_ == "embeddings":
-                # Sentence embeddings put short comments on a few broad axes, and their
-                # silhouette nearly always peaks at k = 2; the TF-IDF space separates the
-                # topics people raise, so k is chosen there and the joined space is cut at it.
-                lsa_fit = tfidf_space[fit_idx]
-                k = self._choose_k(ward(lsa_fit), lsa_fit)
+                # Sentence embeddings put short comments on a few broad axes; the TF-IDF
+                # space separates the topics people raise, so k is chosen there and the
+                # joined space is cut at it.
+                k = self._choose_k(None, tfidf_space[fit_idx])
             else:
                 k = self._choose_k(tree, X_fit)
             k = min(k, len(fit_idx))
@@ -338,7 +369,29 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         # Top terms from the comments that built the tree (all of them up to sample_size): the
         # phrases of a few thousand comments already say what a cluster is about.
         self.top_terms_ = self._top_terms([texts[i] for i in fit_idx], self.labels_[fit_idx], k)
+        # Labels from what people wrote: a phrase of the cluster's most typical comments that
+        # carries its marking words (theme_labels).
+        typical = {}
+        for c in range(k):
+            members = np.flatnonzero(self.labels_ == c)
+            typical[c] = [texts[i] for i in members[np.argsort(-sims[members], kind="stable")][:300]]
+        self.theme_labels_ = theme_labels(typical, self.top_terms_, self._closeness(tfidf_space))
         return self
+
+    def _closeness(self, space: np.ndarray) -> Callable[[int, list[str]], np.ndarray]:
+        """``closeness(cluster, phrases)``: cosine similarity of each phrase to the cluster's
+        centre in the TF-IDF space (where words, not the embedding's broad axes, decide)."""
+        centres = normalize(np.vstack([space[self.labels_ == c].mean(axis=0)
+                                       for c in range(self.n_clusters_)]))
+
+        def closeness(cluster: int, phrases: list[str]) -> np.ndarray:
+            tfidf = self.vectorizer_.transform(phrases)
+            vectors = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
+            vectors = np.asarray(vectors, dtype=np.float64)
+            # the last dimension is that of comments with no words (see _features)
+            return normalize(vectors) @ centres[cluster][:vectors.shape[1]]
+
+        return closeness
 
     def _nearest(self, X: np.ndarray) -> np.ndarray:
         out = np.empty(X.shape[0], dtype=int)
@@ -430,6 +483,45 @@ class CommentClusterer(ClusterMixin, BaseEstimator):
         return pd.DataFrame(rows)
 
 
+    def themes(self, texts: Sequence[str], references: Sequence[str] | None = None,
+               examples: int = 3) -> pd.DataFrame:
+        """A starting codebook: one row per cluster with ``label`` (a phrase from its comments),
+        ``description`` (a sentence saying what it covers and how large it is), ``size``,
+        ``share``, ``top_terms`` and ``examples``: its most typical distinct comments as
+        ``{"reference", "text"}`` (positions as references when none are given)."""
+        texts = _as_texts(texts)
+        n = len(self.labels_)
+        rows = []
+        for c in range(self.n_clusters_):
+            reps = self.representative_[c][:examples]
+            rows.append({
+                "cluster": c,
+                "label": self.theme_labels_[c],
+                "description": theme_description(self.top_terms_[c], int(self.sizes_[c]), n),
+                "size": int(self.sizes_[c]),
+                "share": float(self.sizes_[c] / n),
+                "top_terms": list(self.top_terms_[c]),
+                "examples": [{"reference": str(references[i]) if references is not None else str(i),
+                              "text": texts[i]} for i in reps],
+            })
+        return pd.DataFrame(rows)
+
+    def to_codebook(self, texts: Sequence[str], examples: int = 3):
+        """The themes as an :class:`analysis.coding.Codebook` to start coding from: one code per
+        cluster, named after its label, described by label and description, with its typical
+        comments as examples (which ``ThemeCoder`` learns from)."""
+        from analysis.coding import Code, Codebook
+
+        codes, names = [], set()
+        for row in self.themes(texts, examples=examples).itertuples():
+            name = code_name(row.label, names)
+            names.add(name)
+            codes.append(Code(name=name, description=f"{row.label}. {row.description}",
+                              examples=tuple(" ".join(e["text"].split()) for e in row.examples
+                                             if e["text"].strip())))
+        return Codebook(codes)
+
+
 def _as_texts(texts) -> list[str]:
     if isinstance(texts, str):
         raise TypeError("texts must be a list of comments, not a single string.")
@@ -443,6 +535,101 @@ def _distinct(indices: np.ndarray, texts: list[str], n: int, scan: int = 500) ->
 
     candidates = [int(i) for i in indices[:scan]]
     return [candidates[j] for j in diverse([texts[i] for i in candidates], n)]
+
+
+_LABEL_WORDS = (2, 12)   # a label is a phrase of 2 to 12 words as someone wrote it
+
+
+def label_candidates(comments: Sequence[str], terms: Sequence[str],
+                     closeness: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
+    """Phrases of ``comments`` that could name their group, best first.
+
+    A candidate is a sentence or clause (text between punctuation) of 2 to 12 words, as written,
+    that contains at least one of the group's marking ``terms``. Its score is its closeness to
+    the group (``closeness(phrases)``: the cosine similarity of each phrase to the group's
+    centre; without it, the weights of the terms it contains, 1 for the first, 1/2 for the
+    second, ...), plus a tenth of the log of how many comments wrote it and 0.05 when it opens
+    a sentence, less 0.02 a word beyond eight. Ties go to the shorter phrase, then the alphabet.
+    """
+    from analysis.text import _PLACEHOLDER, normalise, tokenise
+
+    weights = {t: 1.0 / (i + 1) for i, t in enumerate(terms) if t}
+    found: dict[str, list] = {}
+    for comment in comments:
+        text = _PLACEHOLDER.sub(" . ", " ".join(str(comment).split()))
+        for position, part in enumerate(_PUNCTUATION.split(text)):
+            part = _balanced(part.strip(" '\"*-\u2013\u2014.,;:"))
+            words = part.split()
+            if not _LABEL_WORDS[0] <= len(words) <= _LABEL_WORDS[1]:
+                continue
+            key = " ".join(tokenise(normalise(part)))
+            hit = sum(w for t, w in weights.items() if f" {t} " in f" {key} ")
+            if hit:
+                opens = position == 0 or part[0].isupper()
+                entry = found.setdefault(key, [hit, 0, part, len(words), opens])
+                entry[1] += 1
+    if not found:
+        return []
+    keys = list(found)
+    base = closeness([found[k][2] for k in keys]) if closeness is not None else \
+        np.array([found[k][0] for k in keys])
+    score = {k: float(b) + 0.1 * math.log(found[k][1]) + 0.05 * found[k][4]
+             - 0.02 * max(0, found[k][3] - 8) for k, b in zip(keys, base)}
+    ordered = sorted(keys, key=lambda k: (-score[k], found[k][3], k))
+    return [found[k][2][0].upper() + found[k][2][1:] for k in ordered]
+
+
+def _balanced(phrase: str) -> str:
+    """The phrase without quotes or brackets left open by cutting it out of its sentence."""
+    for marks in ('"', "\u201c\u201d", "()"):
+        opened = phrase.count(marks[0])
+        closed = phrase.count(marks[-1]) if len(marks) > 1 else opened
+        if (opened != closed) if len(marks) > 1 else opened % 2:
+            phrase = phrase.translate({ord(m): " " for m in marks})
+    return " ".join(phrase.split()).strip(" .,;:")
+
+
+def theme_labels(comments: dict[int, Sequence[str]], top_terms: dict[int, Sequence[str]],
+                 closeness: Callable[[int, list[str]], np.ndarray] | None = None) -> dict[int, str]:
+    """A readable label per cluster, no two alike: the best of :func:`label_candidates` of its
+    typical ``comments`` (scored by ``closeness(cluster, phrases)`` when given) not already
+    naming a larger cluster; without any, its marking words (:func:`cluster_label`)."""
+    fallback = cluster_labels(top_terms)
+    labels: dict[int, str] = {}
+    for cluster in sorted(top_terms):
+        taken = {label.lower() for label in labels.values()}
+        near = (lambda phrases, c=cluster: closeness(c, phrases)) if closeness is not None else None
+        choice = next((c for c in label_candidates(comments.get(cluster, []), top_terms[cluster], near)
+                       if c.lower() not in taken), None)
+        labels[cluster] = choice if choice is not None else fallback[cluster]
+    return labels
+
+
+def _and_join(words: Sequence[str]) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def theme_description(terms: Sequence[str], size: int, total: int) -> str:
+    """``"Comments that speak of speed cameras, speeding and the a14: 120 of 800 (15%)."``"""
+    count = f"{size:,} of {total:,} ({size / total:.0%})" if total else f"{size:,}"
+    shown = _label_terms(terms, 4)
+    if not shown:
+        return f"Comments with no distinctive words: {count}."
+    return f"Comments that speak of {_and_join(shown)}: {count}."
+
+
+def code_name(label: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A code name from a label, as codebooks use them: ``"More police on the streets!"`` ->
+    ``more_police_on_the_streets`` (at most five words; ``_2``, ``_3`` ... if taken)."""
+    from analysis.text import normalise, tokenise
+
+    base = "_".join(re.sub(r"[^0-9a-z]+", "", w) for w in tokenise(normalise(label))[:5])
+    base = re.sub(r"_+", "_", base).strip("_") or "theme"
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    return name
 
 
 def cluster_labels(top_terms: dict[int, Sequence[str]], n: int = 3) -> dict[int, str]:
@@ -615,7 +802,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--n-clusters", type=int, default=None,
-                        help="number of clusters (default: chosen from the data, at most 20)")
+                        help="number of clusters (default: chosen from the data, at most 40)")
     parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="tfidf",
                         help="how comments are represented (default: tfidf)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -696,8 +883,8 @@ def _left_out_words(attrs: dict, before: str = "", after: str = "") -> str:
 
 def cluster_summary_markdown(model: CommentClusterer, texts: list[str], references: list[str],
                              quotes: int = 3, question: str | None = None, left_out: str = "") -> str:
-    """The readable summary: one section per cluster with its size, a label made of its top
-    terms and typical quotes (redacted with :func:`analysis.text.redact_pii`). No two quotes of
+    """The readable summary: one section per cluster with its label (a phrase from its comments,
+    :func:`theme_labels`), a description with its size, its marking words and typical quotes (redacted with :func:`analysis.text.redact_pii`). No two quotes of
     the summary share more than half their words (:func:`analysis.text.too_similar`)."""
     from analysis.text import redact_pii, too_similar, word_set
 
@@ -708,14 +895,15 @@ def cluster_summary_markdown(model: CommentClusterer, texts: list[str], referenc
     if left_out:
         lines += [f"Only comments that may be quoted are here: {left_out}.", ""]
     if model.n_clusters is None:
-        lines += [f"Number of clusters chosen from the data (highest silhouette, at most {model.max_clusters}) "
+        lines += [f"Number of clusters chosen from the data (the cut of the tree that stands furthest above "
+                  f"chance, at most {model.max_clusters}) "
                   f"(k = {model.n_clusters_}).", ""]
     shown: list[frozenset[str]] = []
-    labels = cluster_labels(model.top_terms_)
+    labels = model.theme_labels_
     for row in model.summary(texts, references, model.n_representatives).itertuples():
         lines.append(f"## Cluster {row.cluster}: {labels[row.cluster]}")
-        lines.append(f"{row.size:,} {'comment' if row.size == 1 else 'comments'} ({row.share:.0%})"
-                     + (f"; marked by: {row.top_terms}" if row.top_terms else ""))
+        lines.append(theme_description(model.top_terms_[row.cluster], row.size, n)
+                     + (f" Marked by: {row.top_terms}." if row.top_terms else ""))
         lines.append("")
         taken = 0
         for ref, quote in zip(row.references, row.quotes):
