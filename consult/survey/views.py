@@ -6,6 +6,7 @@ answered by the app-wide 503 page (``consult.errors``), which keeps what was pos
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..extensions import db, limiter
@@ -289,22 +290,24 @@ def resume(slug: str):
     error = None
     typed = ""
     if request.method == "GET" and request.args.get("not_found"):
-        error = ("We could not find saved answers for that link. Check you copied the whole link, or "
-                 "type the code below. Saved answers are deleted when they are submitted or when the "
-                 "consultation closes.")
+        error = gettext("We could not find saved answers for that link. Check you copied the whole "
+                        "link, or type the code below. Saved answers are deleted when they are "
+                        "submitted or when the consultation closes.")
     if request.method == "POST":
         typed = (request.form.get("code") or "")[:100]
         code = normalise_code(typed)
         if not typed.strip():
-            error = "Enter the code you were given when you saved your answers"
+            error = gettext("Enter the code you were given when you saved your answers")
         elif code is None:
-            error = "Enter the code exactly as it was shown: 16 letters and numbers, like ABCD-EFGH-JKLM-NPQR"
+            error = gettext("Enter the code exactly as it was shown: 16 letters and numbers, like "
+                            "ABCD-EFGH-JKLM-NPQR")
         else:
             answer = _resume(consultation, code)
             if answer is not None:
                 return answer
-            error = ("We could not find saved answers with that code. Check the code and try again. "
-                     "Saved answers are deleted when they are submitted or when the consultation closes.")
+            error = gettext("We could not find saved answers with that code. Check the code and try "
+                            "again. Saved answers are deleted when they are submitted or when the "
+                            "consultation closes.")
     return render_template("survey/resume.html", consultation=consultation, error=error,
                            typed=typed), (400 if error and request.method == "POST" else 200)
 
