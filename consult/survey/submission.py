@@ -46,13 +46,13 @@ def store_response(consultation: ConsultationLike, answers: dict[str, Any],
                    channel: str = "online", received_on: dt.date | None = None,
                    draft_token: str | None = None, entered_by: StaffUser | int | None = None,
                    submitted_at: dt.datetime | None = None,
-                   draft: Draft | None = None) -> Response:
+                   draft: Draft | None = None, language: str = "en") -> Response:
     """Check ``answers`` (keyed by export column) and store them as one Response; commits.
 
     Raises InvalidAnswers when an answer would not be accepted online. With ``draft_token`` (or
     the ``draft`` itself, already loaded by the caller), a response already stored for that draft
     is returned instead of a second one, and the draft is marked submitted in the same
-    transaction. Two submits of one draft at once make one response: the unique ``draft_token``
+    transaction. ``language`` is the language the response was given in (consult/i18n.py). Two submits of one draft at once make one response: the unique ``draft_token``
     turns the second insert away, and the second caller gets the first one's response.
     """
     if draft is not None:
@@ -91,7 +91,7 @@ def store_response(consultation: ConsultationLike, answers: dict[str, Any],
             response = Response(
                 reference=reference, consultation_id=consultation.id, draft_token=draft_token,
                 submitted_at=submitted_at, received_on=received_on or submitted_at.date(),
-                channel=channel, respondent_type=clean.get("respondent_type"),
+                channel=channel, language=language, respondent_type=clean.get("respondent_type"),
                 district=clean.get("district"), status="valid", status_reason="",
                 hidden_comments=[], answers=clean, entered_by_id=entered_by_id)
             db.session.add(response)

@@ -9,6 +9,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
+from .. import i18n
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
@@ -109,7 +110,7 @@ def page(slug: str, page_key: str):
         still, resume_at = [], following["key"] if following else "check"
     if not valid:  # saved for later with some answers refused: stay on this page when resumed
         resume_at = page_key
-    draft = save_answers(consultation, draft, kept, resume_at)
+    draft = save_answers(consultation, draft, kept, resume_at, i18n.current_language())
     remember(consultation, draft)
     if saving:
         return redirect(url_for(".saved", slug=slug, not_saved=not_saved or None))
@@ -199,7 +200,7 @@ def check(slug: str):
     if request.method == "POST":
         try:
             response = store_response(consultation, dict(draft.answers), channel="online",
-                                      draft=draft)
+                                      draft=draft, language=i18n.current_language())
         except InvalidAnswers as invalid:
             errors = invalid.errors
         else:
@@ -275,6 +276,8 @@ def _resume(consultation: PublishedConsultation, code: str):
     if draft is None:
         return None
     remember(consultation, draft)
+    if i18n.chosen() is None:  # saved answers come back in their language, unless one was chosen
+        i18n.choose(draft.language)
     if draft.current_page and draft.current_page != "check" \
             and find_page(consultation.definition, draft.current_page):
         return redirect(url_for(".page", slug=consultation.slug, page_key=draft.current_page))
