@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, current_app, redirect, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 from markupsafe import Markup, escape
 
 DEFAULT_LANGUAGE = "en"
@@ -72,6 +72,9 @@ def chosen() -> str | None:
 def _follow_language_link():
     """``?lang=pl`` on any public page: keep the choice and show the same address without it
     (so every page's address, and so what is kept in memory for it, stays one)."""
+    # Flask-Babel keeps the language it chose on the app context, which a test (or a command)
+    # may share between requests: each request chooses afresh.
+    refresh()
     if request.method != "GET" or "lang" not in request.args or _staff_request():
         return None
     choose(request.args.get("lang"))
