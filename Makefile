@@ -41,8 +41,7 @@ consult/translations/%/LC_MESSAGES/messages.mo: consult/translations/%/LC_MESSAG
 	$(PYBABEL) compile --statistics -i $< -o $@
 
 translations-extract: $(STAMP) ## Extract the interface's words into consult/translations/messages.pot
-	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k plural_messages:1,2 --no-location \
-		--sort-output --project=Consult --copyright-holder="Consult contributors" -o $(POT) .
+	$(PY) -m consult.catalogs extract $(POT)
 
 translations-update: translations-extract ## Bring every catalog up to date with the extracted words (new ones untranslated)
 	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i $(POT) -d consult/translations
