@@ -24,7 +24,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('response') as batch_op:
-        batch_op.drop_column('language')
-    with op.batch_alter_table('draft') as batch_op:
-        batch_op.drop_column('language')
+    # DROP COLUMN in place too (SQLite 3.35 and later, PostgreSQL).
+    for table in ('response', 'draft'):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN language')
