@@ -52,7 +52,8 @@ def store_response(consultation: ConsultationLike, answers: dict[str, Any],
     Raises InvalidAnswers when an answer would not be accepted online. With ``draft_token`` (or
     the ``draft`` itself, already loaded by the caller), a response already stored for that draft
     is returned instead of a second one, and the draft is marked submitted in the same
-    transaction. ``language`` is the language the response was given in (consult/i18n.py). Two submits of one draft at once make one response: the unique ``draft_token``
+    transaction. ``language`` is the language the response was given in (consult/i18n.py).
+    Two submits of one draft at once make one response: the unique ``draft_token``
     turns the second insert away, and the second caller gets the first one's response.
     """
     if draft is not None:

@@ -52,7 +52,8 @@ def problems(template, language: str, path=None) -> list[str]:
         forms = _forms(message)
         english = _english(wanted)
         if isinstance(wanted.id, (list, tuple)) and len(forms) != catalog.num_plurals:
-            found.append(f"{language}: {len(forms)} plural forms, not {catalog.num_plurals}: {name!r}")
+            found.append(f"{language}: {len(forms)} plural forms, "
+                         f"not {catalog.num_plurals}: {name!r}")
         for index, form in enumerate(forms):
             same_as = english[min(index, len(english) - 1)]
             if not form.strip():

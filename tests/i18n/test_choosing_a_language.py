@@ -137,7 +137,8 @@ def test_the_migration_stores_english_for_what_was_there_before(tmp_path):
             "('c', 'C', '', '2021-01-01', '2031-01-01', 1, 0, '{}', 'x', '', '{}', '2021-01-01')"))
         db.session.execute(sa.text(
             "INSERT INTO draft (consultation_id, token, answers, channel, created_at, updated_at, "
-            "expires_at) VALUES (1, 't', '{}', 'online', '2021-01-01', '2021-01-01', '2031-01-01')"))
+            "expires_at) VALUES (1, 't', '{}', 'online', '2021-01-01', '2021-01-01', "
+            "'2031-01-01')"))
         db.session.commit()
         upgrade()
         assert db.session.execute(sa.text("SELECT language FROM draft")).scalar() == "en"
@@ -153,7 +154,8 @@ def test_the_migration_stores_english_for_what_was_there_before(tmp_path):
 def rtl_app(app, loaded, tmp_path):
     """The app with a test-only language written right to left, with a few words translated."""
     catalog = Catalog(locale="ar")
-    for english, arabic in {"Continue": "متابعة", "Back": "رجوع", "Have your say": "شارك برأيك"}.items():
+    words = {"Continue": "متابعة", "Back": "رجوع", "Have your say": "شارك برأيك"}
+    for english, arabic in words.items():
         catalog.add(english, arabic)
     mo = tmp_path / "ar" / "LC_MESSAGES" / "messages.mo"
     mo.parent.mkdir(parents=True)

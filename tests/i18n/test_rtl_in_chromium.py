@@ -59,8 +59,8 @@ def _layout(url: str, language: str) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1024, "height": 800},
-                                          locale=language, extra_http_headers={"Accept-Language": language})
+            context = browser.new_context(viewport={"width": 1024, "height": 800}, locale=language,
+                                          extra_http_headers={"Accept-Language": language})
             page = context.new_page()
             page.goto(url)
             return page.evaluate("""() => {
