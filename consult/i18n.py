@@ -10,6 +10,8 @@ English.
 """
 from __future__ import annotations
 
+import logging
+import os
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -28,6 +30,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
 SESSION_KEY = "lang"
 
 babel = Babel()
+log = logging.getLogger(__name__)
 
 
 def languages(app: Flask | None = None) -> dict[str, dict[str, str]]:
@@ -132,10 +135,25 @@ def plural_messages(singular: str, plural: str) -> dict[str, str]:
     return messages
 
 
+def missing_catalogs(app: Flask) -> list[str]:
+    """The languages offered whose compiled catalog (.mo) is in no translation directory: their
+    pages would be shown in English."""
+    folders = [os.path.join(app.root_path, folder) for folder in
+               app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";")]
+    return [code for code in languages(app) if code != DEFAULT_LANGUAGE and not any(
+        os.path.exists(os.path.join(folder, code, "LC_MESSAGES", "messages.mo"))
+        for folder in folders)]
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("LANGUAGES", LANGUAGES)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     babel.init_app(app, locale_selector=select_language)
+    missing = missing_catalogs(app)
+    if missing:
+        log.warning("no compiled translation catalog for %s: those pages will be in English "
+                    "until `make translations` compiles consult/translations/*/LC_MESSAGES/"
+                    "messages.po (docs/translations.md)", ", ".join(missing))
     app.before_request(_follow_language_link)
     app.context_processor(_template_context)
     app.add_template_filter(in_content_language, "content")

@@ -185,3 +185,15 @@ def test_a_right_to_left_language_sets_dir_and_the_layout_follows_it(rtl_app):
     assert '<html lang="en" dir="ltr"' in english and "css/rtl.css" not in english
     with rtl_app.test_client().get("/static/css/rtl.css") as stylesheet:
         assert stylesheet.status_code == 200 and b'[dir="rtl"]' in stylesheet.data
+
+
+def test_a_language_offered_without_a_compiled_catalog_is_named_at_start(app, caplog):
+    other = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "LANGUAGES": {**LANGUAGES, "cy": {"name": "Cymraeg", "dir": "ltr"}}})
+    from consult.i18n import missing_catalogs
+
+    assert missing_catalogs(other) == ["cy"]
+    assert missing_catalogs(app) == []
+    assert any("cy" in record.getMessage() and "make translations" in record.getMessage()
+               for record in caplog.records)
