@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets db run worker test test-fast chromium nginx bench notebook-data clean
+.PHONY: help install assets translations translations-extract translations-update db run worker test test-fast chromium nginx bench notebook-data clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -28,7 +28,23 @@ $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,embeddings]'
 	touch $(TEST_STAMP)
 
-install: $(STAMP) assets ## Create the virtualenv, install Python packages and front-end assets
+install: $(STAMP) assets translations ## Create the virtualenv, install Python packages, front-end assets and compiled translations
+
+# The interface's words: catalogs (.po) are kept in the repository, compiled (.mo) at install.
+PYBABEL := $(VENV)/bin/pybabel
+CATALOGS := $(wildcard consult/translations/*/LC_MESSAGES/messages.po)
+POT := consult/translations/messages.pot
+
+translations: $(CATALOGS:.po=.mo) ## Compile the translation catalogs (consult/translations/*/LC_MESSAGES/messages.po)
+
+consult/translations/%/LC_MESSAGES/messages.mo: consult/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) compile --statistics -i $< -o $@
+
+translations-extract: $(STAMP) ## Extract the interface's words into consult/translations/messages.pot
+	$(PY) -m consult.catalogs extract $(POT)
+
+translations-update: translations-extract ## Bring every catalog up to date with the extracted words (new ones untranslated)
+	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i $(POT) -d consult/translations
 
 assets: consult/static/vendor/.installed ## Build the front end: GOV.UK Frontend from npm, compiled with Arial (no GDS font)
 
@@ -77,4 +93,4 @@ notebook-data: install ## Write notebooks/data/demo.* again: made-up responses e
 	$(PY) -m benchmarks.make_export --notebooks
 
 clean: ## Remove the virtualenv, node_modules and built assets (keeps the database)
-	rm -rf $(VENV) node_modules consult/static/vendor
+	rm -rf $(VENV) node_modules consult/static/vendor consult/translations/*/LC_MESSAGES/*.mo $(POT)

@@ -79,10 +79,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, jobs, plans, published, security, staff
+    from . import cli, errors, i18n, jobs, plans, published, security, staff
     from .survey import bp as survey_bp
     from .survey import rendering
 
+    i18n.init_app(app)
     app.register_blueprint(survey_bp)
     errors.init_app(app)
     published.init_app(app)

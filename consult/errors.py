@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -18,15 +19,15 @@ from .security import same_site_path
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "Sorry, there is a problem with what was sent",
-    403: "You cannot do that here",
-    404: "Page not found",
-    405: "Sorry, that page cannot be used like that",
-    410: "This page has gone",
-    413: "What you sent was too long",
-    429: "Too many requests",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    400: lazy_gettext("Sorry, there is a problem with what was sent"),
+    403: lazy_gettext("You cannot do that here"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Sorry, that page cannot be used like that"),
+    410: lazy_gettext("This page has gone"),
+    413: lazy_gettext("What you sent was too long"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Sorry, there is a problem with the service"),
+    503: lazy_gettext("Sorry, the service is unavailable"),
 }
 
 # Fields never echoed back: the CSRF token is renewed, the rest are the form's own answers.
@@ -75,8 +76,9 @@ def handle_http(error: HTTPException):
 
 def _wait_words(seconds: object) -> str:
     if not isinstance(seconds, int) or seconds <= 60:
-        return "a minute"
-    return f"{-(-seconds // 60)} minutes"
+        return gettext("a minute")
+    minutes = -(-seconds // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 def handle_untrusted_host(error: SecurityError):
@@ -139,4 +141,4 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def organisation() -> dict:
         return {"organisation_name": app.config["ORGANISATION_NAME"],
-                "service_name": "Have your say"}
+                "service_name": gettext("Have your say")}

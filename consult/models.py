@@ -138,6 +138,9 @@ class Draft(db.Model):
     """Answers being given, kept server side; resumable with a code whose hash is stored."""
 
     __tablename__ = "draft"
+    # Columns the database fills in (``language`` on rows written without one) are read when
+    # used, not returned by every insert.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
@@ -146,6 +149,8 @@ class Draft(db.Model):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     current_page: Mapped[str | None] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20), default="online")
+    # The language the resident was answering in (consult/i18n.py); resuming brings it back.
+    language: Mapped[str] = mapped_column(String(10), server_default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
@@ -159,6 +164,7 @@ class Response(db.Model):
     # The responses list, newest first, walks this index a page at a time (keyset pages).
     __table_args__ = (Index("ix_response_consultation_id_submitted_at",
                             "consultation_id", "submitted_at", "id"),)
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -168,6 +174,8 @@ class Response(db.Model):
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     received_on: Mapped[dt.date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20), default="online")
+    # The language the response was given in (the page's language when it was sent).
+    language: Mapped[str] = mapped_column(String(10), server_default="en")
     respondent_type: Mapped[str | None] = mapped_column(String(50), index=True)
     district: Mapped[str | None] = mapped_column(String(50), index=True)
     status: Mapped[str] = mapped_column(String(20), default="valid", index=True)

@@ -76,31 +76,34 @@ def session_draft(consultation: ConsultationLike, *,
     return draft
 
 
-def new_draft(consultation: ConsultationLike) -> Draft:
+def new_draft(consultation: ConsultationLike, language: str = "en") -> Draft:
     draft = Draft(consultation_id=consultation.id, token=secrets.token_hex(32), answers={},
-                  expires_at=consultation.closes_at)
+                  expires_at=consultation.closes_at, language=language)
     db.session.add(draft)
     return draft
 
 
 _SAVE_ANSWERS = (update(Draft.__table__)
                  .where(Draft.__table__.c.id == bindparam("draft_id"))
-                 .values(answers=bindparam("new_answers"), current_page=bindparam("new_page")))
+                 .values(answers=bindparam("new_answers"), current_page=bindparam("new_page"),
+                         language=bindparam("new_language")))
 
 
 def save_answers(consultation: ConsultationLike, draft: Draft | None, answers: dict,
-                 current_page: str) -> Draft:
-    """Stores the draft's answers and the page it is on, and commits: a new draft for a first
+                 current_page: str, language: str = "en") -> Draft:
+    """Stores the draft's answers, the page it is on and the language it is being answered in,
+    and commits: a new draft for a first
     answer, otherwise one UPDATE of its row (without the ORM's unit of work, which costs more
     than the statement on the page residents answer most)."""
     if draft is None:
-        draft = new_draft(consultation)
+        draft = new_draft(consultation, language)
         draft.answers = answers
         draft.current_page = current_page
     else:
         db.session.execute(_SAVE_ANSWERS, {"draft_id": draft.id, "new_answers": answers,
-                                           "new_page": current_page})
+                                           "new_page": current_page, "new_language": language})
         set_committed_value(draft, "answers", answers)
+        set_committed_value(draft, "language", language)
         set_committed_value(draft, "current_page", current_page)
     db.session.commit()
     return draft

@@ -2,7 +2,8 @@
 
 A question page shown without errors depends only on the consultation as published (its
 fingerprint), the page, the answers already given on that page, where "Back" leads, whether
-the resident came from "check your answers" and the path the app is served under. Each process
+the resident came from "check your answers", the path the app is served under, the language
+the page is in and the address's query (the language links repeat it). Each process
 keeps the HTML of such pages (the ``PAGE_CACHE_SIZE`` most recently used; 0 turns this off)
 with a placeholder where the CSRF token goes, and every request puts in its own token.
 Rendering a page with the GOV.UK macros costs several milliseconds of CPU; serving it from here
@@ -77,8 +78,12 @@ def page_key(fingerprint: str, page: dict, columns: list[str], answers: dict[str
         if isinstance(value, str) and len(value) > LONGEST_KEPT_ANSWER:
             return None
         values.append(_frozen(value))
-    # The path the app is served under is part of every link on the page.
-    return (fingerprint, request.script_root, page["key"], back_url, returning, tuple(values))
+    from ..i18n import current_language
+
+    # The path the app is served under is part of every link on the page, and the query is part
+    # of the links to the other languages.
+    return (fingerprint, request.script_root, current_language(), request.query_string,
+            page["key"], back_url, returning, tuple(values))
 
 
 def serve(key: Hashable | None, render: Callable[[str], str]) -> str:

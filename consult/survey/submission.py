@@ -22,6 +22,7 @@ or it comes in a file:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ ATTEMPTS = 8
 LOCK_RETRIES = 5
 MAX_REASON = 500
 FUTURE_DATE = "The date received cannot be in the future."
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
 class InvalidAnswers(ValueError):
@@ -66,6 +68,8 @@ class NewResponse:
     hidden_comments: list[str] = field(default_factory=list)
     # Set by an import: the same row imported again is recognised by it.
     import_key: str | None = None
+    # The language the response was given in (a BCP 47 code such as en, pl, ro).
+    language: str = "en"
 
 
 def new_reference(prefix: str) -> str:
@@ -87,6 +91,7 @@ def comment_columns(definition: dict) -> set[str]:
 def check_response(definition: dict, answers: dict[str, Any], *, channel: str = "online",
                    received_on: dt.date | None = None, status: str = "valid",
                    status_reason: str = "", hidden_comments: Iterable[str] = (),
+                   language: str = "en",
                    today: dt.date | None = None) -> tuple[NewResponse, dict[str, str]]:
     """Check a whole response as the survey would; (the response to store, problems by column).
 
@@ -124,9 +129,14 @@ def check_response(definition: dict, answers: dict[str, Any], *, channel: str = 
         elif name not in clean:
             errors.setdefault("hidden_comments", f"the response hides the comment in '{name}', "
                                                  "but has no comment there")
+    language = (language or "en").strip()
+    if not LANGUAGE_CODE.match(language):
+        # any language a response can come in, offered online or not (a letter in Arabic)
+        errors["language"] = (f"'{language[:20]}' is not a language code; give one such as en, "
+                              "pl, lt or ro")
     new = NewResponse(answers=clean, channel=channel, received_on=received_on, status=status,
                       status_reason=status_reason if status != "valid" else "",
-                      hidden_comments=hidden)
+                      hidden_comments=hidden, language=language)
     return new, errors
 
 
@@ -139,7 +149,7 @@ def response_row(consultation: ConsultationLike, new: NewResponse, *, submitted_
         reference=reference or new_reference(consultation.definition["reference_prefix"]),
         consultation_id=consultation.id, draft_token=draft_token, import_key=new.import_key,
         submitted_at=submitted_at, received_on=new.received_on or submitted_at.date(),
-        channel=new.channel, respondent_type=answers.get("respondent_type"),
+        channel=new.channel, language=new.language, respondent_type=answers.get("respondent_type"),
         district=answers.get("district"), status=new.status, status_reason=new.status_reason,
         hidden_comments=list(new.hidden_comments), answers=answers, entered_by_id=entered_by_id)
 
@@ -152,16 +162,17 @@ def store_response(consultation: ConsultationLike, answers: dict[str, Any],
                    channel: str = "online", received_on: dt.date | None = None,
                    draft_token: str | None = None, entered_by: StaffUser | int | None = None,
                    submitted_at: dt.datetime | None = None,
-                   draft: Draft | None = None) -> Response:
+                   draft: Draft | None = None, language: str = "en") -> Response:
     """Check ``answers`` (keyed by export column) and store them as one Response; commits.
 
     Raises InvalidAnswers (a ValueError) when the response would not be accepted online, or
     its channel or date received is wrong. With ``draft_token`` (or the ``draft`` itself,
     already loaded by the caller), a response already stored for that draft is returned instead
-    of a second one, and the draft is marked submitted in the same transaction.
+    of a second one, and the draft is marked submitted in the same transaction. ``language`` is
+    the language the response was given in (consult/i18n.py).
     """
     new, errors = check_response(consultation.definition, answers, channel=channel,
-                                 received_on=received_on)
+                                 received_on=received_on, language=language)
     if errors:
         raise InvalidAnswers(errors)
     return write_response(consultation, new, draft_token=draft_token, entered_by=entered_by,

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
+from .. import i18n
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
@@ -118,7 +120,7 @@ def page(slug: str, page_key: str):
         still, resume_at = [], following["key"] if following else "check"
     if not valid:  # saved for later with some answers refused: stay on this page when resumed
         resume_at = page_key
-    draft = save_answers(consultation, draft, kept, resume_at)
+    draft = save_answers(consultation, draft, kept, resume_at, i18n.current_language())
     remember(consultation, draft)
     if saving:
         return redirect(url_for(".saved", slug=slug, not_saved=not_saved or None))
@@ -208,7 +210,7 @@ def check(slug: str):
     if request.method == "POST":
         try:
             response = store_response(consultation, dict(draft.answers), channel="online",
-                                      draft=draft)
+                                      draft=draft, language=i18n.current_language())
         except InvalidAnswers as invalid:
             errors = invalid.errors
         else:
@@ -284,6 +286,8 @@ def _resume(consultation: PublishedConsultation, code: str):
     if draft is None:
         return None
     remember(consultation, draft)
+    if i18n.chosen() is None:  # saved answers come back in their language, unless one was chosen
+        i18n.choose(draft.language)
     if draft.current_page and draft.current_page != "check" \
             and find_page(consultation.definition, draft.current_page):
         return redirect(url_for(".page", slug=consultation.slug, page_key=draft.current_page))
@@ -299,22 +303,24 @@ def resume(slug: str):
     error = None
     typed = ""
     if request.method == "GET" and request.args.get("not_found"):
-        error = ("We could not find saved answers for that link. Check you copied the whole link, or "
-                 "type the code below. Saved answers are deleted when they are submitted or when the "
-                 "consultation closes.")
+        error = gettext("We could not find saved answers for that link. Check you copied the whole "
+                        "link, or type the code below. Saved answers are deleted when they are "
+                        "submitted or when the consultation closes.")
     if request.method == "POST":
         typed = (request.form.get("code") or "")[:100]
         code = normalise_code(typed)
         if not typed.strip():
-            error = "Enter the code you were given when you saved your answers"
+            error = gettext("Enter the code you were given when you saved your answers")
         elif code is None:
-            error = "Enter the code exactly as it was shown: 16 letters and numbers, like ABCD-EFGH-JKLM-NPQR"
+            error = gettext("Enter the code exactly as it was shown: 16 letters and numbers, like "
+                            "ABCD-EFGH-JKLM-NPQR")
         else:
             answer = _resume(consultation, code)
             if answer is not None:
                 return answer
-            error = ("We could not find saved answers with that code. Check the code and try again. "
-                     "Saved answers are deleted when they are submitted or when the consultation closes.")
+            error = gettext("We could not find saved answers with that code. Check the code and try "
+                            "again. Saved answers are deleted when they are submitted or when the "
+                            "consultation closes.")
     return render_template("survey/resume.html", consultation=consultation, error=error,
                            typed=typed), (400 if error and request.method == "POST" else 200)
 
