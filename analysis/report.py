@@ -173,7 +173,7 @@ def comment_groups(data: ConsultationData, question: str, max_groups: int = 5) -
     """The main points raised in answer to one free-text question (a theme's key or a
     question's column): groups of similar comments a reader may see, largest first, each with
     ``size``, ``share`` (of the question's comments), ``terms`` (the words that mark the group),
-    ``label`` (a readable name made of them, :func:`analysis.cluster.cluster_label`) and its most
+    ``label`` (a readable name: a phrase from the group's typical comments, :func:`analysis.cluster.theme_labels`) and its most
     typical comment (redacted) with its ``reference``. No two typical comments share more than
     half their words. Uses :class:`analysis.cluster.CommentClusterer` (seeded); an empty list
     when it is not installed or there are fewer than 20 comments."""
@@ -193,7 +193,8 @@ def comment_groups(data: ConsultationData, question: str, max_groups: int = 5) -
     model = CommentClusterer(random_state=0, max_clusters=8).fit(texts)
     groups = []
     taken: list[frozenset[str]] = []
-    labels = cluster_labels(model.top_terms_)
+    # a phrase people wrote (analysis.cluster.theme_labels), else the marking words
+    labels = {**cluster_labels(model.top_terms_), **getattr(model, "theme_labels_", {})}
     for cluster in range(model.n_clusters_):
         if len(groups) >= max_groups:
             break
