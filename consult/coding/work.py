@@ -34,6 +34,9 @@ from .models import CodebookVersion, Coding, DoubleCodingAssignment, SignOff
 MIN_CODED = 10
 # Bootstrap resamples of the samples-F1 interval (percentile bootstrap over comments).
 N_BOOT = 1000
+# Suggested themes for more comments than this are found by a job worker (consult/jobs.py,
+# kind "themes"): clustering 5,000 comments takes several seconds, far more takes minutes.
+THEMES_IN_REQUEST = 2000
 MAX_NAME = 60
 MAX_TEXT = 1000
 
@@ -112,7 +115,7 @@ def suggested_codes(texts: list[str]) -> list[dict[str, Any]]:
 
 
 def start_version(consultation: Consultation, column: str, start: str,
-                  user: StaffUser) -> CodebookVersion:
+                  user: StaffUser | None) -> CodebookVersion:
     """A new codebook version for ``column``: ``start`` is "empty", "themes" or "copy:N"."""
     column_or_error(consultation, column)
     existing = db.session.scalars(sa.select(CodebookVersion).where(
@@ -132,12 +135,33 @@ def start_version(consultation: Consultation, column: str, start: str,
                              "themes, or a copy of a version.")
     version = CodebookVersion(consultation_id=consultation.id, column=column,
                               number=max((v.number for v in existing), default=0) + 1,
-                              codes=codes, started_from=start, created_by_id=user.id)
+                              codes=codes, started_from=start,
+                              created_by_id=user.id if user is not None else None)
     db.session.add(version)
     db.session.flush()
     audit.record("coding.version_start", target=f"{consultation.slug} {column} {version.label}",
-                 rows=len(codes), started_from=start)
+                 rows=len(codes), user=user, started_from=start)
     return version
+
+
+def themes_need_a_job(consultation: Consultation, column: str) -> bool:
+    return len(comments(consultation, column)) > THEMES_IN_REQUEST
+
+
+def run_themes_job(job: Any, beat: Any) -> None:
+    """The job (kind "themes") that starts a codebook version from the suggested themes of a
+    question with many comments; the version is stored with the finished job."""
+    from ..jobs import JobFailed
+
+    consultation = db.session.get(Consultation, job.consultation_id)
+    column = str(job.params.get("column", ""))
+    beat.set_step("Finding the themes in the comments")
+    try:
+        version = start_version(consultation, column, "themes", job.requested_by)
+    except WorkbenchError as error:
+        raise JobFailed(str(error).rstrip(".")) from None
+    beat.rows = len(comments(consultation, column))
+    beat.result = {"version": version.id, "column": column, "codes": len(version.codes)}
 
 
 def _not_signed_off(version: CodebookVersion) -> None:

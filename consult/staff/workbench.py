@@ -70,6 +70,15 @@ def workbench_start(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     if not _checked_post():
         return _home(slug)
+    column = request.form.get("column", "")
+    if (request.form.get("start") == "themes" and column in
+            {c.column for c in work.comment_columns(consultation)}
+            and work.themes_need_a_job(consultation, column)):
+        from .. import jobs
+
+        job, _ = jobs.request_job("themes", consultation, {"column": column}, _user(),
+                                  fingerprint=str(jobs._max_response_id(consultation)))
+        return redirect(url_for("staff.job_page", job_id=job.id))
     try:
         version = work.start_version(consultation, request.form.get("column", ""),
                                      request.form.get("start", ""), _user())

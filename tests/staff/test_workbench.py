@@ -319,3 +319,17 @@ def test_a_codebook_starts_from_the_suggested_themes(client, signed_in, comments
     assert all(code["description"] and code["examples"] for code in version.codes)
     page = client.get(f"{base()}/codebook?version={version.id}").get_data(as_text=True)
     assert version.names[0] in page
+
+
+def test_themes_of_many_comments_are_found_by_a_job(client, signed_in, comments, monkeypatch):
+    monkeypatch.setattr(work, "THEMES_IN_REQUEST", 5)
+    signed_in("analyst")
+    answer = post(client, f"{base()}|{base()}/versions", column=COLUMN, start="themes")
+    assert "/staff/jobs/" in answer.headers["Location"]
+    page = client.get(answer.headers["Location"], follow_redirects=True)
+    version = db.session.scalars(sa.select(CodebookVersion)).one()
+    assert version.started_from == "themes" and version.names
+    assert page.request.path.endswith("/workbench/codebook") and version.names[0] in page.get_data(as_text=True)
+    event = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "coding.version_start")).one()
+    assert event.actor == "analyst@example.org"
