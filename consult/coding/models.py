@@ -62,8 +62,9 @@ class Coding(db.Model):
     coder_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_quotable: Mapped[bool] = mapped_column(Boolean, default=False)
-    # What the model suggested when the comment was shown: [{"code", "confidence"}], and the
-    # model's confidence in its suggestion as a whole (None: too few codes for a suggestion).
+    # What the model suggested when the comment was shown: [{"code", "confidence"}] (its
+    # probability for each suggested code), and the lowest of those (None: no suggestion, as
+    # while too few comments are coded, and for the blind second coder).
     suggested: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     suggestion_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

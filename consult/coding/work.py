@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,7 +279,11 @@ def people_codes(version: CodebookVersion) -> dict[int, list[str]]:
     return out
 
 
-_MODELS: dict[tuple, ThemeCoder | None] = {}
+# The last few models trained, by what they were trained on: showing a comment and saving its
+# codes use the same model without training it twice. Each holds its TF-IDF vocabularies, so
+# only a few are kept per process.
+_MODELS: OrderedDict[tuple, ThemeCoder] = OrderedDict()
+_MODELS_KEPT = 4
 
 
 def train(version: CodebookVersion, by_id: dict[int, Comment],
@@ -292,12 +297,14 @@ def train(version: CodebookVersion, by_id: dict[int, Comment],
     if book is None or len(coded) < MIN_CODED or len(used) < 2:
         return None
     key = (version.id, repr(version.codes), tuple(sorted((k, tuple(v)) for k, v in coded.items())))
-    if key not in _MODELS:
-        if len(_MODELS) > 32:
-            _MODELS.clear()
-        ids = sorted(coded)
-        _MODELS[key] = ThemeCoder(codebook=book, backend="tfidf").fit(
-            [by_id[i].text for i in ids], [coded[i] for i in ids])
+    if key in _MODELS:
+        _MODELS.move_to_end(key)
+        return _MODELS[key]
+    ids = sorted(coded)
+    _MODELS[key] = ThemeCoder(codebook=book, backend="tfidf").fit(
+        [by_id[i].text for i in ids], [coded[i] for i in ids])
+    while len(_MODELS) > _MODELS_KEPT:
+        _MODELS.popitem(last=False)
     return _MODELS[key]
 
 

@@ -33,6 +33,10 @@ def _version(consultation: Any, value: Any) -> CodebookVersion:
     version = db.session.get(CodebookVersion, int(value)) if str(value or "").isdigit() else None
     if version is None or version.consultation_id != consultation.id:
         abort(404)
+    try:
+        work.column_or_error(consultation, version.column)
+    except work.WorkbenchError:
+        abort(404)  # the question is no longer in the consultation's definition
     return version
 
 

@@ -267,6 +267,22 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
     assert low <= by_hand <= high <= 1
     assert f"Samples-F1 <strong>{by_hand:.2f}</strong>" in page
     assert "First coder and the model" in page and "Second coder and the model" in page
+    # the model is judged on the sample by a model trained on the other comments only
+    from analysis.coding import Codebook, ThemeCoder
+
+    others = [(r, t) for r, t in comments if r.id not in sample]
+    model = ThemeCoder(codebook=Codebook.from_dict({"codes": version.codes})).fit(
+        [r.answers[COLUMN] for r, _ in others], [[t] for _, t in others])
+    by_id = {r.id: r for r, _ in comments}
+    predicted = model.predict([by_id[rid].answers[COLUMN] for rid in ids])
+    versus_model = {row["code"]: row for row in figures["first_model"]["per_code"]}
+    for name in TOPICS:
+        a = [name == topic_of[rid] for rid in ids]
+        m = [name in p for p in predicted]
+        if len(set(a) | set(m)) > 1:
+            assert versus_model[name]["kappa"] == pytest.approx(cohen_kappa_score(a, m))
+    assert figures["first_model"]["samples_f1"] == pytest.approx(np.mean(
+        [2 * len({topic_of[r]} & set(p)) / (1 + len(p)) for r, p in zip(ids, predicted)]))
     # the two disagreements are listed and settled
     assert page.count("Settle TST-") == 2
     assert "Signed off" not in page
@@ -333,3 +349,19 @@ def test_themes_of_many_comments_are_found_by_a_job(client, signed_in, comments,
     event = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "coding.version_start")).one()
     assert event.actor == "analyst@example.org"
+
+
+def test_bad_input_gives_a_message_not_an_error(client, signed_in, comments):
+    signed_in("analyst")
+    assert client.get(f"{base()}/code?version=999").status_code == 404
+    assert client.get(f"{base()}/codebook?version=abc").status_code == 404
+    answer = post(client, f"{base()}|{base()}/versions", column="no_such_question", start="empty")
+    assert "has no comment question" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    version = start(client)
+    answer = post(client, f"{base()}/agreement?version={version.id}|{base()}/sample",
+                  version=version.id, coder="1", size="many")
+    body = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Choose the second coder" in body or "whole number" in body
+    answer = code(client, version, comments[0][0].reference, ["not_a_code"])
+    assert "Not a code of this codebook" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Coding)) == 0
