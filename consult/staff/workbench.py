@@ -30,6 +30,9 @@ def _user() -> StaffUser:
 
 
 def _version(consultation: Any, value: Any) -> CodebookVersion:
+    if not value:
+        flash("Choose a question and a codebook version.")
+        abort(redirect(url_for("staff.workbench", slug=consultation.slug)))
     version = db.session.get(CodebookVersion, int(value)) if str(value or "").isdigit() else None
     if version is None or version.consultation_id != consultation.id:
         abort(404)

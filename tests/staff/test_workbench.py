@@ -354,6 +354,9 @@ def test_themes_of_many_comments_are_found_by_a_job(client, signed_in, comments,
 def test_bad_input_gives_a_message_not_an_error(client, signed_in, comments):
     signed_in("analyst")
     assert client.get(f"{base()}/code?version=999").status_code == 404
+    answer = client.get(f"{base()}/code")
+    assert answer.status_code == 302 and "Choose a question and a codebook version" in client.get(
+        answer.headers["Location"]).get_data(as_text=True)
     assert client.get(f"{base()}/codebook?version=abc").status_code == 404
     answer = post(client, f"{base()}|{base()}/versions", column="no_such_question", start="empty")
     assert "has no comment question" in client.get(answer.headers["Location"]).get_data(as_text=True)
