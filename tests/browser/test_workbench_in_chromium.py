@@ -85,3 +85,24 @@ def test_the_workbench_pages_pass_axe_and_code_by_keyboard(page, workbench):
         coding = db.session.query(Coding).one()
         assert coding.codes == ["patrols"] and coding.is_quotable
         db.session.remove()
+
+
+def test_a_comment_is_coded_without_javascript(no_js_page, workbench):
+    server, version = workbench
+    page = no_js_page
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/staff/consultations/{SLUG}/workbench/code?version={version}")
+    reference = page.locator("input[name=reference]").input_value()
+    page.locator("#code-2").check()
+    page.locator("#code-3").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and code next").click()
+    assert "Coded " + reference in page.locator(".govuk-notification-banner").inner_text()
+    from consult.coding.models import Coding
+    from consult.models import Response
+
+    with server.app.app_context():
+        response = db.session.query(Response).filter_by(reference=reference).one()
+        coding = db.session.query(Coding).filter_by(response_id=response.id).one()
+        assert coding.codes == ["lighting", "drugs"] and not coding.is_quotable
+        db.session.remove()
