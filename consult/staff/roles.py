@@ -32,7 +32,8 @@ PERMISSION_LABELS = {
     "manage_users": "Create staff accounts, change roles, set new passwords, deactivate",
     "view_audit": "Read the audit log",
     "erase": "Erase a response for good",
-    "code_comments": "Code comments in the coding workbench, edit codebooks, double-code a sample, settle disagreements",
+    "code_comments": ("Code comments in the coding workbench, edit codebooks, double-code a "
+                      "sample, settle disagreements"),
     "sign_off_coding": "Sign off a codebook version and its coding",
 }
 

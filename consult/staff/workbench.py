@@ -185,7 +185,8 @@ def workbench_code(slug: str) -> Any:
     coded = set(work.codings(version, "first"))
     done_second = set(work.codings(version, "second"))
     mine = [a.response_id for a in db.session.scalars(sa.select(DoubleCodingAssignment).where(
-        DoubleCodingAssignment.version_id == version.id, DoubleCodingAssignment.coder_id == user.id))]
+        DoubleCodingAssignment.version_id == version.id,
+        DoubleCodingAssignment.coder_id == user.id))]
     return render_template(
         "staff/workbench/code.html", consultation=consultation, version=version, column=column,
         comment=comment, kind=kind, existing=existing, checked=checked,

@@ -53,7 +53,8 @@ def base(slug="test-consultation"):
 def start(client, start="empty"):
     answer = post(client, f"{base()}|{base()}/versions", column=COLUMN, start=start)
     assert answer.status_code == 302, answer.get_data(as_text=True)
-    return db.session.scalars(sa.select(CodebookVersion).order_by(CodebookVersion.id.desc())).first()
+    newest = sa.select(CodebookVersion).order_by(CodebookVersion.id.desc())
+    return db.session.scalars(newest).first()
 
 
 def edit(client, version, **data):
@@ -152,12 +153,12 @@ def test_suggestions_appear_once_enough_is_coded_and_code_next_asks_the_model(
     page = client.get(f"{base()}/code?version={version.id}").get_data(as_text=True)
     assert "The model suggests" in page and "% confident" in page
     # code next is the uncoded comment ThemeCoder.suggest_next puts first
-    pool = work.comments(db.session.get(type(comments[0][0].consultation), comments[0][0].consultation_id), COLUMN)
+    pool = work.comments(comments[0][0].consultation, COLUMN)
     model = work.train(version, {c.response_id: c for c in pool})
     left = [c for c in pool if c.response_id not in {r.id for r, _ in comments[:work.MIN_CODED]}]
     expected = left[model.suggest_next([c.text for c in left], n=1)[0]].reference
     assert re.search(r'name="reference" value="([^"]+)"', page).group(1) == expected
-    assert "12 of 24" not in page and f"{work.MIN_CODED} of 24 comments coded" in page
+    assert f"{work.MIN_CODED} of 24 comments coded" in page
     # accepting the suggestion stores it with its confidence
     ticked = re.findall(r'name="codes" type="checkbox" value="([^"]+)"[^>]*checked', page)
     code(client, version, expected, ticked)
@@ -211,7 +212,8 @@ def test_the_second_coder_codes_blind(client, signed_in, comments):
     # the agreement page and the codebook's lists hide the first coder's codes meanwhile
     agreement = client.get(f"{base()}/agreement?version={version.id}").get_data(as_text=True)
     assert "double-coding part of this version's sample blind" in agreement
-    listing = client.get(f"{base()}/codebook?version={version.id}&code=patrols").get_data(as_text=True)
+    listing = client.get(f"{base()}/codebook?version={version.id}&code=patrols").get_data(
+        as_text=True)
     assert not any(reference_of[r] in listing for r in sample)
     for rid in sorted(sample):
         reference = re.search(r'name="reference" value="([^"]+)"', client.get(
@@ -240,7 +242,8 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
     ids = sorted(sample)
     # the second coder disagrees on the first two: adds a code to one, changes the other
     second_codes = {rid: [topic_of[rid]] for rid in ids}
-    second_codes[ids[0]] = sorted({topic_of[ids[0]], "lighting" if topic_of[ids[0]] != "lighting" else "drugs"})
+    other = "lighting" if topic_of[ids[0]] != "lighting" else "drugs"
+    second_codes[ids[0]] = sorted({topic_of[ids[0]], other})
     second_codes[ids[1]] = ["patrols" if topic_of[ids[1]] != "patrols" else "drugs"]
     for rid in ids:
         code(client, version, reference_of[rid], second_codes[rid])
@@ -300,13 +303,15 @@ def test_only_a_lead_analyst_signs_off_and_then_nothing_changes(client, signed_i
     reference_of = {r.id: r.reference for r, _ in comments}
     ids = sorted(sample)
     for rid in ids:
-        code(client, version, reference_of[rid], [topic_of[rid]] if rid != ids[0] else ["drugs", "patrols"])
+        codes = [topic_of[rid]] if rid != ids[0] else ["drugs", "patrols"]
+        code(client, version, reference_of[rid], codes)
     # an analyst cannot sign off
     assert post(client, f"/staff/|{base()}/sign-off", version=version.id).status_code == 403
     client.delete_cookie("session")
     signed_in("lead_analyst")
     sign = f"{base()}/agreement?version={version.id}|{base()}/sign-off"
-    page = client.get(post(client, sign, version=version.id).headers["Location"]).get_data(as_text=True)
+    answer = post(client, sign, version=version.id)
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Settle the 1 disagreements" in page
     assert db.session.get(CodebookVersion, version.id).sign_off is None
     post(client, f"{base()}/agreement?version={version.id}|{base()}/settle",
@@ -316,7 +321,8 @@ def test_only_a_lead_analyst_signs_off_and_then_nothing_changes(client, signed_i
     version = db.session.get(CodebookVersion, version.id)
     assert version.sign_off is not None and version.sign_off.figures["coded"] == 24
     assert version.sign_off.figures["double_coded"] == 8
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "coding.sign_off")).one()
+    event = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "coding.sign_off")).one()
     assert event.actor == "lead_analyst@example.org"
     # a signed-off version and its coding no longer change
     before = version.names
@@ -345,7 +351,8 @@ def test_themes_of_many_comments_are_found_by_a_job(client, signed_in, comments,
     page = client.get(answer.headers["Location"], follow_redirects=True)
     version = db.session.scalars(sa.select(CodebookVersion)).one()
     assert version.started_from == "themes" and version.names
-    assert page.request.path.endswith("/workbench/codebook") and version.names[0] in page.get_data(as_text=True)
+    assert page.request.path.endswith("/workbench/codebook")
+    assert version.names[0] in page.get_data(as_text=True)
     event = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "coding.version_start")).one()
     assert event.actor == "analyst@example.org"
@@ -359,12 +366,14 @@ def test_bad_input_gives_a_message_not_an_error(client, signed_in, comments):
         answer.headers["Location"]).get_data(as_text=True)
     assert client.get(f"{base()}/codebook?version=abc").status_code == 404
     answer = post(client, f"{base()}|{base()}/versions", column="no_such_question", start="empty")
-    assert "has no comment question" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "has no comment question" in client.get(answer.headers["Location"]).get_data(
+        as_text=True)
     version = start(client)
     answer = post(client, f"{base()}/agreement?version={version.id}|{base()}/sample",
                   version=version.id, coder="1", size="many")
     body = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Choose the second coder" in body or "whole number" in body
     answer = code(client, version, comments[0][0].reference, ["not_a_code"])
-    assert "Not a code of this codebook" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Not a code of this codebook" in client.get(answer.headers["Location"]).get_data(
+        as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Coding)) == 0
