@@ -282,6 +282,21 @@ def people_codes(version: CodebookVersion) -> dict[int, list[str]]:
 # The last few models trained, by what they were trained on: showing a comment and saving its
 # codes use the same model without training it twice. Each holds its TF-IDF vocabularies, so
 # only a few are kept per process.
+def code_counts(version: CodebookVersion, pool: list[Comment]) -> dict[str, dict[str, int]]:
+    """Per code: the comments coded with it (people's codes) and how many of those are marked
+    quotable examples."""
+    ids = {c.response_id for c in pool}
+    quotable = {rid for kind in ("first", "settled")
+                for rid, c in codings(version, kind).items() if c.is_quotable}
+    out = {name: {"coded": 0, "quotable": 0} for name in version.names}
+    for rid, codes in people_codes(version).items():
+        for code in codes:
+            if rid in ids and code in out:
+                out[code]["coded"] += 1
+                out[code]["quotable"] += rid in quotable
+    return out
+
+
 _MODELS: OrderedDict[tuple, ThemeCoder] = OrderedDict()
 _MODELS_KEPT = 4
 

@@ -116,12 +116,14 @@ def workbench_codebook(slug: str) -> Any:
     column = work.column_or_error(consultation, version.column)
     listed = request.args.get("code", "")
     coded_with: list[work.Comment] = []
-    if listed in version.names and not work.has_open_sample(version, _user()):
+    blind = work.has_open_sample(version, _user())
+    pool = work.comments(consultation, version.column)
+    if listed in version.names and not blind:
         codes = work.people_codes(version)
-        coded_with = [c for c in work.comments(consultation, version.column)
-                      if listed in codes.get(c.response_id, [])]
+        coded_with = [c for c in pool if listed in codes.get(c.response_id, [])]
     return render_template("staff/workbench/codebook.html", consultation=consultation,
-                           version=version, column=column, listed=listed, coded_with=coded_with)
+                           version=version, column=column, listed=listed, coded_with=coded_with,
+                           counts=None if blind else work.code_counts(version, pool))
 
 
 @bp.route("/consultations/<slug>/workbench/code", methods=["GET", "POST"])

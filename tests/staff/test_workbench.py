@@ -110,6 +110,9 @@ def test_a_codebook_is_edited_and_every_change_audited(client, signed_in, commen
     assert version.codes[3]["description"] == "Drugs and dealing"
     coding = db.session.scalar(sa.select(Coding).where(Coding.response_id == response.id))
     assert coding.codes == ["patrols", "drugs"]       # the merged code follows into its coding
+    page = client.get(f"{base()}/codebook?version={version.id}").get_data(as_text=True)
+    assert re.search(r'data-counts="drugs">1 comment coded, 0 marked quotable', page)
+    assert re.search(r'data-counts="lighting">0 comments coded', page)
     actions = [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
                if e.action.startswith("coding.")]
     assert actions == ["coding.version_start"] + ["coding.codebook_add"] * 4 + [
