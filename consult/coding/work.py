@@ -109,8 +109,12 @@ def suggested_codes(texts: list[str]) -> list[dict[str, Any]]:
     if len(texts) < 20:
         raise WorkbenchError(f"There are {len(texts)} comments; themes are suggested from 20 "
                              "or more. Start an empty codebook instead.")
-    model = CommentClusterer(random_state=0).fit(texts)
-    book = model.to_codebook(texts)
+    try:
+        model = CommentClusterer(random_state=0).fit(texts)
+        book = model.to_codebook(texts)
+    except ValueError as error:   # e.g. comments too alike to fall into groups
+        raise WorkbenchError(f"No themes could be suggested from these comments ({error}). "
+                             "Start an empty codebook instead.") from None
     return checked_codes([{"name": c.name, "description": c.description,
                            "examples": list(c.examples)} for c in book.codes])
 
