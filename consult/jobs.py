@@ -70,12 +70,13 @@ SETTINGS: dict[str, float] = {
 }
 # What each kind of job is called on its page and in the audit log.
 KIND_NAMES = {"export": "export", "report": "evidence report", "import": "import",
-              "import_check": "import check", "purge": "retention purge"}
+              "import_check": "import check", "purge": "retention purge",
+              "themes": "suggested codebook"}
 # The permission (consult/staff/roles.py) that lets staff see a job of each kind and its files:
 # the same as asking for it.
 KIND_PERMISSIONS = {"export": "export", "report": "download_report",
                     "import": "import_responses", "import_check": "import_responses",
-                    "purge": "erase"}
+                    "purge": "erase", "themes": "code_comments"}
 
 
 class JobFailed(Exception):
@@ -812,12 +813,19 @@ def _run_purge(job: Job, beat: Heartbeat) -> None:
                   "consultations": result.consultations}
 
 
+def _run_themes(job: Job, beat: Heartbeat) -> None:
+    from .coding.work import run_themes_job
+
+    run_themes_job(job, beat)
+
+
 RUNNERS: dict[str, Callable[[Job, Heartbeat], None]] = {
     "export": _run_export,
     "report": _run_report,
     "import": _run_import,
     "import_check": _run_import_check,
     "purge": _run_purge,
+    "themes": _run_themes,
 }
 
 

@@ -336,3 +336,11 @@ from .plans.models import (  # noqa: E402,F401
     ResultsQuote,
     ThemeDecision,
 )
+
+# The coding workbench's tables (codebook versions, codings, the double-coded sample, sign-off).
+from .coding.models import (  # noqa: E402,F401
+    CodebookVersion,
+    Coding,
+    DoubleCodingAssignment,
+    SignOff,
+)

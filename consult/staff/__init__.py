@@ -95,6 +95,7 @@ def init_app(app: Flask) -> None:
         reports,
         responses,
         users,
+        workbench,
     )
 
     app.register_blueprint(bp)

@@ -32,6 +32,9 @@ PERMISSION_LABELS = {
     "manage_users": "Create staff accounts, change roles, set new passwords, deactivate",
     "view_audit": "Read the audit log",
     "erase": "Erase a response for good",
+    "code_comments": ("Code comments in the coding workbench, edit codebooks, double-code a "
+                      "sample, settle disagreements"),
+    "sign_off_coding": "Sign off a codebook version and its coding",
 }
 
 
@@ -53,10 +56,15 @@ ROLE_TABLE: dict[str, Role] = {
                    "moderate", "export", "manage_consultations", "view_plans",
                    "publish_results"})),
     "analyst": Role(
-        "Analyst", "Analyses the responses: reads them, sees interim support, exports and "
-        "downloads the evidence report.",
+        "Analyst", "Analyses the responses: reads them, sees interim support, exports, "
+        "downloads the evidence report and codes comments in the coding workbench.",
         frozenset({"view_dashboard", "view_support", "view_responses", "export",
-                   "download_report", "view_plans"})),
+                   "download_report", "view_plans", "code_comments"})),
+    "lead_analyst": Role(
+        "Lead analyst", "Leads the analysis: everything an analyst does, and signs off a "
+        "codebook version and its coding.",
+        frozenset({"view_dashboard", "view_support", "view_responses", "export",
+                   "download_report", "view_plans", "code_comments", "sign_off_coding"})),
     "viewer": Role(
         "Viewer", "Follows consultations and plans: the dashboard's counts and the plans' "
         "progress, no responses.", frozenset({"view_dashboard", "view_plans"})),
