@@ -49,7 +49,7 @@ def continue_(page, *, error: bool = False) -> None:
 
 
 def choose(page, name: str, value: str) -> None:
-    page.locator(f"input[name={name}][value={value}]").check()
+    page.locator(f'input[name="{name}"][value="{value}"]').check()
 
 
 def reference_on(page) -> str:
