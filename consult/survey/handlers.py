@@ -26,7 +26,9 @@ from typing import Any, ClassVar, Protocol
 
 from wtforms import (Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
-from flask_babel import format_number, lazy_gettext
+from flask_babel import format_number, gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
 from .. import codes as code_lists
@@ -53,6 +55,18 @@ def clean_text(value: Any) -> str:
 
 def _label(question: dict) -> str:
     return question.get("short_label") or question["label"].rstrip("?:. ")
+
+
+class _Message(LazyString):
+    """A resident's message, translated when it is shown (a form class is built once and
+    kept), and escaped as text in a page: it may quote a definition's words."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(text: str, **values) -> _Message:
+    return _Message(gettext, text, **values)
 
 
 class _Number:

@@ -38,3 +38,20 @@ def test_the_export_keeps_the_english_labels():
     (column,) = handler.export_columns(question, {"x": "X"})
     assert "strongly_support=Strongly support" in column.codes
     assert codes.RESIDENT_LABELS >= {"Strongly agree", "Prefer not to say", "Muslim"}
+
+
+def test_a_message_quoting_a_definition_is_translated_when_shown_and_escaped(app):
+    from flask_babel import refresh
+    from markupsafe import escape
+
+    from consult.survey.handlers import lazy_gettext
+
+    message = lazy_gettext("Enter an answer: %(label)s", label="<b>Your comment</b>")
+    with app.test_request_context("/", headers={"Accept-Language": "pl"}):
+        refresh()  # the test's app context is shared: the language is chosen afresh
+        shown = str(escape(message))
+    assert shown == f"{polish('Enter an answer: %(label)s')}" % {
+        "label": "&lt;b&gt;Your comment&lt;/b&gt;"}
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()
+        assert str(message) == "Enter an answer: <b>Your comment</b>"
