@@ -82,7 +82,8 @@ def busy_page(language: str = "en") -> bytes:
     if page is None:
         info = LANGUAGES.get(language, LANGUAGES["en"])
         translate = _catalog(language).gettext if language != "en" else (lambda text: text)
-        words = {name: html.escape(translate(text), quote=False) for name, text in BUSY_WORDS.items()}
+        words = {name: html.escape(translate(text), quote=False)
+                 for name, text in BUSY_WORDS.items()}
         page = _busy_pages[language] = BUSY_TEMPLATE.format(
             lang=language, dir=info.get("dir", "ltr"), **words).encode()
     return page

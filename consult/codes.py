@@ -86,8 +86,9 @@ EQUALITY_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "disability": (("yes", N_("Yes")), ("no", N_("No")), PREFER_NOT_TO_SAY),
     "religion": (
-        ("no_religion", N_("No religion")), ("christian", N_("Christian")), ("buddhist", N_("Buddhist")),
-        ("hindu", N_("Hindu")), ("jewish", N_("Jewish")), ("muslim", N_("Muslim")), ("sikh", N_("Sikh")),
+        ("no_religion", N_("No religion")), ("christian", N_("Christian")),
+        ("buddhist", N_("Buddhist")), ("hindu", N_("Hindu")), ("jewish", N_("Jewish")),
+        ("muslim", N_("Muslim")), ("sikh", N_("Sikh")),
         ("other", N_("Any other religion")), PREFER_NOT_TO_SAY,
     ),
 }

@@ -379,7 +379,8 @@ class MultipleChoiceHandler(Handler):
             validate_choice=False,
             validators=self.required(question, lazy_gettext("Select at least one answer: %(label)s",
                                                              label=label))
-            + [_Choice(codes, lazy_gettext("Select only the answers shown: %(label)s", label=label)),
+            + [_Choice(codes, lazy_gettext("Select only the answers shown: %(label)s",
+                                           label=label)),
                only_alone],
         )}
 
@@ -444,7 +445,8 @@ class FreeTextHandler(Handler):
 
         return {question["columns"][0]: _CleanTextArea(
             question["label"],
-            validators=self.required(question, lazy_gettext("Enter an answer: %(label)s", label=label))
+            validators=self.required(question, lazy_gettext("Enter an answer: %(label)s",
+                                                             label=label))
             + [within_limit],
         )}
 
@@ -530,17 +532,20 @@ class NumberHandler(Handler):
         def whole_number(form, field):
             text = field.data.replace(",", "").replace(" ", "")
             if not re.fullmatch(r"[+-]?\d{1,12}", text):
-                raise StopValidation(lazy_gettext("%(label)s must be a whole number, like %(example)s",
-                                                  label=label, example=_Number(max(low, 12))))
+                raise StopValidation(lazy_gettext(
+                    "%(label)s must be a whole number, like %(example)s",
+                    label=label, example=_Number(max(low, 12))))
             number = int(text)
             if not low <= number <= high:
-                raise StopValidation(lazy_gettext("%(label)s must be between %(low)s and %(high)s",
-                                                  label=label, low=_Number(low), high=_Number(high)))
+                raise StopValidation(lazy_gettext(
+                    "%(label)s must be between %(low)s and %(high)s",
+                    label=label, low=_Number(low), high=_Number(high)))
             field.data = number
 
         return {question["columns"][0]: _CleanString(
             question["label"],
-            validators=self.required(question, lazy_gettext("Enter a number: %(label)s", label=label))
+            validators=self.required(question, lazy_gettext("Enter a number: %(label)s",
+                                                             label=label))
             + [whole_number],
         )}
 
@@ -599,8 +604,8 @@ class RankingHandler(Handler):
             title = titles[field.name]
             value = field.data or ""
             if value and value not in numbers:
-                raise StopValidation(lazy_gettext("Choose a number from 1 to %(count)s for %(theme)s",
-                                                  count=count, theme=title))
+                raise StopValidation(lazy_gettext(
+                    "Choose a number from 1 to %(count)s for %(theme)s", count=count, theme=title))
             given = {c: form[c].data for c in columns if form[c].data}
             if not given:
                 return
