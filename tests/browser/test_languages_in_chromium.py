@@ -1,7 +1,8 @@
 """The resident's journey in each shipped language, in headless Chromium: axe-core finds no
 violation on any page (error states included), a keyboard-only journey completes in Polish with
 Tab, Space and Enter, and on a phone-size screen with JavaScript off a resident answers in
-Polish, saves, and resumes on another device.
+Polish, saves, and resumes on other devices, in Lithuanian where it is chosen and in Polish
+where none is.
 
 Pages are found by addresses, names and values, never by their words, so the same walk runs in
 every language.
@@ -216,6 +217,16 @@ def test_polish_on_a_phone_without_javascript_saves_and_resumes(chromium, live_s
         assert page.url.split("?")[0].endswith("/saved")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, page.url
         code = page.locator(".consult-code").inner_text().strip()
+        # resumed where Lithuanian is chosen: the same answers, in Lithuanian
+        lithuanian = other.new_page()
+        lithuanian.goto(live_server.url + f"{SURVEY}/resume?lang=lt")
+        lithuanian.locator("input[name=code]").fill(code)
+        with lithuanian.expect_navigation():
+            lithuanian.locator("main form button").click()
+        assert lithuanian.locator("html").get_attribute("lang") == "lt"
+        lithuanian.goto(live_server.url + f"{SURVEY}/q/area")
+        assert lithuanian.locator("input[name=district][value=peterborough]").is_checked()
+        other.clear_cookies()
         # another device with no language asked for: the saved answers come back in Polish
         second = other.new_page()
         second.set_default_timeout(15000)
