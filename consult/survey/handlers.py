@@ -24,11 +24,12 @@ import re
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
-from wtforms import (Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from flask import has_app_context
 from flask_babel import format_number, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
+from wtforms import (Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
 from .. import codes as code_lists
@@ -77,7 +78,7 @@ class _Number:
         self.value = value
 
     def __str__(self) -> str:
-        return format_number(self.value)
+        return format_number(self.value) if has_app_context() else f"{self.value:,}"
 
 
 class DefinitionContext(Protocol):
