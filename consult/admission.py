@@ -1,6 +1,10 @@
 """Admission control: a request that has already waited too long in the server's queue is told
 at once that the service is busy (503 with a plain-English page and ``Retry-After``) instead of
 being served late, after its resident has given up, while everyone behind it waits longer still.
+The busy page is in the resident's language: the one a ``?lang=`` link asks for, else the
+browser's Accept-Language, among the languages whose catalog is compiled (one short page in the
+resident's language, read by a screen reader in that language, rather than a page in every
+language; choosing costs one header parse and each language's page is built once).
 
 Why queue time, and not a count of requests in flight: on a busy machine the queue is where the
 time goes. With gunicorn's threaded workers, each process accepts connections as they come and
@@ -20,32 +24,99 @@ counts too (the proxy and app clocks must agree, as with NTP). Static files are 
 """
 from __future__ import annotations
 
+import gettext as gettext_module
+import html
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Iterable
+from urllib.parse import parse_qs
 
-BUSY_PAGE = """<!DOCTYPE html>
-<html lang="en" class="govuk-template">
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from .i18n import LANGUAGES
+
+# The busy page's words, marked for the catalogs (N_ only marks them: the page is built from
+# the compiled catalogs directly, as Flask-Babel is not reached).
+def N_(text: str) -> str:
+    return text
+
+
+BUSY_WORDS = {
+    "title": N_("Sorry, the service is busy"),
+    "service": N_("Have your say"),
+    "crowd": N_("A lot of people are answering the consultation right now, so we could not deal "
+                "with your request."),
+    "kept": N_("Anything you already saved, and every page you completed with “Continue”, is "
+               "kept. Wait a minute, then go back and try again."),
+}
+BUSY_TEMPLATE = """<!DOCTYPE html>
+<html lang="{lang}" dir="{dir}" class="govuk-template">
 <head>
 <meta charset="utf-8">
-<title>Sorry, the service is busy - Have your say</title>
+<title>{title} - {service}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/static/vendor/consult.css">
 </head>
 <body class="govuk-template__body">
 <div class="govuk-width-container">
 <main class="govuk-main-wrapper" id="main-content">
-<h1 class="govuk-heading-l">Sorry, the service is busy</h1>
-<p class="govuk-body">A lot of people are answering the consultation right now, so we could not
-deal with your request.</p>
-<p class="govuk-body">Anything you already saved, and every page you completed with
-"Continue", is kept. Wait a minute, then go back and try again.</p>
+<h1 class="govuk-heading-l">{title}</h1>
+<p class="govuk-body">{crowd}</p>
+<p class="govuk-body">{kept}</p>
 </main>
 </div>
 </body>
 </html>
-""".encode()
+"""
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+_busy_pages: dict[str, bytes] = {}
+
+
+def busy_page(language: str = "en") -> bytes:
+    """The busy page in ``language``, from its compiled catalog (English when it has none);
+    built once per language."""
+    page = _busy_pages.get(language)
+    if page is None:
+        info = LANGUAGES.get(language, LANGUAGES["en"])
+        translate = _catalog(language).gettext if language != "en" else (lambda text: text)
+        words = {name: html.escape(translate(text), quote=False)
+                 for name, text in BUSY_WORDS.items()}
+        page = _busy_pages[language] = BUSY_TEMPLATE.format(
+            lang=language, dir=info.get("dir", "ltr"), **words).encode()
+    return page
+
+
+def _catalog(language: str) -> gettext_module.NullTranslations:
+    mo = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
+    try:
+        with mo.open("rb") as source:
+            return gettext_module.GNUTranslations(source)
+    except OSError:
+        return gettext_module.NullTranslations()
+
+
+def offered_with_catalog() -> list[str]:
+    """The languages the busy page can be given in: English and each language offered whose
+    catalog is compiled."""
+    return [code for code in LANGUAGES if code == "en"
+            or (TRANSLATIONS / code / "LC_MESSAGES" / "messages.mo").exists()]
+
+
+def busy_language(environ: dict, offered: list[str]) -> str:
+    """The language of the busy page: a ``?lang=`` link just followed, else the browser's
+    Accept-Language among ``offered``, else English. (The language chosen earlier in the visit
+    is in the Flask session, which is not opened here so that refusing stays cheap.)"""
+    asked = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [""])[0]
+    if asked in offered:
+        return asked
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE", ""), LanguageAccept)
+    return accepted.best_match(offered, default="en") or "en"
+
+
+BUSY_PAGE = busy_page("en")
 
 RETRY_AFTER_SECONDS = "30"
 
@@ -85,12 +156,18 @@ class AdmissionControl:
         self.max_queue_ms = max_queue_ms
         self.always_admit = always_admit
         self.refused = 0
+        self._offered: list[str] | None = None
 
-    def busy(self, start_response: Callable) -> Iterable[bytes]:
+    def busy(self, start_response: Callable, environ: dict | None = None) -> Iterable[bytes]:
         self.refused += 1
+        if self._offered is None:  # the compiled catalogs, looked for at the first refusal
+            self._offered = offered_with_catalog()
+        language = busy_language(environ or {}, self._offered)
+        page = busy_page(language)
         start_response("503 Service Unavailable", [
             ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Length", str(len(BUSY_PAGE))),
+            ("Content-Language", language),
+            ("Content-Length", str(len(page))),
             ("Retry-After", RETRY_AFTER_SECONDS),
             ("Cache-Control", "no-store"),
             ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"),
@@ -98,12 +175,12 @@ class AdmissionControl:
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "same-origin"),
         ])
-        return [BUSY_PAGE]
+        return [page]
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (not environ.get("PATH_INFO", "").startswith(self.always_admit)
                 and queue_wait_ms(environ) > self.max_queue_ms):
-            return self.busy(start_response)
+            return self.busy(start_response, environ)
         return self.app(environ, start_response)
 
 

@@ -19,24 +19,32 @@ from __future__ import annotations
 
 from typing import Iterable
 
+
+def N_(label: str) -> str:
+    """Marks a label a resident reads for the interface's catalogs (docs/translations.md); the
+    label itself stays English here, as the export and its data dictionary give it, and is
+    translated when a page shows it (``resident_label``)."""
+    return label
+
+
 DEFAULT_SCALE = "support"
 
 SCALES: dict[str, list[dict]] = {
     "support": [
-        {"code": "strongly_support", "label": "Strongly support", "value": 2},
-        {"code": "support", "label": "Support", "value": 1},
-        {"code": "neither", "label": "Neither support nor oppose", "value": 0},
-        {"code": "oppose", "label": "Oppose", "value": -1},
-        {"code": "strongly_oppose", "label": "Strongly oppose", "value": -2},
-        {"code": "dont_know", "label": "Don't know", "value": None},
+        {"code": "strongly_support", "label": N_("Strongly support"), "value": 2},
+        {"code": "support", "label": N_("Support"), "value": 1},
+        {"code": "neither", "label": N_("Neither support nor oppose"), "value": 0},
+        {"code": "oppose", "label": N_("Oppose"), "value": -1},
+        {"code": "strongly_oppose", "label": N_("Strongly oppose"), "value": -2},
+        {"code": "dont_know", "label": N_("Don't know"), "value": None},
     ],
     "agreement": [
-        {"code": "strongly_agree", "label": "Strongly agree", "value": 2},
-        {"code": "agree", "label": "Agree", "value": 1},
-        {"code": "neither", "label": "Neither agree nor disagree", "value": 0},
-        {"code": "disagree", "label": "Disagree", "value": -1},
-        {"code": "strongly_disagree", "label": "Strongly disagree", "value": -2},
-        {"code": "dont_know", "label": "Don't know", "value": None},
+        {"code": "strongly_agree", "label": N_("Strongly agree"), "value": 2},
+        {"code": "agree", "label": N_("Agree"), "value": 1},
+        {"code": "neither", "label": N_("Neither agree nor disagree"), "value": 0},
+        {"code": "disagree", "label": N_("Disagree"), "value": -1},
+        {"code": "strongly_disagree", "label": N_("Strongly disagree"), "value": -2},
+        {"code": "dont_know", "label": N_("Don't know"), "value": None},
     ],
 }
 # What a scale measures, in the words of the data dictionary ("How far the respondent supports
@@ -58,29 +66,30 @@ RESPONSE_STATUSES: tuple[tuple[str, str], ...] = (
 )
 COUNTED_STATUS = "valid"
 
-PREFER_NOT_TO_SAY = ("prefer_not_to_say", "Prefer not to say")
+PREFER_NOT_TO_SAY = ("prefer_not_to_say", N_("Prefer not to say"))
 # ONS Census 2021 categories (the high-level ones), as the shipped consultations ask them.
 EQUALITY_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "age_band": (
-        ("under_18", "Under 18"), ("18_24", "18 to 24"), ("25_34", "25 to 34"),
-        ("35_44", "35 to 44"), ("45_54", "45 to 54"), ("55_64", "55 to 64"),
-        ("65_74", "65 to 74"), ("75_plus", "75 or over"), PREFER_NOT_TO_SAY,
+        ("under_18", N_("Under 18")), ("18_24", N_("18 to 24")), ("25_34", N_("25 to 34")),
+        ("35_44", N_("35 to 44")), ("45_54", N_("45 to 54")), ("55_64", N_("55 to 64")),
+        ("65_74", N_("65 to 74")), ("75_plus", N_("75 or over")), PREFER_NOT_TO_SAY,
     ),
-    "sex": (("female", "Female"), ("male", "Male"), PREFER_NOT_TO_SAY),
-    "gender_identity": (("yes", "Yes"), ("no", "No"), PREFER_NOT_TO_SAY),
+    "sex": (("female", N_("Female")), ("male", N_("Male")), PREFER_NOT_TO_SAY),
+    "gender_identity": (("yes", N_("Yes")), ("no", N_("No")), PREFER_NOT_TO_SAY),
     "ethnicity": (
-        ("asian", "Asian, Asian British, Asian Welsh"),
-        ("black", "Black, Black British, Black Welsh, Caribbean or African"),
-        ("mixed", "Mixed or multiple ethnic groups"),
-        ("white", "White"),
-        ("other", "Other ethnic group"),
+        ("asian", N_("Asian, Asian British, Asian Welsh")),
+        ("black", N_("Black, Black British, Black Welsh, Caribbean or African")),
+        ("mixed", N_("Mixed or multiple ethnic groups")),
+        ("white", N_("White")),
+        ("other", N_("Other ethnic group")),
         PREFER_NOT_TO_SAY,
     ),
-    "disability": (("yes", "Yes"), ("no", "No"), PREFER_NOT_TO_SAY),
+    "disability": (("yes", N_("Yes")), ("no", N_("No")), PREFER_NOT_TO_SAY),
     "religion": (
-        ("no_religion", "No religion"), ("christian", "Christian"), ("buddhist", "Buddhist"),
-        ("hindu", "Hindu"), ("jewish", "Jewish"), ("muslim", "Muslim"), ("sikh", "Sikh"),
-        ("other", "Any other religion"), PREFER_NOT_TO_SAY,
+        ("no_religion", N_("No religion")), ("christian", N_("Christian")),
+        ("buddhist", N_("Buddhist")), ("hindu", N_("Hindu")), ("jewish", N_("Jewish")),
+        ("muslim", N_("Muslim")), ("sikh", N_("Sikh")),
+        ("other", N_("Any other religion")), PREFER_NOT_TO_SAY,
     ),
 }
 
@@ -91,6 +100,12 @@ def codes_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """The codes of (code, label) pairs, in order."""
     return tuple(code for code, _ in pairs)
 
+
+# The labels a resident reads on the survey's pages (scale levels, equality groups): interface
+# words, shown in the page's language; every other label is the definition's own text.
+RESIDENT_LABELS = frozenset(
+    [level["label"] for levels in SCALES.values() for level in levels]
+    + [label for pairs in EQUALITY_GROUPS.values() for _, label in pairs])
 
 CHANNEL_CODES = codes_of(CHANNELS)
 STATUS_CODES = codes_of(RESPONSE_STATUSES)

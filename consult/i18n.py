@@ -111,6 +111,19 @@ def in_content_language(text) -> Markup:
     return Markup('<span lang="{}">{}</span>').format(DEFAULT_LANGUAGE, text)
 
 
+def option_label(text) -> Markup:
+    """An answer's label as a resident reads it: a scale level or equality group of
+    consult/codes.py is an interface word, shown in the page's language; any other label is the
+    definition's own text (``in_content_language``)."""
+    from flask_babel import gettext
+
+    from .codes import RESIDENT_LABELS
+
+    if isinstance(text, str) and text in RESIDENT_LABELS:
+        return escape(gettext(text))
+    return in_content_language(text)
+
+
 def content_lang() -> Markup:
     """` lang="en"` for an element holding definition text on a page in another language."""
     if current_language() == DEFAULT_LANGUAGE:
@@ -157,5 +170,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_follow_language_link)
     app.context_processor(_template_context)
     app.add_template_filter(in_content_language, "content")
+    app.add_template_filter(option_label, "option_label")
     app.add_template_global(content_lang)
     app.add_template_global(plural_messages)

@@ -57,3 +57,34 @@ def test_static_files_are_always_served():
 def test_it_can_be_switched_off():
     assert admission.wrap(hello, {"CONSULT_MAX_QUEUE_MS": "0"}) is hello
     assert isinstance(admission.wrap(hello, {}), admission.AdmissionControl)
+
+
+def _busy(headers=None, query=""):
+    from i18n.conftest import compile_catalogs
+
+    compile_catalogs()
+    client = Client(admission.AdmissionControl(hello, max_queue_ms=400))
+    admission.note_enqueued(time.monotonic() - 0.5)
+    try:
+        return client.get("/c/some-consultation" + query, headers=headers or {})
+    finally:
+        admission.note_enqueued(None)
+
+
+def test_the_busy_page_is_in_the_language_the_browser_asks_for():
+    from babel.support import Translations
+
+    answer = _busy({"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"})
+    body = answer.get_data(as_text=True)
+    polish = Translations.load(str(admission.TRANSLATIONS), ["pl"])
+    assert answer.status_code == 503 and answer.headers["Content-Language"] == "pl"
+    assert '<html lang="pl"' in body
+    assert polish.gettext(admission.BUSY_WORDS["title"]) in body
+    assert "Sorry, the service is busy" not in body
+
+
+def test_the_busy_page_follows_a_language_link_then_falls_back_to_english():
+    assert '<html lang="ro"' in _busy({"Accept-Language": "pl"}, "?lang=ro").get_data(as_text=True)
+    english = _busy({"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert english.headers["Content-Language"] == "en"
+    assert "Sorry, the service is busy" in english.get_data(as_text=True)

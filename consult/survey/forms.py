@@ -94,7 +94,8 @@ def validate_answers(definition: dict, answers: dict[str, Any]) -> tuple[dict[st
             pairs.extend(HANDLERS[question["type"]].formdata_pairs(question, answers))
         page_clean, page_errors = _checked_page(page, tuple(pairs))
         clean.update((k, list(v) if isinstance(v, list) else v) for k, v in page_clean.items())
-        errors.update(page_errors)
+        # messages are kept as written (lazily), and given in the language of the request
+        errors.update((name, str(message)) for name, message in page_errors.items())
     for name, message in contradictions(definition, clean).items():
         errors.setdefault(name, message)
     return clean, errors

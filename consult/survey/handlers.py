@@ -24,6 +24,10 @@ import re
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
+from flask import has_app_context
+from flask_babel import format_number, gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 from wtforms import (Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
@@ -52,6 +56,29 @@ def clean_text(value: Any) -> str:
 
 def _label(question: dict) -> str:
     return question.get("short_label") or question["label"].rstrip("?:. ")
+
+
+class _Message(LazyString):
+    """A resident's message, translated when it is shown (a form class is built once and
+    kept), and escaped as text in a page: it may quote a definition's words."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(text: str, **values) -> _Message:
+    return _Message(gettext, text, **values)
+
+
+class _Number:
+    """A number in a resident's message, written the way the page's language writes numbers
+    (``5,000`` in English, ``5000`` in Polish) when the message is shown."""
+
+    def __init__(self, value: int):
+        self.value = value
+
+    def __str__(self) -> str:
+        return format_number(self.value) if has_app_context() else f"{self.value:,}"
 
 
 class DefinitionContext(Protocol):
@@ -245,8 +272,10 @@ class SingleChoiceHandler(Handler):
             question["label"],
             choices=[SelectChoice(o["code"], o["label"]) for o in question["options"]],
             validate_choice=False,
-            validators=self.required(question, f"Select an answer: {_label(question)}")
-            + [_Choice(codes, f"Select one of the answers shown: {_label(question)}")],
+            validators=self.required(question, lazy_gettext("Select an answer: %(label)s",
+                                                             label=_label(question)))
+            + [_Choice(codes, lazy_gettext("Select one of the answers shown: %(label)s",
+                                           label=_label(question)))],
         )}
 
     def summary(self, question, answers):
@@ -341,15 +370,19 @@ class MultipleChoiceHandler(Handler):
 
         def only_alone(form, field):
             if exclusive and exclusive["code"] in field.data and len(field.data) > 1:
-                raise ValidationError(f"Select the answers that apply, or select "
-                                      f"“{exclusive['label']}” on its own")
+                raise ValidationError(lazy_gettext(
+                    "Select the answers that apply, or select “%(answer)s” on its own",
+                    answer=exclusive["label"]))
 
         return {question["columns"][0]: _DedupSelectMultipleField(
             question["label"],
             choices=[SelectChoice(o["code"], o["label"]) for o in question["options"]],
             validate_choice=False,
-            validators=self.required(question, f"Select at least one answer: {label}")
-            + [_Choice(codes, f"Select only the answers shown: {label}"), only_alone],
+            validators=self.required(question, lazy_gettext("Select at least one answer: %(label)s",
+                                                             label=label))
+            + [_Choice(codes, lazy_gettext("Select only the answers shown: %(label)s",
+                                           label=label)),
+               only_alone],
         )}
 
     def answers(self, question, form):
@@ -407,12 +440,15 @@ class FreeTextHandler(Handler):
 
         def within_limit(form, field):
             if len(field.data) > limit:
-                raise ValidationError(f"{label} must be {limit:,} characters or fewer "
-                                      f"(it is {len(field.data):,} now)")
+                raise ValidationError(lazy_gettext(
+                    "%(label)s must be %(limit)s characters or fewer (it is %(length)s now)",
+                    label=label, limit=_Number(limit), length=_Number(len(field.data))))
 
         return {question["columns"][0]: _CleanTextArea(
             question["label"],
-            validators=self.required(question, f"Enter an answer: {label}") + [within_limit],
+            validators=self.required(question, lazy_gettext("Enter an answer: %(label)s",
+                                                             label=label))
+            + [within_limit],
         )}
 
 
@@ -444,14 +480,20 @@ class PostcodeDistrictHandler(Handler):
             if full:  # a whole postcode was given: keep only its first part, as the question says
                 value = full.group(1)
             if len(value) > SHORT_TEXT or not OUTWARD_CODE.match(value):
-                raise StopValidation(f"Enter the first part of a postcode, like "
-                                     f"{' or '.join(examples)}, or leave it blank")
+                if len(examples) > 1:
+                    raise StopValidation(lazy_gettext(
+                        "Enter the first part of a postcode, like %(first)s or %(second)s, or "
+                        "leave it blank", first=examples[0], second=examples[-1]))
+                raise StopValidation(lazy_gettext(
+                    "Enter the first part of a postcode, like %(example)s, or leave it blank",
+                    example=examples[0]))
             field.data = value
 
         return {question["columns"][0]: _CleanString(
             question["label"],
             validators=self.required(
-                question, f"Enter the first part of your postcode, like {examples[0]}") + [outward_code],
+                question, lazy_gettext("Enter the first part of your postcode, like %(example)s",
+                                       example=examples[0])) + [outward_code],
         )}
 
 
@@ -491,15 +533,21 @@ class NumberHandler(Handler):
         def whole_number(form, field):
             text = field.data.replace(",", "").replace(" ", "")
             if not re.fullmatch(r"[+-]?\d{1,12}", text):
-                raise StopValidation(f"{label} must be a whole number, like {max(low, 12)}")
+                raise StopValidation(lazy_gettext(
+                    "%(label)s must be a whole number, like %(example)s",
+                    label=label, example=_Number(max(low, 12))))
             number = int(text)
             if not low <= number <= high:
-                raise StopValidation(f"{label} must be between {low:,} and {high:,}")
+                raise StopValidation(lazy_gettext(
+                    "%(label)s must be between %(low)s and %(high)s",
+                    label=label, low=_Number(low), high=_Number(high)))
             field.data = number
 
         return {question["columns"][0]: _CleanString(
             question["label"],
-            validators=self.required(question, f"Enter a number: {label}") + [whole_number],
+            validators=self.required(question, lazy_gettext("Enter a number: %(label)s",
+                                                             label=label))
+            + [whole_number],
         )}
 
     def form_data(self, question, answers):
@@ -557,16 +605,20 @@ class RankingHandler(Handler):
             title = titles[field.name]
             value = field.data or ""
             if value and value not in numbers:
-                raise StopValidation(f"Choose a number from 1 to {count} for {title}")
+                raise StopValidation(lazy_gettext(
+                    "Choose a number from 1 to %(count)s for %(theme)s", count=count, theme=title))
             given = {c: form[c].data for c in columns if form[c].data}
             if not given:
                 return
             if not value:
-                raise StopValidation(f"Give {title} a number from 1 to {count}, or leave every "
-                                     "theme blank if you prefer not to rank them")
+                raise StopValidation(lazy_gettext(
+                    "Give %(theme)s a number from 1 to %(count)s, or leave every theme blank if "
+                    "you prefer not to rank them", theme=title, count=count))
             if sum(1 for v in given.values() if v == value) > 1:
-                raise StopValidation(f"You gave {value} to more than one theme. Give {title} a "
-                                     f"different number: each number from 1 to {count} once")
+                raise StopValidation(lazy_gettext(
+                    "You gave %(number)s to more than one theme. Give %(theme)s a different "
+                    "number: each number from 1 to %(count)s once",
+                    number=value, theme=title, count=count))
 
         fields = {}
         for column in columns:

@@ -347,8 +347,13 @@ def privacy():
 
 
 def _long_date(iso: str) -> str:
-    """"1 May 2021" for "2021-05-01"."""
-    day = dt.date.fromisoformat(iso)
+    """"1 May 2021" for "2021-05-01" (in the page's language: "1 maja 2021")."""
+    from babel.dates import format_date
+
+    day = dt.date.fromisoformat(str(iso))
+    language = i18n.current_language()
+    if language != i18n.DEFAULT_LANGUAGE:
+        return format_date(day, "long", locale=language)
     return f"{day.day} {day:%B %Y}"
 
 
