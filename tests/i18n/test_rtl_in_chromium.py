@@ -15,11 +15,9 @@ from consult import create_app
 from consult.definitions import load_file, make_demo
 from consult.extensions import db
 from consult.i18n import LANGUAGES
+from tests.chromium import CHROMIUM, in_own_thread
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 ABOUT_YOU = "/c/police-and-crime-plan-2021-demo/q/about_you"
 
 pytestmark = pytest.mark.browser
@@ -53,17 +51,7 @@ def rtl_server(tmp_path_factory):
     thread.join(timeout=10)
 
 
-def _layout(url: str, language: str) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1024, "height": 800}, locale=language,
-                                          extra_http_headers={"Accept-Language": language})
-            page = context.new_page()
-            page.goto(url)
-            return page.evaluate("""() => {
+LAYOUT = """() => {
                 const box = e => e.getBoundingClientRect();
                 const column = document.querySelector('.govuk-grid-column-two-thirds');
                 const row = document.querySelector('.govuk-grid-row');
@@ -75,9 +63,18 @@ def _layout(url: str, language: str) -> dict:
                         markLeft: mark.left, markRight: mark.right,
                         input: box(document.querySelector('.govuk-radios__input')).left,
                         labelLeft: box(label).left};
-            }""")
-        finally:
-            browser.close()
+            }"""
+
+
+def _layout(url: str, language: str) -> dict:
+    def measure(browser) -> dict:
+        context = browser.new_context(viewport={"width": 1024, "height": 800}, locale=language,
+                                      extra_http_headers={"Accept-Language": language})
+        page = context.new_page()
+        page.goto(url)
+        return page.evaluate(LAYOUT)
+
+    return in_own_thread(measure)
 
 
 def test_a_right_to_left_page_is_laid_out_from_the_right(rtl_server):

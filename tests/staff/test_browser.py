@@ -20,13 +20,11 @@ from consult.definitions import load_file
 from consult.extensions import db
 from consult.models import Consultation, Response
 from consult.staff.accounts import create_user
+from tests.chromium import CHROMIUM, in_own_thread
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 SLUG = "police-and-crime-plan-2021"
 PASSWORD = "correct horse battery staple"
 PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
@@ -91,33 +89,6 @@ def live(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}", reference
     server.shutdown()
     thread.join(timeout=10)
-
-
-def in_own_thread(scenario) -> None:
-    """Run ``scenario(browser)`` with its own Playwright in a thread of its own: the survey's
-    browser tests keep a session-wide Playwright open in the main thread, and Playwright's sync
-    API allows one per thread."""
-    from playwright.sync_api import sync_playwright
-
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with sync_playwright() as playwright:
-                chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    scenario(chromium)
-                finally:
-                    chromium.close()
-        except BaseException as error:  # handed to the test's thread below
-            failure.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=240)
-    assert not thread.is_alive(), "the browser scenario did not finish in 4 minutes"
-    if failure:
-        raise failure[0]
 
 
 def shot(page, name: str) -> None:
