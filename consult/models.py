@@ -187,6 +187,29 @@ class Response(db.Model):
     consultation: Mapped[Consultation] = relationship()
 
 
+class CommentTranslation(db.Model):
+    """A translation of one comment of a response, recorded by staff and kept beside the
+    original (which is never changed). One per response and comment column; changes are
+    audited (``comment_translation.record`` / ``.change``)."""
+
+    __tablename__ = "comment_translation"
+    __table_args__ = (UniqueConstraint("response_id", "column",
+                                       name="uq_comment_translation_response_column"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
+    # the export column of the comment, e.g. comment__crime_prevention
+    column: Mapped[str] = mapped_column(String(100))
+    # the language the comment was written in, and the language of the translation
+    source_language: Mapped[str] = mapped_column(String(10), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    text: Mapped[str] = mapped_column(Text)
+    translated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_user"
 
