@@ -421,7 +421,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
                         "no name; give the column its name from the template, or empty it")
         if cells.get("format_version") not in ("", None, *map(str, READABLE_VERSIONS)):
             problem("format_version", "this service reads format versions "
-                    f"{' and '.join(map(str, READABLE_VERSIONS))}; the row says "
+                    f"{', '.join(map(str, READABLE_VERSIONS[:-1]))} and {READABLE_VERSIONS[-1]}; "
+                    "the row says "
                     f"'{cells['format_version']}'")
         if cells.get("consultation") not in ("", None, consultation.slug):
             problem("consultation", f"the row is for '{cells['consultation']}', not "
