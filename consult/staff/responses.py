@@ -258,6 +258,7 @@ class EraseForm(FlaskForm):
                              "minute, then try again.")
 @requires("view_responses")
 def response_detail(reference: str) -> Any:
+    from .. import comment_translations
     from .moderation import HideForm, StatusForm
 
     response = response_or_404(reference)
@@ -270,13 +271,20 @@ def response_detail(reference: str) -> Any:
     entered_by = (db.session.get(StaffUser, response.entered_by_id)
                   if response.entered_by_id else None)
     status_form = StatusForm(status=response.status)
+    translations = comment_translations.translations_of(response)
+    translators = {t.translated_by_id: None for t in translations.values() if t.translated_by_id}
+    for user in (db.session.scalars(sa.select(StaffUser).where(StaffUser.id.in_(translators)))
+                 if translators else []):
+        translators[user.id] = user.email
     return render_template(
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,
         events=events, entered_by=entered_by, status_form=status_form, hide_form=HideForm(),
         erase_form=EraseForm(), counting_rule=COUNTING_RULE,
         status_labels=dict(codes.RESPONSE_STATUSES), status_names=STATUS_NAMES,
         channel_labels=dict(codes.CHANNELS), options=answer_options(consultation),
-        coded_answer=coded_answer,
+        coded_answer=coded_answer, translations=translations, translators=translators,
+        translatable=set(comment_translations.translatable_columns(response)),
+        language_label=codes.language_label,
     )
 
 
