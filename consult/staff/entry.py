@@ -38,7 +38,7 @@ class EntryForm(FlaskForm):
     # the language the respondent wrote in: the languages of codes.RESPONSE_LANGUAGES
     language = SelectField(
         "Language the response is written in",
-        choices=[(c, label) for c, label in codes.RESPONSE_LANGUAGES],
+        choices=[SelectChoice(c, label) for c, label in codes.RESPONSE_LANGUAGES],
         default=codes.DEFAULT_RESPONSE_LANGUAGE, validate_choice=False,
         validators=[AnyOf(codes.RESPONSE_LANGUAGE_CODES,
                           message="Choose the language the response is written in.")])
@@ -120,4 +120,5 @@ def entry_start(slug: str) -> Any:
     themes = {t.key: t for t in consultation.themes}
     return render_template("staff/entry.html", consultation=consultation, form=form,
                            pages=pages, handlers=HANDLERS, themes=themes, errors=errors,
-                           warning=warning, paper_entry=True)
+                           warning=warning, paper_entry=True,
+                           codes_response_languages=codes.RESPONSE_LANGUAGES)
