@@ -163,7 +163,10 @@ class Response(db.Model):
     __tablename__ = "response"
     # The responses list, newest first, walks this index a page at a time (keyset pages).
     __table_args__ = (Index("ix_response_consultation_id_submitted_at",
-                            "consultation_id", "submitted_at", "id"),)
+                            "consultation_id", "submitted_at", "id"),
+                      # the dashboard's responses by language, and the list's language filter
+                      Index("ix_response_consultation_id_status_language",
+                            "consultation_id", "status", "language"))
     __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)

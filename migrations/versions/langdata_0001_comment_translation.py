@@ -1,4 +1,5 @@
-"""Translations of comments, recorded by staff beside the original
+"""Translations of comments, recorded by staff beside the original; an index for counting
+responses by language
 
 Revision ID: langdata_0001
 Revises: i18n_0001
@@ -34,8 +35,11 @@ def upgrade():
     )
     op.create_index('ix_comment_translation_response_id', 'comment_translation',
                     ['response_id'])
+    op.create_index('ix_response_consultation_id_status_language', 'response',
+                    ['consultation_id', 'status', 'language'])
 
 
 def downgrade():
+    op.drop_index('ix_response_consultation_id_status_language', table_name='response')
     op.drop_index('ix_comment_translation_response_id', table_name='comment_translation')
     op.drop_table('comment_translation')
