@@ -138,6 +138,9 @@ def split_comments(data: ConsultationData, analysis_language: str = DEFAULT_ANAL
     not translated) apart (see :class:`LanguageSplit`)."""
     languages = parse_languages(languages)
     codes = tuple(dict.fromkeys([analysis_language, *languages]))
+    if analysis_language in _detector(codes)[1]:
+        raise LoadError(f"The analysis language '{analysis_language}' is not one the language "
+                        "detector knows; give an ISO 639-1 code such as en, pl or ro.")
     comments = data.comments.copy()
     if "translation" not in comments:
         comments["translation"] = ""
