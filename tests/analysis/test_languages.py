@@ -192,3 +192,18 @@ def test_the_report_says_how_many_came_in_each_language_and_lists_the_rest(expor
     assert "translated" in quotes
     assert "short comments where detection is unsure" in markdown
     assert 'id="for-translation-pl"' in html and 'lang="pl"' in html
+
+
+def test_the_comment_commands_leave_other_languages_out_and_use_translations(export):
+    from analysis.cluster import _left_out_words, read_comments
+
+    comments = read_comments(export["path"], question="roads", analysis_language="en")
+    assert not set(comments["reference"]) & (set(export["polish"]) | set(export["romanian"]))
+    texts = dict(zip(comments["reference"], comments["text"]))
+    assert texts[export["translated"]] == TRANSLATION
+    waiting = len(export["polish"]) + len(export["romanian"])
+    assert comments.attrs["other_language"] == waiting
+    assert f"{waiting} in another language, not yet translated" in _left_out_words(comments.attrs)
+    # without an analysis language, every comment as written (as before)
+    every = read_comments(export["path"], question="roads")
+    assert set(export["polish"]) <= set(every["reference"])
