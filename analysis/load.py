@@ -553,7 +553,7 @@ def _check_version(found: Any, where: str) -> int:
 
 
 def _versions_read() -> str:
-    """``format versions 1 and 2`` (or ``format version 1``), for messages."""
+    """``format versions 1, 2 and 3`` (or ``format version 1``), for messages."""
     numbers = [str(v) for v in SUPPORTED_VERSIONS]
     if len(numbers) == 1:
         return f"format version {numbers[0]}"

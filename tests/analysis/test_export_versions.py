@@ -1,4 +1,4 @@
-"""analysis.load reads export format versions 1 and 2 (docs/export-format.md), in every format,
+"""analysis.load reads export format versions 1, 2 and 3 (docs/export-format.md), in every format,
 and counts whatever scale a version 2 export declares. The exports here are small and made in
 the test, so each figure can be counted again from the rows written."""
 from __future__ import annotations

@@ -207,3 +207,39 @@ def test_the_comment_commands_leave_other_languages_out_and_use_translations(exp
     # without an analysis language, every comment as written (as before)
     every = read_comments(export["path"], question="roads")
     assert set(export["polish"]) <= set(every["reference"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_every_version_is_still_read_and_version_3_carries_language_and_translations(export, fmt):
+    """Version 3 is read in every format (CSV here, JSON from the same rows); versions 1 and 2
+    are read by tests/analysis/test_export_versions.py, with an empty language."""
+    import json
+
+    path = export["path"]
+    if fmt == "json":
+        wide = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        dictionary = pd.read_csv(export["folder"] / "town.dictionary.csv", dtype=str,
+                                 keep_default_na=False, encoding="utf-8-sig")
+        records = wide.drop(columns=["format_version"]).to_dict("records")
+        for record in records:
+            record["hidden_comments"] = [record["hidden_comments"]] if record["hidden_comments"] else []
+        path = export["folder"] / "town.json"
+        path.write_text(json.dumps({
+            "format": "consult-export", "format_version": 3,
+            "consultation": {"slug": "town", "title": "Town", "themes": [
+                {"key": "roads", "title": "Safer roads", "what_we_will_do": ""}], "areas": []},
+            "dictionary": dictionary.to_dict("records"), "responses": records}), encoding="utf-8")
+    data = load(path)
+    assert data.format_version == 3
+    assert dict(zip(data.responses["reference"], data.responses["language"])) == export["truth"]
+    translated = data.comments.set_index("reference")["translation"]
+    assert translated[export["translated"]] == TRANSLATION
+    assert (translated.drop(index=export["translated"]) == "").all()
+
+
+def test_an_export_of_version_3_with_no_responses_is_told_by_its_language_column(export, tmp_path):
+    header = pd.read_csv(export["path"], dtype=str, nrows=0, encoding="utf-8-sig")
+    header.to_csv(tmp_path / "town.csv", index=False)
+    (tmp_path / "town.dictionary.csv").write_bytes(
+        (export["folder"] / "town.dictionary.csv").read_bytes())
+    assert load(tmp_path / "town.csv").format_version == 3
