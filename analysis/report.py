@@ -639,6 +639,11 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
     quote_sections = [free_text_section(split.data, q.column, redact) for q in tqdm(
         data.free_text_questions, desc="quotes", unit="question", file=sys.stderr, leave=False,
         disable=not progress)]
+    waiting = split.for_translation["question"].value_counts()
+    for section in quote_sections:
+        n = int(waiting.get(section["column"], 0))
+        section["other_language"] = (f"{n:,} {'comment' if n == 1 else 'comments'} in another language "
+                                     f"{'is' if n == 1 else 'are'} listed for translation instead") if n else ""
     context["quotes"] = quote_sections
     context["redaction_available"] = redact is not None
     hidden = int(data.comments["hidden"].sum()) if len(data.comments) else 0

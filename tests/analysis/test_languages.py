@@ -191,6 +191,8 @@ def test_the_report_says_how_many_came_in_each_language_and_lists_the_rest(expor
     assert not any(text in quotes for text in POLISH[1:] + ROMANIAN)
     assert "translated" in quotes
     assert "short comments where detection is unsure" in markdown
+    waiting = len(export["polish"]) + len(export["romanian"])
+    assert f"{waiting} comments in another language are listed for translation instead" in said
     assert 'id="for-translation-pl"' in html and 'lang="pl"' in html
 
 
