@@ -119,3 +119,13 @@ def test_erasing_a_response_erases_its_translations(consultation, signed_in):
     assert retention.erase(response.reference, "asked")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentTranslation)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_the_redacted_export_redacts_translations_as_it_redacts_comments(consultation, signed_in):
+    response = add_response(consultation, {"comment__roads": POLISH})
+    post_translation(signed_in("engagement"), response, "comment__roads",
+                     "Write to jan.kowalski@example.org about the patrols")
+    out = io.StringIO(newline="")
+    write_csv(consultation, out, redacted=True)
+    [row] = csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff")))
+    assert row["translation__comment__roads"] == "Write to [email removed] about the patrols"
