@@ -121,3 +121,25 @@ def test_the_responses_list_filters_by_language(consultation, signed_in):
     text = page.get_data(as_text=True)
     assert all(ref in text for ref in polish) and not any(ref in text for ref in others)
     assert '<option value="pl" selected>Polish</option>' in text
+
+
+def test_an_export_imported_again_keeps_the_language_and_reads_past_translations(consultation):
+    from consult.models import CommentTranslation
+
+    source = add_response(consultation, {"comment__roads": "Więcej patroli w nocy"},
+                          language="pl", channel="paper")
+    db.session.add(CommentTranslation(response_id=source.id, column="comment__roads",
+                                      text="More patrols at night", source_language="pl"))
+    db.session.commit()
+    out = io.StringIO(newline="")
+    write_csv(consultation, out)
+    rows = out.getvalue().lstrip("\ufeff").replace(source.reference, "")
+    db.session.delete(db.session.scalar(sa.select(CommentTranslation)))
+    db.session.delete(source)
+    db.session.commit()
+    check = import_file(consultation, "again.csv", rows.encode())
+    assert check.ok, check.problems
+    again = db.session.scalar(sa.select(Response))
+    assert (again.language, again.answers["comment__roads"]) == ("pl", "Więcej patroli w nocy")
+    assert "translation__comment__roads" not in again.answers
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentTranslation)) == 0
