@@ -703,7 +703,8 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 def read_comments(source: str | Path, text_col: str | None = None, question: str | None = None,
                   id_col: str = "reference", valid_only: bool = True,
-                  consultation: str | None = None) -> pd.DataFrame:
+                  consultation: str | None = None, analysis_language: str | None = None,
+                  languages: str | None = None) -> pd.DataFrame:
     """Comments from a Consult export (CSV, JSON, XLSX or a database URL, or the frames
     :func:`analysis.load.load` already read from one) or any CSV of texts.
 
@@ -715,9 +716,14 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
     hidden by a moderator). For another CSV, ``text_col`` names the column of comments (or the
     only column that looks like one is taken).
 
+    With ``analysis_language`` (the command line's ``--analysis-language``, default ``en``), an
+    export's comments in another language are left out unless staff translated them, and then
+    their translation is used (:func:`analysis.languages.split_comments`); ``attrs["other_language"]``
+    says how many were left out.
+
     Returns a DataFrame with ``reference`` and ``text`` (non-empty comments); for an export its
-    ``attrs`` hold ``question`` (the question's heading), ``hidden`` and ``not_counted`` (how
-    many answers were left out, and why).
+    ``attrs`` hold ``question`` (the question's heading), ``hidden``, ``not_counted`` and
+    ``other_language`` (how many answers were left out, and why).
     """
     from analysis.load import ConsultationData, LoadError, is_export, load
 
@@ -744,13 +750,23 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
             chosen = data.free_text_question(wanted)
         except LoadError as error:
             raise CommentSourceError(str(error)) from None
+        other_language = 0
+        if analysis_language:
+            from analysis.languages import parse_languages, split_comments
+
+            try:
+                split = split_comments(data, analysis_language, parse_languages(languages))
+            except LoadError as error:
+                raise CommentSourceError(str(error)) from None
+            other_language = int((split.for_translation["question"] == chosen.column).sum())
+            data = split.data
         part = data.quotable_comments(chosen.column) if valid_only else \
             data.comments[data.comments["question"] == chosen.column]
         part = part[part["text"].astype(str).str.strip() != ""]
         result = pd.DataFrame({"reference": part["reference"].astype(str).to_numpy(),
                                "text": part["text"].astype(str).to_numpy()})
         left_out = data.comments_left_out(chosen.column) if valid_only else {"hidden": 0, "not_counted": 0}
-        result.attrs.update(question=chosen.title, **left_out)
+        result.attrs.update(question=chosen.title, other_language=other_language, **left_out)
         return result
     if question:
         raise CommentSourceError("--question needs a Consult export; for another file use --text-col.")
@@ -797,6 +813,13 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which consultation (needed for a database with several)")
     parser.add_argument("--id-col", default="reference",
                         help="the column identifying each response (default: reference)")
+    parser.add_argument("--analysis-language", default="en", metavar="CODE",
+                        help="for an export, the language comments are analysed in (default: en): "
+                             "comments in another language are left out unless staff translated "
+                             "them, and then their translation is used")
+    parser.add_argument("--languages", metavar="CODES",
+                        help="the languages to detect comments in, comma-separated ISO 639-1 codes "
+                             "(default: en,pl,lt,ro,pt,ru,lv,bg,sk,hu,ur,pa,bn,ar,ku)")
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -819,7 +842,9 @@ def _fail(message: str) -> int:
 def cli_main(args: argparse.Namespace) -> int:
     try:
         comments = read_comments(args.source, args.text_col, args.question, args.id_col,
-                                 consultation=getattr(args, "consultation", None))
+                                 consultation=getattr(args, "consultation", None),
+                                 analysis_language=getattr(args, "analysis_language", None),
+                                 languages=getattr(args, "languages", None))
     except CommentSourceError as error:
         return _fail(str(error))
     out_folder = Path(args.out).parent
@@ -876,9 +901,11 @@ def _left_out_words(attrs: dict, before: str = "", after: str = "") -> str:
         parts.append(f"{attrs['hidden']:,} hidden by a moderator")
     if attrs.get("not_counted"):
         parts.append(f"{attrs['not_counted']:,} in responses not counted (duplicate, campaign or invalid)")
+    if attrs.get("other_language"):
+        parts.append(f"{attrs['other_language']:,} in another language, not yet translated")
     if not parts:
         return ""
-    return f"{before}{' and '.join(parts)} {'was' if sum(attrs.get(k, 0) for k in ('hidden', 'not_counted')) == 1 else 'were'} left out{after}"
+    return f"{before}{' and '.join(parts)} {'was' if sum(attrs.get(k, 0) for k in ('hidden', 'not_counted', 'other_language')) == 1 else 'were'} left out{after}"
 
 
 def cluster_summary_markdown(model: CommentClusterer, texts: list[str], references: list[str],

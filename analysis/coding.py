@@ -731,7 +731,9 @@ def cli_main(args: argparse.Namespace) -> int:
     try:
         codebook = Codebook.from_yaml(args.codebook)
         comments = read_comments(args.source, args.text_col, args.question, args.id_col,
-                                 consultation=getattr(args, "consultation", None))
+                                 consultation=getattr(args, "consultation", None),
+                                 analysis_language=getattr(args, "analysis_language", None),
+                                 languages=getattr(args, "languages", None))
         coded = _read_coded(args.train, args.id_col, args.codes_col, args.sep, "The coded file")
         second = (_read_coded(args.second_coder, args.id_col, args.codes_col, args.sep,
                               "The second coder's file") if args.second_coder else None)

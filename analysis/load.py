@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SUPPORTED_VERSIONS = (1, 2)
+SUPPORTED_VERSIONS = (1, 2, 3)
 FORMAT_NAME = "consult-export"
 NOT_ANSWERED = "not_answered"
 NOT_ANSWERED_LABEL = "Not answered"
@@ -52,7 +52,9 @@ AREA_COLUMNS = ["code", "name", "ons_code", "parent", "population", "population_
                 "population_year", "postcode_districts"]
 STATUSES = ["valid", "duplicate", "campaign", "invalid"]
 FIXED_COLUMNS = ["format_version", "consultation", "reference", "submitted_at", "received_on",
-                 "channel", "status", "status_reason", "hidden_comments"]
+                 "channel", "status", "status_reason", "hidden_comments", "language"]
+# Format 3: a staff translation of the free-text column COLUMN is in ``translation__COLUMN``.
+TRANSLATION_PREFIX = "translation__"
 EQUALITY_FIELDS = ["age_band", "sex", "gender_identity", "ethnicity", "disability", "religion"]
 MULTIPLE_CHOICE_TYPES = {"codes"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -285,7 +287,7 @@ def _free_text_columns(wide: pd.DataFrame, dictionary: pd.DataFrame, skip: set[s
     rows = {str(r["column"]): r for r in dictionary.to_dict("records")} if has_dictionary else {}
     out = []
     for col in wide.columns:
-        if col in FIXED_COLUMNS or col.startswith(("support__", "rank__")):
+        if col in FIXED_COLUMNS or col.startswith(("support__", "rank__", TRANSLATION_PREFIX)):
             continue
         row = rows.get(col)
         values = wide[col]
@@ -551,7 +553,7 @@ def _check_version(found: Any, where: str) -> int:
 
 
 def _versions_read() -> str:
-    """``format versions 1 and 2`` (or ``format version 1``), for messages."""
+    """``format versions 1, 2 and 3`` (or ``format version 1``), for messages."""
     numbers = [str(v) for v in SUPPORTED_VERSIONS]
     if len(numbers) == 1:
         return f"format version {numbers[0]}"
@@ -582,6 +584,14 @@ def _read_csv_safely(path: Path) -> pd.DataFrame:
         raise LoadError(f"{path.name} could not be read as CSV ({error}). Export it again.") from None
 
 
+def _version_without_rows(wide: pd.DataFrame, dictionary: pd.DataFrame | None) -> int:
+    """The version of an export with no responses (no row carries it): format 3 has the
+    ``language`` column, format 2 the dictionary's ``levels``, else format 1."""
+    if "language" in wide.columns:
+        return 3
+    return 2 if dictionary is not None and "levels" in dictionary.columns else 1
+
+
 def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
     wide = _read_csv_safely(path)
     if "format_version" not in wide.columns:
@@ -595,7 +605,7 @@ def _load_csv(path: Path, consultation: str | None) -> ConsultationData:
     if len(wide):
         version = _check_version(list(wide["format_version"].unique()), path.name)
     else:
-        version = 2 if dictionary is not None and "levels" in dictionary.columns else 1
+        version = _version_without_rows(wide, dictionary)
     notes = []
     areas = None
     if version >= 2:
@@ -632,7 +642,7 @@ def _load_xlsx(path: Path, consultation: str | None) -> ConsultationData:
     if len(wide):
         version = _check_version(list(wide["format_version"].unique()), path.name)
     else:
-        version = 2 if "levels" in dictionary.columns else 1
+        version = _version_without_rows(wide, dictionary)
     notes = []
     areas = None
     if version >= 2:
@@ -761,9 +771,15 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
                 "SELECT key, title, what_we_will_do FROM theme WHERE consultation_id = :id "
                 "ORDER BY position, id"), {"id": chosen["id"]}).mappings().all()
             responses = conn.execute(sa.text(
-                "SELECT reference, submitted_at, received_on, channel, status, status_reason, "
-                "hidden_comments, answers FROM response WHERE consultation_id = :id "
+                "SELECT id, reference, submitted_at, received_on, channel, status, status_reason, "
+                "hidden_comments, answers, language FROM response WHERE consultation_id = :id "
                 "ORDER BY submitted_at, reference"), {"id": chosen["id"]}).mappings().all()
+            translations: dict[Any, dict[str, str]] = {}
+            for t in conn.execute(sa.text(
+                    "SELECT t.response_id, t.\"column\", t.text FROM comment_translation t "
+                    "JOIN response r ON r.id = t.response_id WHERE r.consultation_id = :id"),
+                    {"id": chosen["id"]}).mappings():
+                translations.setdefault(t["response_id"], {})[TRANSLATION_PREFIX + t["column"]] = t["text"]
             questions = conn.execute(sa.text(
                 "SELECT key, type, label, spec FROM question WHERE consultation_id = :id "
                 "ORDER BY position, id"), {"id": chosen["id"]}).mappings().all()
@@ -807,8 +823,9 @@ def _load_database(url: str, consultation: str | None) -> ConsultationData:
             "received_on": str(r["received_on"])[:10] if r["received_on"] else "",
             "channel": r["channel"] or "", "status": r["status"] or "valid",
             "status_reason": r["status_reason"] or "", "hidden_comments": hidden,
+            "language": r["language"] or "",
         }
-        for key, value in answers.items():
+        for key, value in {**answers, **translations.get(r["id"], {})}.items():
             if key not in record:
                 record[key] = value
         records.append(record)
@@ -962,9 +979,11 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
     responses["status"] = _categorical(wide["status"].replace("", "valid"), STATUSES)
     for col in ("status_reason", "hidden_comments"):
         responses[col] = wide[col].to_numpy() if col in wide else ""
+    # the language the response was given in (format 3); "" when the source does not say
+    responses["language"] = wide["language"].to_numpy() if "language" in wide else ""
     theme_cols = {c for c in wide.columns if c.startswith(THEME_PREFIXES)}
     for col in wide.columns:
-        if col in FIXED_COLUMNS or col in theme_cols:
+        if col in FIXED_COLUMNS or col in theme_cols or col.startswith(TRANSLATION_PREFIX):
             continue
         codes = list(_codes_of(dictionary, col))
         kind = types.get(col, "")
@@ -1010,16 +1029,19 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
         if not mask.any():
             continue
         hidden = (";" + hidden_lists[mask] + ";").str.contains(";" + col + ";", regex=False).to_numpy()
+        translated = wide[TRANSLATION_PREFIX + col] if TRANSLATION_PREFIX + col in wide else None
         comment_parts.append(pd.DataFrame({
             "row": rows[mask], "reference": refs[mask], "question": col,
             "theme": col[len("comment__"):] if col.startswith("comment__") else "",
             "text": values[mask].to_numpy(), "hidden": hidden, "counted": counted[mask],
+            # a staff translation of the comment (format 3), "" when none was recorded
+            "translation": translated[mask].to_numpy() if translated is not None else "",
         }))
     comments = (pd.concat(comment_parts, ignore_index=True) if comment_parts else
                 pd.DataFrame({"row": pd.Series(dtype=np.int32), "reference": pd.Series(dtype=object),
                               "question": pd.Series(dtype=object), "theme": pd.Series(dtype=object),
                               "text": pd.Series(dtype=object), "hidden": pd.Series(dtype=bool),
-                              "counted": pd.Series(dtype=bool)}))
+                              "counted": pd.Series(dtype=bool), "translation": pd.Series(dtype=object)}))
 
     rank_parts = []
     for key in themes:

@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analysis import charts, tally, wording
+from analysis import languages as comment_languages
 from analysis.load import ConsultationData, LoadError, Scale, load
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
@@ -219,6 +220,10 @@ def free_text_section(data: ConsultationData, question: str, redact) -> dict[str
     counted = int((data.responses["status"] == "valid").sum())
     groups = comment_groups(data, chosen.column) if redact is not None else []
     typical = [g["text"] for g in groups if g["text"]]
+    # comments analysed in a staff translation (analysis.languages.split_comments)
+    c = data.comments
+    translated = set(zip(c.loc[c["translated"], "reference"], c.loc[c["translated"], "question"])) \
+        if "translated" in c and len(c) else set()
     quotes, n_comments = representative_comments(data, chosen.column, shown=typical)
     left_out = data.comments_left_out(chosen.column)
 
@@ -236,10 +241,43 @@ def free_text_section(data: ConsultationData, question: str, redact) -> dict[str
                 f"{people(left_out['not_counted'])} in responses not counted" if left_out["not_counted"] else "")
             if part),
         "groups": [{"share": pct(g["share"]), "size": f"{g['size']:,}", "terms": ", ".join(g["terms"]),
-                    "label": g["label"], "text": g["text"], "reference": g["reference"]} for g in groups],
+                    "label": g["label"], "text": g["text"], "reference": g["reference"],
+                    "translated": (g["reference"], chosen.column) in translated} for g in groups],
         "quotes": [] if redact is None else [
             {"text": redact(q.text), "reference": q.reference, "level": data.level_label(q.level) if q.level else "",
-             "stance": STANCE_TITLE.get(q.stance, ""), "group_size": f"{q.group_size:,}"} for q in quotes],
+             "stance": STANCE_TITLE.get(q.stance, ""), "group_size": f"{q.group_size:,}",
+             "translated": (q.reference, chosen.column) in translated} for q in quotes],
+    }
+
+
+def _languages_section(split: "comment_languages.LanguageSplit", data: ConsultationData,
+                       redact) -> dict[str, Any]:
+    """The report's comments by language: how many came in each (small counts hidden), and the
+    comments in other languages waiting for a translation, grouped by language, with their
+    references (their text redacted, or withheld when redaction is not available)."""
+    questions = {q.column: q.title for q in data.free_text_questions}
+    waiting = []
+    for code, part in split.for_translation.groupby("language", sort=False):
+        waiting.append({
+            "code": code, "language": comment_languages.language_name(code),
+            "n": f"{len(part):,}",
+            "comments": [{"reference": r.reference, "question": questions.get(r.question, r.question),
+                          "text": redact(r.text) if redact is not None else ""}
+                         for r in part.itertuples()],
+        })
+    waiting.sort(key=lambda g: (-int(g["n"].replace(",", "")), g["code"]))
+    total = int(split.counts.sum()) if len(split.counts) else 0
+    return {
+        "analysis_language": comment_languages.language_name(split.analysis_language),
+        "detected_among": ", ".join(comment_languages.language_name(c) for c in split.languages
+                                    if c not in split.unsupported),
+        "unsupported": ", ".join(comment_languages.language_name(c) for c in split.unsupported),
+        "rows": comment_languages.language_rows(split), "total": f"{total:,}",
+        "waiting": waiting, "n_waiting": f"{len(split.for_translation):,}",
+        "n_translated": f"{split.n_translated:,}",
+        "min_words": comment_languages.MIN_WORDS,
+        "min_confidence": pct(comment_languages.MIN_CONFIDENCE),
+        "sure_confidence": pct(comment_languages.SURE_CONFIDENCE),
     }
 
 
@@ -455,8 +493,15 @@ def _environment(markdown: bool):
 
 
 def build_report(data: ConsultationData, out: Path, margins_path: str | None = None,
-                 population_path: str | None = None, progress: bool = True) -> dict[str, Path]:
+                 population_path: str | None = None, progress: bool = True,
+                 analysis_language: str = "en",
+                 languages: str | list[str] | tuple[str, ...] | None = None) -> dict[str, Path]:
     """Compute every table, chart and quote for ``data`` and write the report into ``out``.
+
+    Comments are analysed in ``analysis_language``: each comment's language is detected among
+    ``languages`` (default :data:`analysis.languages.DEFAULT_LANGUAGES`), and comments in another
+    language are left out of the main points and quotes (their staff translations are used,
+    marked as translated) and listed for translation (:func:`analysis.languages.split_comments`).
 
     Returns the paths written (``html``, ``markdown``). Raises :class:`LoadError` when no
     response is counted (there is nothing to report)."""
@@ -589,9 +634,17 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
 
     step(steps[5])
     redact = _redactor()
-    quote_sections = [free_text_section(data, q.column, redact) for q in tqdm(
+    split = comment_languages.split_comments(data, analysis_language,
+                                             comment_languages.parse_languages(languages))
+    context["languages"] = _languages_section(split, data, redact)
+    quote_sections = [free_text_section(split.data, q.column, redact) for q in tqdm(
         data.free_text_questions, desc="quotes", unit="question", file=sys.stderr, leave=False,
         disable=not progress)]
+    waiting = split.for_translation["question"].value_counts()
+    for section in quote_sections:
+        n = int(waiting.get(section["column"], 0))
+        section["other_language"] = (f"{n:,} {'comment' if n == 1 else 'comments'} in another language "
+                                     f"{'is' if n == 1 else 'are'} listed for translation instead") if n else ""
     context["quotes"] = quote_sections
     context["redaction_available"] = redact is not None
     hidden = int(data.comments["hidden"].sum()) if len(data.comments) else 0
@@ -623,6 +676,13 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", metavar="CSV",
                         help="residents per district (CSV: district,population) for the representativeness chart, "
                              "instead of the consultation's own figures")
+    parser.add_argument("--analysis-language", default="en", metavar="CODE",
+                        help="the language comments are analysed in (default: en); comments in "
+                             "another language are listed for translation, or analysed in their "
+                             "staff translation")
+    parser.add_argument("--languages", metavar="CODES",
+                        help="the languages to detect comments in, comma-separated ISO 639-1 codes "
+                             "(default: en,pl,lt,ro,pt,ru,lv,bg,sk,hu,ur,pa,bn,ar,ku)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -636,7 +696,9 @@ def cli_main(args: argparse.Namespace) -> int:
         if args.population and not Path(args.population).exists():
             raise LoadError(f"There is no population file at {args.population}.")
         data = load(args.source, args.consultation)
-        paths = build_report(data, out, args.weights, args.population, progress=not args.quiet)
+        paths = build_report(data, out, args.weights, args.population, progress=not args.quiet,
+                             analysis_language=(getattr(args, "analysis_language", None) or "en").lower(),
+                             languages=getattr(args, "languages", None))
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

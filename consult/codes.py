@@ -12,6 +12,7 @@ consultation's own definition.
 - ``CHANNELS`` and ``RESPONSE_STATUSES``: (code, label) pairs; only ``valid`` responses count.
 - ``EQUALITY_GROUPS``: the equality monitoring questions' answers, in the words of the ONS
   Census 2021 questions (age band, sex, gender identity, ethnic group, disability, religion).
+- ``RESPONSE_LANGUAGES``: the languages a response is given in, as staff choose and see them.
 - ``REFERENCE_ALPHABET``: the characters of response references and resume codes (no 0, 1, I
   or O, which readers confuse).
 """
@@ -95,6 +96,18 @@ EQUALITY_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
+# The languages a response can be given in, as staff choose them on paper entry and see them on
+# the dashboard (English names, in the order staff read them): the interface languages shipped
+# (consult/i18n.py LANGUAGES) and languages often met in responses by letter or at events. A
+# response may also carry another BCP 47 code (an import, a letter in another language).
+RESPONSE_LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("en", "English"), ("pl", "Polish"), ("lt", "Lithuanian"), ("ro", "Romanian"),
+    ("pt", "Portuguese"), ("ru", "Russian"), ("lv", "Latvian"), ("bg", "Bulgarian"),
+    ("sk", "Slovak"), ("hu", "Hungarian"), ("ur", "Urdu"), ("pa", "Punjabi"),
+    ("bn", "Bengali"), ("ar", "Arabic"), ("ku", "Kurdish"), ("cy", "Welsh"),
+)
+DEFAULT_RESPONSE_LANGUAGE = "en"
+
 
 def codes_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """The codes of (code, label) pairs, in order."""
@@ -109,6 +122,13 @@ RESIDENT_LABELS = frozenset(
 
 CHANNEL_CODES = codes_of(CHANNELS)
 STATUS_CODES = codes_of(RESPONSE_STATUSES)
+RESPONSE_LANGUAGE_CODES = codes_of(RESPONSE_LANGUAGES)
+
+
+def language_label(code: str | None) -> str:
+    """A response language's English name (``pl`` -> ``Polish``), or the code itself when it
+    is not one of ``RESPONSE_LANGUAGES``."""
+    return dict(RESPONSE_LANGUAGES).get(code or "", code or "")
 
 
 def scale(name: str | None) -> list[dict]:

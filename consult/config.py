@@ -177,6 +177,10 @@ class Config:
     # The body running consultations: its name, statements and areas (consult/organisation.py,
     # docs/organisation.md). ORGANISATION_NAME is set from the file when the app starts.
     ORGANISATION_FILE = os.environ.get("ORGANISATION_FILE", str(INSTANCE_DIR / "organisation.yaml"))
+    # The evidence report's analysis language, and the languages comments are detected among
+    # (comma-separated ISO 639-1 codes; empty: analysis.languages.DEFAULT_LANGUAGES).
+    ANALYSIS_LANGUAGE = os.environ.get("ANALYSIS_LANGUAGE", "en")
+    ANALYSIS_LANGUAGES = os.environ.get("ANALYSIS_LANGUAGES", "")
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))

@@ -1,5 +1,5 @@
 """Exports of a consultation's responses: CSV (+ data dictionary and areas), XLSX and JSON,
-format 2.
+format 3.
 
 The format is the contract in docs/export-format.md. Rows are streamed from the database with
 ``yield_per`` (a server-side cursor on PostgreSQL) and written as they come, so memory stays flat
@@ -34,9 +34,12 @@ from .extensions import db
 from .models import Consultation, Response
 from .survey.handlers import HANDLERS, handler_for
 
-FORMAT_VERSION = 2
-# Versions whose rows the importer reads (the response columns of version 1 are those of 2).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+# Versions whose rows the importer reads (the response columns of versions 1 and 2 are those of
+# 3 without ``language`` and the ``translation__`` columns).
+READABLE_VERSIONS = (1, 2, 3)
+# A staff translation of a comment column COLUMN is exported as ``translation__COLUMN``.
+TRANSLATION_PREFIX = "translation__"
 FORMATS = ("csv", "json", "xlsx")
 STREAM_BATCH = 1000
 PROGRESS_EVERY = 1000  # rows between two calls of a writer's progress callback (a job's page)
@@ -133,7 +136,26 @@ def fixed_columns() -> list[Column]:
         fixed("hidden_comments", "codes", "Hidden comments",
               "The comment columns a moderator hid, separated by ';'; their text is still "
               "here for staff and must not be quoted."),
+        fixed("language", "code", "Language of the response",
+              "The language the response was given in (a BCP 47 code): the page's language "
+              "online, the language staff chose on paper entry, or the import's; the codes "
+              "listed are those staff choose from, and another code may appear.",
+              list(codes.RESPONSE_LANGUAGES)),
     ]
+
+
+def translatable(column: Column) -> bool:
+    """Whether staff can record a translation of this column's answers (free text)."""
+    return column.question_type == "free_text"
+
+
+def translation_column(column: Column) -> Column:
+    """The column of staff translations of a free-text column (``translation__COLUMN``)."""
+    return Column(
+        TRANSLATION_PREFIX + column.column, "", "translation", column.theme, column.theme_title,
+        f"Translation: {column.label}", "",
+        f"A translation of {column.column} into English recorded by staff (the original stays "
+        f"in {column.column}); empty when none was recorded.", (), None, "translation")
 
 
 def columns(consultation: Consultation) -> list[Column]:
@@ -146,7 +168,22 @@ def columns(consultation: Consultation) -> list[Column]:
               if c.column == "consultation" else c for c in fixed_columns()]
     for question in consultation.questions:
         result.extend(handler_for(question.type).export_columns(question_dict(question), titles))
-    return result
+    # format 3: staff translations of the free-text columns, after every question's columns
+    return result + [translation_column(c) for c in result if translatable(c)]
+
+
+def translations_of(consultation: Consultation) -> dict[int, dict[str, str]]:
+    """The staff translations of the consultation's comments: {response id: {column: text}}."""
+    from .models import CommentTranslation
+
+    found: dict[int, dict[str, str]] = {}
+    query = (sa.select(CommentTranslation.response_id, CommentTranslation.column,
+                       CommentTranslation.text)
+             .join(Response, Response.id == CommentTranslation.response_id)
+             .where(Response.consultation_id == consultation.id))
+    for response_id, column, text in db.session.execute(query):
+        found.setdefault(response_id, {})[TRANSLATION_PREFIX + column] = text
+    return found
 
 
 # --- redaction -------------------------------------------------------------------------------
@@ -290,7 +327,9 @@ def _json_value(text: Any, default: Any) -> Any:
 def stream_responses(consultation: Consultation) -> Iterator[tuple[Any, ...]]:
     """The consultation's responses, oldest first, fetched in batches of ``STREAM_BATCH`` with a
     server-side cursor on PostgreSQL, as plain tuples: (reference, submitted_at (UTC datetime),
-    received_on (date), channel, status, status_reason, hidden_comments (list), answers (dict)).
+    received_on (date), channel, status, status_reason, hidden_comments (list), answers (dict),
+    language (code)). The answers carry the staff translations of the response's comments
+    under their ``translation__COLUMN`` keys.
 
     JSON columns come from the database as text and are parsed here with orjson (about half
     the time of the driver's json.loads); rows come through the session's connection, not the
@@ -303,24 +342,29 @@ def stream_responses(consultation: Consultation) -> Iterator[tuple[Any, ...]]:
             Response.received_on, Response.channel,
             Response.status, Response.status_reason,
             sa.cast(Response.hidden_comments, sa.Text), sa.cast(Response.answers, sa.Text),
+            Response.language, Response.id,
         )
         .where(Response.consultation_id == consultation.id)
         .order_by(Response.submitted_at, Response.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
     loads = _json_value
-    for reference, submitted, received, channel, status, reason, hidden, answers in (
-            db.session.connection().execute(query)):
+    translations = translations_of(consultation)
+    for (reference, submitted, received, channel, status, reason, hidden, answers, language,
+         response_id) in db.session.connection().execute(query):
+        answers = loads(answers, {}) or {}
+        if translations and response_id in translations:
+            answers = {**answers, **translations[response_id]}
         yield (reference, submitted, received, channel, status, reason,
                [] if hidden is None or hidden == "[]" else loads(hidden, []),
-               loads(answers, {}) or {})
+               answers, language or "en")
 
 
 def record_values(consultation: Consultation, cols: list[Column], row: Any,
                   redacted: bool = False) -> dict[str, Any]:
     """One response (a row of ``stream_responses``) as {column: value} with JSON types (lists,
     integers, strings, None)."""
-    reference, submitted, received, channel, status, reason, hidden, answers = row
+    reference, submitted, received, channel, status, reason, hidden, answers, language = row
     values: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "consultation": consultation.slug,
@@ -331,10 +375,11 @@ def record_values(consultation: Consultation, cols: list[Column], row: Any,
         "status": status,
         "status_reason": reason or "",
         "hidden_comments": list(hidden or []),
+        "language": language,
     }
     for col in cols[len(values):]:
         value = answers.get(col.column)
-        if redacted and isinstance(value, str) and col.type in ("text", "comment"):
+        if redacted and isinstance(value, str) and col.type in ("text", "comment", "translation"):
             value = redact(value)
         values[col.column] = value
     return values
@@ -394,7 +439,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
     answer_cols = cols[fixed:]
     keys = [c.column for c in answer_cols]
     redact_at = [i for i, c in enumerate(answer_cols)
-                 if redacted and c.type in ("text", "comment")]
+                 if redacted and c.type in ("text", "comment", "translation")]
     coded_at = [i for i, c in enumerate(answer_cols) if c.type in ("code", "support")]
     rank_at = [i for i, c in enumerate(answer_cols) if c.type == "rank"]
     number_at = [i for i, c in enumerate(answer_cols) if c.type == "integer"]
@@ -416,7 +461,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
     days: dict[dt.date, str] = {}
 
     def cells(row: Any) -> list[Any]:
-        reference, submitted, received, channel, status, reason, hidden, answers = row
+        reference, submitted, received, channel, status, reason, hidden, answers, language = row
         day = days.get(received)
         if day is None:
             day = days[received] = received.isoformat()
@@ -458,6 +503,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
             status if status in known_fixed else guard(status),
             guard(reason) if reason else "",
             guard(";".join(map(str, hidden))) if hidden else "",
+            language if language in known_fixed else guard(language),
         ] + values
 
     return cells
@@ -712,8 +758,9 @@ def _excel_serial(value: dt.date) -> float | int:
 
 def _width(col: Column) -> float:
     """A column width (in characters) that shows its header and typical values."""
-    if col.type in ("comment", "text") and col.column not in ("reference", "consultation"):
-        wide = col.type == "comment" or col.max_length is not None  # free text
+    if col.type in ("comment", "text", "translation") and col.column not in ("reference",
+                                                                              "consultation"):
+        wide = col.type != "text" or col.max_length is not None  # free text
         return 60 if wide else max(len(col.column) + 2, 24)
     longest = {"datetime": 19, "date": 10, "integer": 6, "rank": 4}.get(col.type)
     if longest is None:
@@ -770,7 +817,8 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
 
     fixed = len(fixed_columns())
     answer_keys = [c.column for c in cols[fixed:]]
-    redact_at = [i for i, c in enumerate(cols[fixed:]) if redacted and c.type in ("text", "comment")]
+    redact_at = [i for i, c in enumerate(cols[fixed:])
+                 if redacted and c.type in ("text", "comment", "translation")]
     support_at = [(i, c.column) for i, c in enumerate(cols[fixed:]) if c.type == "support"]
     comment_at = [(i, c.column, c.theme, c.theme_title) for i, c in enumerate(cols[fixed:])
                   if c.type == "comment"]
@@ -779,7 +827,7 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     days: dict[dt.date, dt.date] = {}
     add_response, add_comment = responses.add, comments.add
     count = 0
-    for reference, submitted, received, channel, status, reason, hidden, answers in (
+    for reference, submitted, received, channel, status, reason, hidden, answers, language in (
             stream_responses(consultation)):
         get = answers.get
         values = [get(k) for k in answer_keys]
@@ -791,7 +839,7 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
                 values[i] = _plain_cell(value)
         add_response([FORMAT_VERSION, slug, reference, _utc_naive(submitted),
                       days.setdefault(received, received), channel, status, reason or "",
-                      ";".join(str(v) for v in hidden) if hidden else None] + values)
+                      ";".join(str(v) for v in hidden) if hidden else None, language] + values)
         count += 1
         if status == "valid":
             for i, column in support_at:

@@ -43,7 +43,8 @@ from .survey.submission import NewResponse, add_responses, check_response
 APP_COLUMNS = {"format_version", "consultation", "reference", "submitted_at"}
 REQUIRED_COLUMNS = ("received_on", "channel")
 # The columns of a response's own fields, checked with its answers by ``check_response``.
-META_COLUMNS = ("received_on", "channel", "status", "status_reason", "hidden_comments")
+META_COLUMNS = ("received_on", "channel", "status", "status_reason", "hidden_comments",
+                "language")
 MAX_ROWS = 100_000
 # An XLSX is a zip of XML files. Before opening one: at most this much XML once unzipped (a
 # 100,000-row export is about 60 MB), and no part unzipping to more than MAX_RATIO times its
@@ -420,7 +421,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
                         "no name; give the column its name from the template, or empty it")
         if cells.get("format_version") not in ("", None, *map(str, READABLE_VERSIONS)):
             problem("format_version", "this service reads format versions "
-                    f"{' and '.join(map(str, READABLE_VERSIONS))}; the row says "
+                    f"{', '.join(map(str, READABLE_VERSIONS[:-1]))} and {READABLE_VERSIONS[-1]}; "
+                    "the row says "
                     f"'{cells['format_version']}'")
         if cells.get("consultation") not in ("", None, consultation.slug):
             problem("consultation", f"the row is for '{cells['consultation']}', not "
@@ -482,7 +484,7 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
         new, refused = check_response(
             definition, answers, channel=cells.get("channel", ""), received_on=received_on,
             status=cells.get("status") or "valid", status_reason=cells.get("status_reason", ""),
-            hidden_comments=hidden, today=today)
+            hidden_comments=hidden, language=cells.get("language") or "en", today=today)
         meta = []
         for name in META_COLUMNS:
             why = refused.pop(name, None)
@@ -508,6 +510,8 @@ def check_file(consultation: Consultation, filename: str, content: bytes | str |
             "channel": new.channel, "status": new.status, "status_reason": new.status_reason,
             "hidden_comments": hidden, "answers": new.answers,
         }
+        if new.language != "en":  # (English rows keep the keys they had before the column)
+            content_key["language"] = new.language
         seen_key = json.dumps(content_key, sort_keys=True)
         seen[seen_key] += 1
         key = _import_key(consultation, content_key, seen[seen_key])
@@ -545,7 +549,7 @@ def _new_response(row: dict[str, Any]) -> NewResponse:
                        received_on=row["received_on"], status=row["status"],
                        status_reason=row["status_reason"],
                        hidden_comments=list(dict.fromkeys(row["hidden_comments"])),
-                       import_key=row["import_key"])
+                       import_key=row["import_key"], language=row.get("language", "en"))
 
 
 def import_file(consultation: Consultation, filename: str, content: bytes | str | Path,
@@ -579,4 +583,6 @@ def import_file(consultation: Consultation, filename: str, content: bytes | str 
 
 
 def template_columns(consultation: Consultation) -> list[str]:
-    return [c.column for c in columns(consultation)]
+    """The columns of the import template: the export's, less staff translations (recorded on
+    a response's page, never imported; an export's translation columns are read past)."""
+    return [c.column for c in columns(consultation) if c.type != "translation"]

@@ -738,7 +738,9 @@ def _run_report(job: Job, beat: Heartbeat) -> None:
         beat.set_step("Building the report: figures, charts and comments")
         try:
             os.environ.setdefault("MPLBACKEND", "Agg")
-            build_report(load(export, consultation=consultation.slug), folder, progress=False)
+            build_report(load(export, consultation=consultation.slug), folder, progress=False,
+                         analysis_language=current_app.config.get("ANALYSIS_LANGUAGE") or "en",
+                         languages=current_app.config.get("ANALYSIS_LANGUAGES") or None)
         except LoadError as error:
             raise JobFailed(str(error)) from None
         finally:

@@ -163,7 +163,10 @@ class Response(db.Model):
     __tablename__ = "response"
     # The responses list, newest first, walks this index a page at a time (keyset pages).
     __table_args__ = (Index("ix_response_consultation_id_submitted_at",
-                            "consultation_id", "submitted_at", "id"),)
+                            "consultation_id", "submitted_at", "id"),
+                      # the dashboard's responses by language, and the list's language filter
+                      Index("ix_response_consultation_id_status_language",
+                            "consultation_id", "status", "language"))
     __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +188,29 @@ class Response(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     consultation: Mapped[Consultation] = relationship()
+
+
+class CommentTranslation(db.Model):
+    """A translation of one comment of a response, recorded by staff and kept beside the
+    original (which is never changed). One per response and comment column; changes are
+    audited (``comment_translation.record`` / ``.change``)."""
+
+    __tablename__ = "comment_translation"
+    __table_args__ = (UniqueConstraint("response_id", "column",
+                                       name="uq_comment_translation_response_column"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
+    # the export column of the comment, e.g. comment__crime_prevention
+    column: Mapped[str] = mapped_column(String(100))
+    # the language the comment was written in, and the language of the translation
+    source_language: Mapped[str] = mapped_column(String(10), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    text: Mapped[str] = mapped_column(Text)
+    translated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class StaffUser(UserMixin, db.Model):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from . import audit, jobs
 from .extensions import db
-from .models import Consultation, Draft, ModerationEvent, Response, StaffUser
+from .models import CommentTranslation, Consultation, Draft, ModerationEvent, Response, StaffUser
 
 
 @dataclass
@@ -27,6 +27,8 @@ def _delete_responses(where: sa.ColumnElement[bool]) -> int:
     ids = sa.select(Response.id).where(where).scalar_subquery()
     tokens = sa.select(Response.draft_token).where(where, Response.draft_token.is_not(None))
     db.session.execute(sa.delete(ModerationEvent).where(ModerationEvent.response_id.in_(ids)))
+    db.session.execute(sa.delete(CommentTranslation).where(
+        CommentTranslation.response_id.in_(ids)))
     db.session.execute(sa.delete(Draft).where(Draft.token.in_(tokens.scalar_subquery())))
     result = db.session.execute(sa.delete(Response).where(where))
     return result.rowcount or 0

@@ -11,7 +11,7 @@ from . import bp, consultation_or_404
 from .responses import respondent_types
 from .roles import can, requires
 from .stats import (COUNTING_RULE, dashboard_figures, day_chart, district_codes, label_for,
-                    local_breakdown, per_thousand_text, percent, plural)
+                    language_breakdown, local_breakdown, per_thousand_text, percent, plural)
 
 
 @bp.route("/consultations/<slug>")
@@ -25,6 +25,7 @@ def dashboard(slug: str) -> Any:
         chart=day_chart(figures.per_day), counting_rule=COUNTING_RULE, label_for=label_for,
         type_options=respondent_types(consultation), district_options=district_codes(areas),
         area_label=areas["label"], local=local_breakdown(consultation),
+        languages=language_breakdown(consultation),
         channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES, percent=percent,
         plural=plural,
         per_thousand_text=per_thousand_text,

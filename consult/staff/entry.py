@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice
+from wtforms import DateField, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired
 
 from .. import codes
@@ -35,6 +35,13 @@ class EntryForm(FlaskForm):
         "Date received", validators=[InputRequired("Enter the date the response was received, "
                                                    "like 2021-07-04.")],
         format="%Y-%m-%d")
+    # the language the respondent wrote in: the languages of codes.RESPONSE_LANGUAGES
+    language = SelectField(
+        "Language the response is written in",
+        choices=[SelectChoice(c, label) for c, label in codes.RESPONSE_LANGUAGES],
+        default=codes.DEFAULT_RESPONSE_LANGUAGE, validate_choice=False,
+        validators=[AnyOf(codes.RESPONSE_LANGUAGE_CODES,
+                          message="Choose the language the response is written in.")])
 
 
 def date_warning(consultation: Any, received_on: dt.date | None) -> str | None:
@@ -77,9 +84,10 @@ def entry_start(slug: str) -> Any:
         meta_ok = form.validate_on_submit()
         new, found = check_response(
             definition, posted_answers(definition, request.form),
-            channel=form.channel.data or "", received_on=form.received_on.data)
-        # The channel and the date as the form read them: its own message when it could not.
-        for name in ("channel", "received_on"):
+            channel=form.channel.data or "", received_on=form.received_on.data,
+            language=form.language.data or codes.DEFAULT_RESPONSE_LANGUAGE)
+        # The channel, date and language as the form read them: its own message when it could not.
+        for name in ("channel", "received_on", "language"):
             why = found.pop(name, None)
             if why and not form[name].errors:
                 form[name].errors = [why]
@@ -99,7 +107,8 @@ def entry_start(slug: str) -> Any:
             response = write_response(
                 consultation, new,
                 entered_by=current_user._get_current_object())  # type: ignore[attr-defined]
-            flash(f"Response {response.reference} is stored ({response.channel}, received "
+            flash(f"Response {response.reference} is stored ({response.channel}, "
+                  f"{codes.language_label(response.language)}, received "
                   f"{response.received_on.isoformat()}). Write the reference on the paper "
                   "form. The form below is empty, ready for the next one.")
             return redirect(url_for("staff.entry_start", slug=slug))
@@ -111,4 +120,5 @@ def entry_start(slug: str) -> Any:
     themes = {t.key: t for t in consultation.themes}
     return render_template("staff/entry.html", consultation=consultation, form=form,
                            pages=pages, handlers=HANDLERS, themes=themes, errors=errors,
-                           warning=warning, paper_entry=True)
+                           warning=warning, paper_entry=True,
+                           codes_response_languages=codes.RESPONSE_LANGUAGES)

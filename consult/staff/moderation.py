@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, StringField
+from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from .. import audit
@@ -92,6 +92,38 @@ def response_comment_visibility(reference: str) -> Any:
                          column=column)
             db.session.commit()
             flash(f"The comment is {'hidden' if action == 'hide' else 'shown again'}.")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("staff.response_detail", reference=response.reference))
+
+
+class TranslationForm(FlaskForm):
+    column = HiddenField(validators=[DataRequired("Choose the comment to translate.")])
+    source_language = StringField("Language of the comment", filters=[clean_text],
+                                  validators=[Length(max=20)])
+    text = TextAreaField("Translation into English", validators=[Length(max=20_000)])
+
+
+@bp.route("/responses/<reference>/translation", methods=["POST"])
+@requires("translate_comments")
+def response_translation(reference: str) -> Any:
+    """Record, change or (empty) remove the translation of one comment, kept beside it."""
+    from .. import comment_translations
+
+    response = response_or_404(reference)
+    form = TranslationForm()
+    if form.validate_on_submit():
+        try:
+            done = comment_translations.record(
+                response, form.column.data or "", form.text.data or "",
+                form.source_language.data or "", _user())
+        except comment_translations.TranslationError as error:
+            flash(str(error))
+        else:
+            flash({"recorded": "The translation is recorded beside the comment.",
+                   "changed": "The translation is changed.",
+                   "removed": "The translation is removed; the comment is as written.",
+                   "unchanged": "Nothing changed."}[done])
     else:
         _flash_errors(form)
     return redirect(url_for("staff.response_detail", reference=response.reference))

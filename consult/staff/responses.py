@@ -128,6 +128,8 @@ def _conditions(consultation: Any, filters: dict[str, str],
         conditions.append(Response.channel == filters["channel"])
     if filters["status"]:
         conditions.append(Response.status == filters["status"])
+    if filters["language"]:
+        conditions.append(Response.language == filters["language"])
     if "from" in days:
         conditions.append(Response.received_on >= days["from"])
     if "to" in days:
@@ -158,7 +160,8 @@ def list_query(consultation: Any, filters: dict[str, str], cursor: Cursor | None
 
 
 def _filters(filters: dict[str, str]) -> dict[str, str]:
-    return {key: filters.get(key, "") for key in ("type", "district", "channel", "status", "q")}
+    return {key: filters.get(key, "") for key in ("type", "district", "channel", "status",
+                                                  "language", "q")}
 
 
 def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
@@ -181,6 +184,11 @@ def list_page(consultation: Any, filters: dict[str, str], cursor: Cursor | None,
         # The first page holds every match: counting them again would read the search index a
         # second time (at a million responses, half the time of a search for a rare phrase).
         total, total_is_floor = min(len(rows), SEARCH_COUNT_LIMIT), len(rows) > SEARCH_COUNT_LIMIT
+    elif filters["language"]:
+        # the running counts have no language: counted by the database, over its index
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                                  .where(*conditions))
+        total_is_floor = False
     elif filters["q"]:
         matching = sa.select(Response.id).where(*conditions).limit(SEARCH_COUNT_LIMIT + 1)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
@@ -202,7 +210,7 @@ def responses(slug: str) -> Any:
     args = request.args
     problems = []
     filters = {key: (args.get(key) or "").strip()[:200] for key in
-               ("type", "district", "channel", "status", "from", "to", "q")}
+               ("type", "district", "channel", "status", "language", "from", "to", "q")}
     days: dict[str, dt.date] = {}
     for key in ("from", "to"):
         if filters[key]:
@@ -222,6 +230,7 @@ def responses(slug: str) -> Any:
         type_options=respondent_types(consultation),
         district_options=district_options(consultation),
         channel_options=codes.CHANNELS, status_options=codes.RESPONSE_STATUSES,
+        language_options=codes.RESPONSE_LANGUAGES,
         type_labels=dict(respondent_types(consultation)),
         district_labels=dict(district_options(consultation)),
         channel_labels=dict(codes.CHANNELS), status_names=STATUS_NAMES,
@@ -258,6 +267,7 @@ class EraseForm(FlaskForm):
                              "minute, then try again.")
 @requires("view_responses")
 def response_detail(reference: str) -> Any:
+    from .. import comment_translations
     from .moderation import HideForm, StatusForm
 
     response = response_or_404(reference)
@@ -270,13 +280,20 @@ def response_detail(reference: str) -> Any:
     entered_by = (db.session.get(StaffUser, response.entered_by_id)
                   if response.entered_by_id else None)
     status_form = StatusForm(status=response.status)
+    translations = comment_translations.translations_of(response)
+    translators = {t.translated_by_id: None for t in translations.values() if t.translated_by_id}
+    for user in (db.session.scalars(sa.select(StaffUser).where(StaffUser.id.in_(translators)))
+                 if translators else []):
+        translators[user.id] = user.email
     return render_template(
         "staff/response_detail.html", response=response, consultation=consultation, cols=cols,
         events=events, entered_by=entered_by, status_form=status_form, hide_form=HideForm(),
         erase_form=EraseForm(), counting_rule=COUNTING_RULE,
         status_labels=dict(codes.RESPONSE_STATUSES), status_names=STATUS_NAMES,
         channel_labels=dict(codes.CHANNELS), options=answer_options(consultation),
-        coded_answer=coded_answer,
+        coded_answer=coded_answer, translations=translations, translators=translators,
+        translatable=set(comment_translations.translatable_columns(response)),
+        language_label=codes.language_label,
     )
 
 

@@ -22,6 +22,7 @@ PERMISSION_LABELS = {
     "enter_responses": "Key in paper and event responses",
     "import_responses": "Import responses from a file",
     "moderate": "Hide comments, mark responses duplicate, campaign or invalid",
+    "translate_comments": "Record a translation of a comment beside the original",
     "export": "Download exports (CSV, Excel, JSON)",
     "download_report": "Download the evidence report (support, breakdowns, charts, quotes)",
     "manage_consultations": "Load or update a definition, change open and close dates",
@@ -53,18 +54,19 @@ ROLE_TABLE: dict[str, Role] = {
         "Engagement", "Runs consultations: loads definitions and dates, keys in and imports "
         "responses, moderates, exports and publishes ‘We asked, you said, we did’.",
         frozenset({"view_dashboard", "view_responses", "enter_responses", "import_responses",
-                   "moderate", "export", "manage_consultations", "view_plans",
-                   "publish_results"})),
+                   "moderate", "translate_comments", "export", "manage_consultations",
+                   "view_plans", "publish_results"})),
     "analyst": Role(
         "Analyst", "Analyses the responses: reads them, sees interim support, exports, "
         "downloads the evidence report and codes comments in the coding workbench.",
-        frozenset({"view_dashboard", "view_support", "view_responses", "export",
-                   "download_report", "view_plans", "code_comments"})),
+        frozenset({"view_dashboard", "view_support", "view_responses", "translate_comments",
+                   "export", "download_report", "view_plans", "code_comments"})),
     "lead_analyst": Role(
         "Lead analyst", "Leads the analysis: everything an analyst does, and signs off a "
         "codebook version and its coding.",
-        frozenset({"view_dashboard", "view_support", "view_responses", "export",
-                   "download_report", "view_plans", "code_comments", "sign_off_coding"})),
+        frozenset({"view_dashboard", "view_support", "view_responses", "translate_comments",
+                   "export", "download_report", "view_plans", "code_comments",
+                   "sign_off_coding"})),
     "viewer": Role(
         "Viewer", "Follows consultations and plans: the dashboard's counts and the plans' "
         "progress, no responses.", frozenset({"view_dashboard", "view_plans"})),

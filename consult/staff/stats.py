@@ -144,6 +144,27 @@ def local_breakdown(consultation: Consultation) -> dict[str, Any]:
             "min_cell": tally.MIN_CELL}
 
 
+def language_breakdown(consultation: Consultation) -> dict[str, Any]:
+    """Valid responses by the language they were given in (most first), with small counts
+    hidden by the evidence report's rule (``analysis.tally.hidden_parts``: under ``MIN_CELL``,
+    and the next smallest when only one would be hidden); the total is published. Counted by
+    the database over the index on (consultation, status, language)."""
+    from analysis import tally
+
+    rows = db.session.execute(
+        sa.select(Response.language, sa.func.count())
+        .where(Response.consultation_id == consultation.id, Response.status == "valid")
+        .group_by(Response.language)).all()
+    ranked = _ranked(Counter({(code or code_lists.DEFAULT_RESPONSE_LANGUAGE): n for code, n in rows}))
+    hidden = tally.hidden_parts([n for _, n in ranked]) if ranked else []
+    return {
+        "total": sum(n for _, n in ranked), "min_cell": tally.MIN_CELL,
+        "rows": [{"code": code, "label": code_lists.language_label(code), "responses": n,
+                  "text": tally.published_count(n, bool(hide))}
+                 for (code, n), hide in zip(ranked, hidden)],
+    }
+
+
 def support_per_theme(consultation: Consultation, tally: counts.Totals | None = None,
                       valid: int | None = None) -> list[dict[str, Any]]:
     """Counts of each support code per theme over valid responses, with the share supporting

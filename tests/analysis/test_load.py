@@ -71,19 +71,19 @@ def test_a_quote_that_only_starts_with_an_apostrophe_is_kept(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["csv", "json"])
-def test_an_unknown_format_version_is_refused_with_both_versions_named(tmp_path, suffix):
+def test_an_unknown_format_version_is_refused_with_the_versions_read_named(tmp_path, suffix):
     if suffix == "csv":
         wide = pd.read_csv(DEMO / "demo.csv", dtype=str, keep_default_na=False)
-        wide["format_version"] = "3"
-        wide.to_csv(tmp_path / "v3.csv", index=False)
+        wide["format_version"] = "4"
+        wide.to_csv(tmp_path / "v4.csv", index=False)
     else:
         doc = json.loads((DEMO / "demo.json").read_text(encoding="utf-8"))
-        doc["format_version"] = 3
-        (tmp_path / "v3.json").write_text(json.dumps(doc), encoding="utf-8")
+        doc["format_version"] = 4
+        (tmp_path / "v4.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(LoadError) as error:
-        load(tmp_path / f"v3.{suffix}")
+        load(tmp_path / f"v4.{suffix}")
     message = str(error.value)
-    assert "version 3" in message and "format versions 1 and 2" in message
+    assert "version 4" in message and "format versions 1, 2 and 3" in message
 
 
 @pytest.mark.parametrize("source, words", [

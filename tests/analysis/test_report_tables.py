@@ -423,6 +423,33 @@ def check_comment_groups(ex: Export, table: dict, markdown: str) -> None:
     assert sum(sizes) <= n_comments
 
 
+def check_languages(ex: Export, table: dict) -> None:
+    """Comments by language: the total is every free-text answer of a counted response, counted
+    from the export's columns; each shown count follows the small-number rule and, when none is
+    hidden, they add up to the total. The lists for translation name counted responses whose
+    answer to that question is not empty and not hidden."""
+    free_text = ex.dictionary.loc[(ex.dictionary["type"] == "comment") | (
+        (ex.dictionary["type"] == "text") & (ex.dictionary["question"] != "")
+        & (ex.dictionary["codes"] == "") & ~ex.dictionary["column"].isin(["postcode_district"])), "column"]
+    if table["header"] == ["Language", "Comments"]:
+        rows = dict(table["rows"])
+        total = sum(int((ex.valid[c] != "").sum()) for c in free_text)
+        assert number(rows.pop("Total")) == total
+        for cell in rows.values():
+            assert cell in ("<10", "–") or number(cell) >= MIN_CELL
+        if all(cell not in ("<10", "–") for cell in rows.values()):
+            assert sum(number(cell) for cell in rows.values()) == total
+        return
+    assert table["header"] == ["Response", "Question", "Comment"]
+    by_ref = ex.valid.set_index("reference")
+    for reference, question, _ in table["rows"]:
+        reference = reference.strip("`")
+        column = f"comment__{ex.themes[question]}" if question in ex.themes else \
+            ex.dictionary.loc[ex.dictionary["label"] == question, "column"].iloc[0]
+        assert by_ref.loc[reference, column] != ""
+        assert column not in by_ref.loc[reference, "hidden_comments"].split(";")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -446,6 +473,8 @@ def test_every_table_of_the_report_is_recomputed_from_the_export(built):
             check_breakdown(ex, table)
         elif h2 == "Weighted to the population":
             check_weighted(ex, table, margins)
+        elif h2 == "What people said" and table["h3"] == "Comments by language":
+            check_languages(ex, table)
         elif h2 == "What people said":
             check_comment_groups(ex, table, markdown)
         elif h2 == "Responses not counted":

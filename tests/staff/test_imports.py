@@ -165,7 +165,7 @@ def test_the_template_has_the_export_columns(pcp2021, signed_in):
     client = signed_in("engagement")
     url = f"/staff/consultations/{SLUG}/import/template"
     csv_template = client.get(url + ".csv").get_data(as_text=True)
-    expected = [c.column for c in columns(pcp2021)]
+    expected = [c.column for c in columns(pcp2021) if not c.column.startswith("translation__")]
     assert next(csv.reader(io.StringIO(csv_template))) == expected
     xlsx = client.get(url + ".xlsx").get_data()
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["responses"]
