@@ -82,7 +82,12 @@ def page_key(fingerprint: str, page: dict, columns: list[str], answers: dict[str
 
     # The path the app is served under is part of every link on the page, and the query is part
     # of the links to the other languages.
-    return (fingerprint, request.script_root, current_language(), request.query_string,
+    from flask import g
+
+    # The fingerprint of a consultation shown in another language or in Easy Read names that
+    # variant too; the variant is said again here so that no two choices ever share a page.
+    return (fingerprint, g.get("content_variant"), request.script_root, current_language(),
+            request.query_string,
             page["key"], back_url, returning, tuple(values))
 
 
