@@ -575,6 +575,9 @@ def easy_read_link() -> dict | None:
 def _follow_easy_read_link():
     """``?easy_read=1`` (or ``0``) on a page of a consultation: keep the choice in the session
     and show the same address without it."""
+    # what the last page showed (a test, or a command, may share one app context between requests)
+    for name in ("content_language", "content_variant", "easy_read_offered", "organisation_language"):
+        g.pop(name, None)
     if request.method != "GET" or "easy_read" not in request.args:
         return None
     slug = (request.view_args or {}).get("slug")
