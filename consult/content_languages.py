@@ -442,6 +442,43 @@ def organisation_texts(language: str, organisation: dict | None, data: dict[str,
     return out if len(problems) == before else None
 
 
+def _with_origins(expanded: Any) -> Any:
+    """A definition whose blocks were already put in place (read with parse_file, then given to
+    validate) no longer says which pages came from which block: find them again in the blocks
+    folder, by page key (and each check by its content), so that each block's texts are still
+    read from the block's own translation file."""
+    from .definitions import Expanded, _read_yaml, blocks_folder
+
+    if expanded.origins or not isinstance(expanded.raw.get("pages"), list):
+        return expanded
+    folder = blocks_folder()
+    pages_of: dict[str, str] = {}
+    checks_of: list[tuple[dict, str, int]] = []
+    data: dict[str, bytes] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        raw, content, found = _read_yaml(path)
+        if found or not isinstance(raw, dict) or not isinstance(raw.get("pages"), list):
+            continue
+        data[path.stem] = content
+        for page in raw["pages"]:
+            if isinstance(page, dict) and isinstance(page.get("key"), str):
+                pages_of.setdefault(page["key"], str(path))
+        for j, check in enumerate(raw.get("checks") or []):
+            checks_of.append((check, str(path), j))
+    page_origins = [(pages_of.get(p.get("key")) if isinstance(p, dict) else None, i)
+                    for i, p in enumerate(expanded.raw["pages"])]
+    used = {Path(s).stem for s, _ in page_origins if s}
+    if not used:
+        return expanded
+    check_origins = []
+    for i, check in enumerate(expanded.raw.get("checks") or []):
+        match = next(((s, j) for c, s, j in checks_of if c == check and Path(s).stem in used), None)
+        check_origins.append(match or (None, i))
+    blocks = {name: data[name] for name in sorted(used)}
+    return Expanded(expanded.raw, {"pages": page_origins, "checks": check_origins}, blocks,
+                    files(expanded.raw, blocks))
+
+
 def attach(definition: dict, expanded: Any, path: str, organisation: dict | None = None,
            folder: str | Path | None = None) -> dict:
     """``definition`` with its languages and Easy Read checked and kept under ``translations``;
@@ -452,6 +489,7 @@ def attach(definition: dict, expanded: Any, path: str, organisation: dict | None
     if not offered:
         return definition
     base = Path(folder) if folder is not None else translations_folder()
+    expanded = _with_origins(expanded)
     data = expanded.translations if expanded.translations is not None \
         else files(expanded.raw, expanded.blocks, base)
     problems: list[str] = []
