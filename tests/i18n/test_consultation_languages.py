@@ -194,3 +194,29 @@ def test_the_organisations_texts_are_in_polish_on_its_pages(app, loaded):
     english = BeautifulSoup(html(Browser(app.test_client()).get("/accessibility")), "html.parser")
     assert "Cambridgeshire and Peterborough Police and Crime Commissioner" in \
         english.select_one("header").get_text()
+
+
+def test_an_easy_read_file_without_its_start_intro_is_refused(app, tmp_path):
+    folder = copied(tmp_path)
+    app.config["TRANSLATIONS_FOLDER"] = str(folder)
+    path = folder / "consultations" / "police-and-crime-plan-2021.easy-read.yaml"
+    texts = yaml.safe_load(path.read_text("utf-8"))
+    del texts["start"]
+    texts["themes"]["ethical_policing"].pop("summary")
+    write(path, texts)
+    with pytest.raises(DefinitionError) as refused:
+        read_file(PCP_2021)
+    assert sorted(refused.value.problems) == sorted([
+        f"{path}: start.intro: is missing; give its Easy Read text",
+        f"{path}: themes.ethical_policing.summary: is missing; give its Easy Read text"])
+
+
+def test_easy_read_on_a_polish_page_is_marked_as_english(app, loaded):
+    browser = in_polish(app)
+    browser.get(f"{DEMO}?easy_read=1")
+    start = BeautifulSoup(html(browser.get(DEMO)), "html.parser")
+    assert start.html["lang"] == "pl"
+    assert start.find("h1")["lang"] == "en"
+    link = start.select_one(".consult-easy-read a")
+    assert link.get_text() == "Wersja standardowa"
+    assert "dostępne tylko w języku angielskim" not in start.get_text()
