@@ -10,6 +10,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from consult.codes import SCALES
 from consult.definitions import DefinitionError, load_file, read_file
 from consult.extensions import db
 from consult.models import Consultation
@@ -156,7 +157,10 @@ def test_a_polish_journey_shows_the_consultations_own_words_in_polish(app, loade
     assert POLISH["questions"]["respondent_type"]["label"] in keys
     assert "Mieszkaniec lub mieszkanka Cambridgeshire albo Peterborough" in check.get_text()
     assert "Poza Cambridgeshire" not in check.get_text()  # fenland was chosen
-    assert not check.select("main [lang=en]")
+    # nothing of the consultation's own is in English; a scale's levels are interface words,
+    # marked as English until the catalogs give them
+    scale = {level["label"] for levels in SCALES.values() for level in levels}
+    assert {e.get_text() for e in check.select("main [lang=en]")} <= scale
     sent = browser.post(f"{DEMO}/check", {})
     assert sent.status_code == 302
     confirmation = html(browser.get(f"{DEMO}/confirmation"))
