@@ -611,6 +611,33 @@ def _scale_words(definition: dict) -> None:
                     Markup('<span lang="en">{}</span>').format(english)
 
 
+@dataclasses.dataclass(frozen=True)
+class InPageLanguage:
+    """What a page listing consultations shows of one: its title and definition in the page's
+    language when it offers it (else English), and ``lang``, the attribute its text needs."""
+    slug: str
+    title: str
+    definition: dict
+    is_demo: bool
+    lang: Any
+
+
+def in_page_language(consultation: Any) -> InPageLanguage:
+    from markupsafe import Markup
+
+    from .i18n import DEFAULT_LANGUAGE, current_language
+
+    language = current_language()
+    definition = consultation.definition or {}
+    offered = language in (definition.get("languages") or [])
+    if offered:
+        definition = localise(definition, language)
+    text_language = language if offered else DEFAULT_LANGUAGE
+    lang = Markup("") if text_language == language else Markup(' lang="{}"').format(text_language)
+    return InPageLanguage(consultation.slug, definition.get("title") or consultation.title,
+                          definition, bool(consultation.is_demo), lang)
+
+
 def only_in_english() -> bool:
     """Whether this page is in a language the consultation on it does not offer."""
     from .i18n import DEFAULT_LANGUAGE, current_language

@@ -344,7 +344,8 @@ def resume_link(slug: str, code: str):
 @bp.get("/privacy")
 @limiter.exempt
 def privacy():
-    consultations = db.session.execute(select(Consultation)).scalars().all()
+    consultations = [content_languages.in_page_language(c) for c in
+                     db.session.execute(select(Consultation)).scalars().all()]
     return render_template("survey/privacy.html", consultations=consultations,
                            organisation=current_organisation())
 

@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from consult.codes import SCALES
 from consult.definitions import DefinitionError, load_file, read_file
 from consult.extensions import db
+from consult.i18n import LANGUAGES
 from consult.models import Consultation
 
 from survey.conftest import DEMO, PCP_2021, Browser, complete_2021, loaded  # noqa: F401  (fixture)
@@ -224,3 +225,19 @@ def test_easy_read_on_a_polish_page_is_marked_as_english(app, loaded):
     link = start.select_one(".consult-easy-read a")
     assert link.get_text() == "Wersja standardowa"
     assert "dostępne tylko w języku angielskim" not in start.get_text()
+
+
+def test_the_privacy_page_gives_each_consultations_notice_in_its_language(app, loaded):
+    privacy = BeautifulSoup(html(in_polish(app).get("/privacy")), "html.parser")
+    notices = {h.get_text(strip=True): h for h in privacy.select("h3")}
+    polish = notices[POLISH["title"]]
+    assert not polish.has_attr("lang")
+    assert POLISH["privacy_notice"][:60] in polish.find_next("p").get_text()
+    # in a language it does not offer (Welsh, offered by this app alone): English, marked so
+    app.config["LANGUAGES"] = {**LANGUAGES, "cy": {"name": "Cymraeg", "dir": "ltr"}}
+    welsh = Browser(app.test_client())
+    welsh.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "cy"
+    privacy = BeautifulSoup(html(welsh.get("/privacy")), "html.parser")
+    assert privacy.html["lang"] == "cy"
+    english = next(h for h in privacy.select("h3") if "2021 to 2024" in h.get_text())
+    assert english["lang"] == "en" and english.find_next("p")["lang"] == "en"
