@@ -241,3 +241,11 @@ def test_the_privacy_page_gives_each_consultations_notice_in_its_language(app, l
     assert privacy.html["lang"] == "cy"
     english = next(h for h in privacy.select("h3") if "2021 to 2024" in h.get_text())
     assert english["lang"] == "en" and english.find_next("p")["lang"] == "en"
+
+
+def test_the_organisations_name_in_polish_is_not_marked_as_english(app, loaded):
+    index = BeautifulSoup(html(in_polish(app).get("/")), "html.parser")
+    lead = index.select_one("main .govuk-body-l")
+    assert ORGANISATION_PL["name"] in lead.get_text() and not lead.select("[lang]")
+    footer = index.select_one("footer p.govuk-body-s")
+    assert footer.get_text() == ORGANISATION_PL["name"] and not footer.has_attr("lang")
