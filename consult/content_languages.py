@@ -425,7 +425,10 @@ def organisation_texts(language: str, organisation: dict | None, data: dict[str,
                             f"its texts here are {', '.join(sorted(english))}")
         out[group] = {k: need(given.get(k), v, f"{group}.{k}") for k, v in english.items()}
     areas, given = organisation["areas"], part("areas")
-    items = given.get("items") if isinstance(given.get("items"), dict) else {}
+    items = given.get("items")
+    if isinstance(items, list):  # written as organisation.yaml writes them: [{code, name}, ...]
+        items = {i["code"]: i.get("name") for i in items if isinstance(i, dict) and "code" in i}
+    items = items if isinstance(items, dict) else {}
     codes = [a["code"] for a in areas["items"]]
     for code in sorted(set(items) - set(codes), key=str):
         problems.append(f"{where}: areas.items.{code}: is not an area code of the organisation; "
