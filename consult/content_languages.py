@@ -427,17 +427,21 @@ def organisation_texts(language: str, organisation: dict | None, data: dict[str,
     areas, given = organisation["areas"], part("areas")
     items = given.get("items")
     if isinstance(items, list):  # written as organisation.yaml writes them: [{code, name}, ...]
-        items = {i["code"]: i.get("name") for i in items if isinstance(i, dict) and "code" in i}
+        items = {i["code"]: i for i in items if isinstance(i, dict) and "code" in i}
     items = items if isinstance(items, dict) else {}
     codes = [a["code"] for a in areas["items"]]
     for code in sorted(set(items) - set(codes), key=str):
         problems.append(f"{where}: areas.items.{code}: is not an area code of the organisation; "
                         f"its codes are {', '.join(codes)}")
-    out["areas"] = {
-        "label": need(given.get("label"), areas.get("label"), "areas.label"),
-        "items": {a["code"]: need(items.get(a["code"]), a["name"], f"areas.items.{a['code']}")
-                  for a in areas["items"]},
-    }
+    names = {}
+    for area in areas["items"]:
+        # an area left out keeps its name as the organisation file writes it: a place name is
+        # often written the same in every language
+        item = items.get(area["code"])
+        name = item.get("name") if isinstance(item, dict) else item
+        names[area["code"]] = name.strip() if isinstance(name, str) and name.strip() else area["name"]
+    out["areas"] = {"label": need(given.get("label"), areas.get("label"), "areas.label"),
+                    "items": names}
     for key in ("outside", "prefer_not_to_say"):
         named = given.get(key) if isinstance(given.get(key), dict) else {}
         out["areas"][key] = {"code": areas[key]["code"],
