@@ -249,3 +249,23 @@ def test_the_organisations_name_in_polish_is_not_marked_as_english(app, loaded):
     assert ORGANISATION_PL["name"] in lead.get_text() and not lead.select("[lang]")
     footer = index.select_one("footer p.govuk-body-s")
     assert footer.get_text() == ORGANISATION_PL["name"] and not footer.has_attr("lang")
+
+
+def test_an_area_left_out_keeps_its_place_name_and_an_unknown_one_is_refused(app, tmp_path):
+    folder = copied(tmp_path)
+    app.config["TRANSLATIONS_FOLDER"] = str(folder)
+    organisation = yaml.safe_load((folder / "organisation.pl.yaml").read_text("utf-8"))
+    organisation["areas"]["items"] = [{"code": "east_cambridgeshire",
+                                       "name": "Wschodnie Cambridgeshire"}]
+    write(folder / "organisation.pl.yaml", organisation)
+    definition, _ = read_file(PCP_2021)
+    names = {code: o["label"] for code, o in
+             definition["translations"]["pl"]["questions"]["district"]["options"].items()}
+    assert names["east_cambridgeshire"] == "Wschodnie Cambridgeshire"
+    assert names["fenland"] == "Fenland"
+    organisation["areas"]["items"].append({"code": "norwich", "name": "Norwich"})
+    write(folder / "organisation.pl.yaml", organisation)
+    with pytest.raises(DefinitionError) as refused:
+        read_file(PCP_2021)
+    assert any("areas.items.norwich: is not an area code of the organisation" in p
+               for p in refused.value.problems)
