@@ -62,7 +62,10 @@ def index():
     now = utcnow()
     open_now = [c for c in consultations if c.is_open(now)]
     others = [c for c in consultations if not c.is_open(now)]
-    return render_template("survey/index.html", open_now=open_now, others=others, now=now)
+    # each title in the page's language when the consultation offers it
+    shown = {c.slug: content_languages.in_page_language(c) for c in consultations}
+    return render_template("survey/index.html", open_now=open_now, others=others, now=now,
+                           shown=shown)
 
 
 @bp.get("/c/<slug>")

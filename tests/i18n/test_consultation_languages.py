@@ -269,3 +269,12 @@ def test_an_area_left_out_keeps_its_place_name_and_an_unknown_one_is_refused(app
         read_file(PCP_2021)
     assert any("areas.items.norwich: is not an area code of the organisation" in p
                for p in refused.value.problems)
+
+
+def test_the_list_of_consultations_gives_each_title_in_its_language(app, loaded):
+    index = BeautifulSoup(html(in_polish(app).get("/")), "html.parser")
+    links = {a["href"]: a for a in index.select("main a.govuk-link")}
+    demo = links[DEMO]
+    assert POLISH["title"] in demo.get_text() and not demo.select("[lang]")
+    old = links["/c/police-and-crime-plan-2016"]
+    assert old["lang"] == "en"
