@@ -628,6 +628,14 @@ class InPageLanguage:
     is_demo: bool
     lang: Any
 
+    @property
+    def title_html(self) -> Any:
+        """The title, in a ``<span lang>`` when it is not in the page's language."""
+        from markupsafe import Markup, escape
+
+        return Markup("<span{}>{}</span>").format(self.lang, self.title) if self.lang \
+            else escape(self.title)
+
 
 def in_page_language(consultation: Any) -> InPageLanguage:
     from markupsafe import Markup
