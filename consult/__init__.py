@@ -79,11 +79,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ])
     WTFormsHelpers(app)
 
-    from . import cli, errors, i18n, jobs, plans, published, security, staff
+    from . import cli, content_languages, errors, i18n, jobs, plans, published, security, staff
     from .survey import bp as survey_bp
     from .survey import rendering
 
     i18n.init_app(app)
+    content_languages.init_app(app)
     app.register_blueprint(survey_bp)
     errors.init_app(app)
     published.init_app(app)

@@ -171,6 +171,9 @@ class Config:
     # Blocks of pages a definition includes by name (``- include: equality``): one folder for
     # every definition, an uploaded one too (docs/consultation-definitions.md).
     BLOCKS_FOLDER = os.environ.get("BLOCKS_FOLDER", str(INSTANCE_DIR / "blocks"))
+    # A consultation's texts in other languages and in Easy Read, its blocks' and the
+    # organisation's (consult/content_languages.py, docs/translations.md).
+    TRANSLATIONS_FOLDER = os.environ.get("TRANSLATIONS_FOLDER", str(INSTANCE_DIR / "translations"))
     TESTING = False
     # ``flask run`` is reached directly; production sits behind the shipped nginx.
     DEFAULT_TRUSTED_PROXIES = 0

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from sqlalchemy import select
 
-from . import schema
+from . import content_languages, schema
 from .extensions import db
 from .models import Consultation, Question, Response, Theme
 from .quoting import quoted
@@ -62,7 +62,7 @@ MAX_PROBLEMS = 100
 TOP_KEYS = {
     "slug", "title", "summary", "organisation", "reference_prefix", "timezone", "opens_at",
     "closes_at", "retention_days", "time_to_complete", "privacy_notice", "contact",
-    "population", "areas", "themes", "pages", "checks",
+    "population", "areas", "themes", "pages", "checks", "languages", "easy_read",
 }
 REQUIRED_TOP_KEYS = ("slug", "title", "summary", "reference_prefix", "opens_at", "closes_at",
                      "themes", "pages")
@@ -646,6 +646,8 @@ class Expanded:
     raw: Any
     origins: dict[str, list[Origin]]
     blocks: dict[str, bytes]
+    # The translation and Easy Read files read for it (consult/content_languages.py): name -> bytes
+    translations: dict[str, bytes] | None = None
 
 
 class _Includer:
@@ -738,7 +740,7 @@ def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = Non
     DefinitionError naming the block file and the place of each problem."""
     if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list) \
             or not any(isinstance(p, dict) and "include" in p for p in raw["pages"]):
-        return Expanded(raw, {}, {})
+        return Expanded(raw, {}, {}, content_languages.files(raw, {}))
     includer = _Includer(Path(folder) if folder is not None else blocks_folder())
     pages = includer.pages(raw["pages"], None, [])
     if includer.problems:
@@ -753,14 +755,17 @@ def expand(raw: Any, path: str = "<definition>", folder: str | Path | None = Non
         own = list(own_checks or [])
         expanded["checks"] = own + [check for check, _ in includer.checks]
         origins["checks"] = [(None, i) for i in range(len(own))] + [o for _, o in includer.checks]
-    return Expanded(expanded, origins, includer.blocks)
+    return Expanded(expanded, origins, includer.blocks,
+                    content_languages.files(expanded, includer.blocks))
 
 
 def _validate_expanded(expanded: Expanded, path: str,
                        organisation: dict | None = None) -> dict[str, Any]:
-    """validate, with each problem in an included page placed in its block's file."""
+    """validate, with each problem in an included page placed in its block's file; then the
+    definition's languages and Easy Read (consult/content_languages.py)."""
     try:
-        return _validate(expanded.raw, path, organisation)
+        definition = _validate(expanded.raw, path, organisation)
+        return content_languages.attach(definition, expanded, path, organisation)
     except DefinitionError as error:
         if not expanded.blocks:
             raise
@@ -791,12 +796,16 @@ def validate(raw: Any, path: str = "<definition>", organisation: dict | None = N
     return _validate_expanded(expand(raw, path, blocks), path, organisation)
 
 
-def _sha256(data: bytes, blocks: dict[str, bytes]) -> str:
-    """The sha256 of a definition file and of the blocks it includes, so that a changed block
-    changes it; a definition that includes none keeps its file's own sha256."""
+def _sha256(data: bytes, blocks: dict[str, bytes],
+            translations: dict[str, bytes] | None = None) -> str:
+    """The sha256 of a definition file, of the blocks it includes and of its translation files,
+    so that a changed block or translation changes it; a definition that includes none keeps its
+    file's own sha256."""
     digest = hashlib.sha256(data)
     for name, content in blocks.items():
         digest.update(b"\0block " + name.encode() + b"\0" + hashlib.sha256(content).digest())
+    for name, content in sorted((translations or {}).items()):
+        digest.update(b"\0translation " + name.encode() + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()
 
 
@@ -806,7 +815,7 @@ def _read(path: str | Path, blocks: str | Path | None) -> tuple[Expanded, str]:
     if found:
         raise DefinitionError(str(path), found)
     expanded = expand(raw, str(path), blocks)
-    return expanded, _sha256(data, expanded.blocks)
+    return expanded, _sha256(data, expanded.blocks, expanded.translations)
 
 
 def parse_file(path: str | Path, blocks: str | Path | None = None) -> tuple[Any, str]:

@@ -140,5 +140,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def organisation() -> dict:
-        return {"organisation_name": app.config["ORGANISATION_NAME"],
+        from .content_languages import organisation_name
+        try:  # in the page's language when the organisation's texts are given in it
+            name = organisation_name()
+        except (KeyError, RuntimeError):
+            name = app.config["ORGANISATION_NAME"]
+        return {"organisation_name": name,
                 "service_name": gettext("Have your say")}

@@ -15,7 +15,7 @@ import os
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, current_app, redirect, request, session
+from flask import Flask, current_app, g, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale, refresh
 from markupsafe import Markup, escape
 
@@ -98,17 +98,30 @@ def _template_context() -> dict:
     code = current_language()
     info = languages().get(code, LANGUAGES[DEFAULT_LANGUAGE])
     return {"page_language": code, "text_direction": info.get("dir", "ltr"),
-            "language_links": language_links, "content_language": DEFAULT_LANGUAGE}
+            "language_links": language_links, "content_language": content_language()}
+
+
+def content_language() -> str:
+    """The language the consultation's own text on this page is in: the page's language when the
+    consultation offers it, else English (set by consult/content_languages.py for_request)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    return g.get("content_language", DEFAULT_LANGUAGE)
+
+
+def in_language(text, language: str) -> Markup:
+    """``text`` marked with its own language when the page is in another one."""
+    if text is None or text == "":
+        return Markup("")
+    if language == current_language():
+        return escape(text)
+    return Markup('<span lang="{}">{}</span>').format(language, text)
 
 
 def in_content_language(text) -> Markup:
-    """Text from the consultation's definition (written in English this round), marked with its
-    own language when the page is in another one."""
-    if text is None or text == "":
-        return Markup("")
-    if current_language() == DEFAULT_LANGUAGE:
-        return escape(text)
-    return Markup('<span lang="{}">{}</span>').format(DEFAULT_LANGUAGE, text)
+    """Text from the consultation's definition, marked with its own language when the page is
+    in another one (English, when the consultation does not offer the page's language)."""
+    return in_language(text, content_language())
 
 
 def option_label(text) -> Markup:
@@ -125,10 +138,11 @@ def option_label(text) -> Markup:
 
 
 def content_lang() -> Markup:
-    """` lang="en"` for an element holding definition text on a page in another language."""
-    if current_language() == DEFAULT_LANGUAGE:
+    """` lang="en"` for an element holding definition text in a language other than the page's."""
+    language = content_language()
+    if language == current_language():
         return Markup("")
-    return Markup(' lang="{}"').format(DEFAULT_LANGUAGE)
+    return Markup(' lang="{}"').format(language)
 
 
 def plural_messages(singular: str, plural: str) -> dict[str, str]:

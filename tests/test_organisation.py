@@ -176,6 +176,9 @@ def test_the_accessibility_page_has_every_required_section(path):
 
 def test_a_definition_uses_the_organisation_areas_unless_it_lists_its_own():
     definition = yaml.safe_load(PCP_2021.read_text(encoding="utf-8"))
+    # in English only: its Polish area names are the Cambridgeshire ones
+    definition.pop("languages", None)
+    definition.pop("easy_read", None)
     norfolk = load_organisation(NORFOLK)
     normalised = validate(copy.deepcopy(definition), "x.yaml", organisation=norfolk)
     district = next(q for p in normalised["pages"] for q in p["questions"] if q["type"] == "district")

@@ -3,7 +3,8 @@
 A question page shown without errors depends only on the consultation as published (its
 fingerprint), the page, the answers already given on that page, where "Back" leads, whether
 the resident came from "check your answers", the path the app is served under, the language
-the page is in and the address's query (the language links repeat it). Each process
+the page is in, whether its consultation is shown in that language or in Easy Read
+(consult/content_languages.py) and the address's query (the language links repeat it). Each process
 keeps the HTML of such pages (the ``PAGE_CACHE_SIZE`` most recently used; 0 turns this off)
 with a placeholder where the CSRF token goes, and every request puts in its own token.
 Rendering a page with the GOV.UK macros costs several milliseconds of CPU; serving it from here
@@ -82,7 +83,12 @@ def page_key(fingerprint: str, page: dict, columns: list[str], answers: dict[str
 
     # The path the app is served under is part of every link on the page, and the query is part
     # of the links to the other languages.
-    return (fingerprint, request.script_root, current_language(), request.query_string,
+    from flask import g
+
+    # The fingerprint of a consultation shown in another language or in Easy Read names that
+    # variant too; the variant is said again here so that no two choices ever share a page.
+    return (fingerprint, g.get("content_variant"), request.script_root, current_language(),
+            request.query_string,
             page["key"], back_url, returning, tuple(values))
 
 

@@ -11,7 +11,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
-from .. import i18n
+from .. import content_languages, i18n
 from ..extensions import db, limiter
 from ..models import Consultation, Response, utcnow
 from ..published import PublishedConsultation, published
@@ -26,11 +26,13 @@ from .submission import InvalidAnswers, store_response
 
 
 def current_organisation() -> dict:
-    """The organisation file's contents (imported here, not at the top: the organisation reads
-    definitions, which read the question handlers of this package)."""
+    """The organisation file's contents, its texts in the page's language when they are given
+    (imported here, not at the top: the organisation reads definitions, which read the question
+    handlers of this package)."""
+    from ..content_languages import localised_organisation
     from ..organisation import current
 
-    return current()
+    return localised_organisation(current())
 
 
 # The pages every resident goes through carry no rate limit (a crowd is met by admission control,
@@ -42,7 +44,8 @@ def get_consultation(slug: str) -> PublishedConsultation:
     consultation = published(slug)
     if consultation is None:
         abort(404)
-    return consultation
+    # its texts in the page's language, or in Easy Read (consult/content_languages.py)
+    return content_languages.for_request(consultation)
 
 
 def not_open_page(consultation: PublishedConsultation):
@@ -59,7 +62,10 @@ def index():
     now = utcnow()
     open_now = [c for c in consultations if c.is_open(now)]
     others = [c for c in consultations if not c.is_open(now)]
-    return render_template("survey/index.html", open_now=open_now, others=others, now=now)
+    # each title in the page's language when the consultation offers it
+    shown = {c.slug: content_languages.in_page_language(c) for c in consultations}
+    return render_template("survey/index.html", open_now=open_now, others=others, now=now,
+                           shown=shown)
 
 
 @bp.get("/c/<slug>")
@@ -341,7 +347,8 @@ def resume_link(slug: str, code: str):
 @bp.get("/privacy")
 @limiter.exempt
 def privacy():
-    consultations = db.session.execute(select(Consultation)).scalars().all()
+    consultations = [content_languages.in_page_language(c) for c in
+                     db.session.execute(select(Consultation)).scalars().all()]
     return render_template("survey/privacy.html", consultations=consultations,
                            organisation=current_organisation())
 

@@ -79,10 +79,14 @@ def test_staff_pages_stay_in_english(app, loaded):
 
 
 def test_definition_text_on_a_translated_page_carries_its_own_lang(app, loaded):
+    # the 2016 consultation is in English only: its words are marked as English
+    lithuanian = BeautifulSoup(html(fresh(app, "lt").get("/c/police-and-crime-plan-2016")),
+                               "html.parser")
+    assert lithuanian.find("h1")["lang"] == "en"
+    # the 2021 one offers Polish: its words are Polish, in a Polish page
     polish = BeautifulSoup(html(fresh(app, "pl").get(THEME_PAGE)), "html.parser")
-    assert polish.find("h1")["lang"] == "en"  # the theme's title, from the definition
-    legend = polish.find("legend")
-    assert legend.find(attrs={"lang": "en"}) is not None
+    assert not polish.find("h1").has_attr("lang")  # the theme's title, in Polish
+    assert polish.find("legend").find(attrs={"lang": True}) is None
     english = BeautifulSoup(html(fresh(app, "en").get(THEME_PAGE)), "html.parser")
     assert not english.find("h1").has_attr("lang")
     assert english.find("legend").find(attrs={"lang": True}) is None

@@ -119,6 +119,9 @@ def _agreement_consultation() -> Consultation:
     raw = parse_file(ROOT / SHIPPED_2021)[0]
     raw = copy.deepcopy(raw)
     raw["slug"] = "agree-or-not"
+    # a new consultation in English only: it has no translation files of its own
+    raw.pop("languages", None)
+    raw.pop("easy_read", None)
     for page in raw["pages"]:
         for question in page["questions"]:
             if question["type"] == "support":
