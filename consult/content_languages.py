@@ -584,9 +584,9 @@ def for_request(consultation: Any) -> Any:
     with lock:
         found = pages.get(key)
     if found is None:
+        # a scale's levels stay as the definition has them: they are interface words, which
+        # the templates show in the page's language (consult.i18n.option_label)
         definition = localise(consultation.definition, variant)
-        if variant != EASY_READ:
-            _scale_words(definition)
         themes = {t["key"]: t for t in definition["themes"]}
         found = (definition, tuple(
             dataclasses.replace(t, title=themes[t.key]["title"], summary=themes[t.key]["summary"],
@@ -599,23 +599,6 @@ def for_request(consultation: Any) -> Any:
     return dataclasses.replace(consultation, title=definition["title"],
                                summary=definition["summary"], definition=definition,
                                themes=themes, fingerprint=f"{consultation.fingerprint}.{variant}")
-
-
-def _scale_words(definition: dict) -> None:
-    """The levels of a scale are interface words: each in the page's language from the catalogs,
-    or, where a catalog does not have it yet, in English marked as English."""
-    from flask_babel import gettext
-    from markupsafe import Markup
-
-    for page in definition["pages"]:
-        for question in page["questions"]:
-            if "scale" not in question:
-                continue
-            for option in question.get("options") or []:
-                english = option["label"]
-                words = gettext(english)
-                option["label"] = words if words != english else \
-                    Markup('<span lang="en">{}</span>').format(english)
 
 
 @dataclasses.dataclass(frozen=True)

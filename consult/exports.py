@@ -146,7 +146,8 @@ def fixed_columns() -> list[Column]:
 
 def translatable(column: Column) -> bool:
     """Whether staff can record a translation of this column's answers (free text)."""
-    return column.question_type == "free_text"
+    handler = HANDLERS.get(column.question_type)
+    return handler is not None and handler.translatable
 
 
 def translation_column(column: Column) -> Column:

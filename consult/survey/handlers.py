@@ -138,6 +138,8 @@ class Handler:
     # The export column type (docs/export-format.md) and what the column means.
     export_type: ClassVar[str] = "text"
     description: ClassVar[str] = "The respondent's answer."
+    # Its answers are words a person wrote, which staff may translate (``translation__COLUMN``).
+    translatable: ClassVar[bool] = False
 
     # --- the definition --------------------------------------------------------------------
 
@@ -420,6 +422,7 @@ class FreeTextHandler(Handler):
     settings = frozenset({"max_length", "rows"})
     theme_pages = "may"
     description = "Free text, as written."
+    translatable = True
 
     def build(self, raw, place, ctx):
         return {"max_length": _whole_number(raw, "max_length", 1000, 1, MAX_FREE_TEXT, place, ctx),
