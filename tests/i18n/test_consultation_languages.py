@@ -3,6 +3,7 @@ definition (every text, naming the file and the place), kept in the stored consu
 by its sha256, and shown on the resident's pages with the right ``lang``."""
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -67,10 +68,9 @@ def test_a_language_missing_texts_is_refused_naming_each_file_and_text(app, tmp_
     folder = copied(tmp_path)
     app.config["TRANSLATIONS_FOLDER"] = str(folder)
     own = folder / "consultations" / "police-and-crime-plan-2021.pl.yaml"
-    texts = dict(POLISH)
+    texts = copy.deepcopy(POLISH)  # the module's copy stays whole for the other tests
     del texts["summary"]
     texts["themes"] = {k: v for k, v in POLISH["themes"].items() if k != "crime_prevention"}
-    texts["questions"] = {k: dict(v) for k, v in POLISH["questions"].items()}
     del texts["questions"]["respondent_type"]["options"]["business"]
     del texts["questions"]["postcode_district"]["hint"]
     write(own, texts)
