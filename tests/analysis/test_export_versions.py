@@ -251,7 +251,7 @@ def test_a_version_that_is_not_read_is_refused_naming_it_and_the_versions_read(t
         paths["json"].write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(LoadError) as error:
         load(paths[fmt])
-    assert "version 7" in str(error.value) and "format versions 1, 2 and 3" in str(error.value)
+    assert "version 7" in str(error.value) and "format versions 1, 2, 3 and 4" in str(error.value)
 
 
 def test_the_report_uses_the_exports_labels_and_populations(v2, tmp_path):
