@@ -597,14 +597,15 @@ def consultation_header(consultation: Consultation) -> dict[str, Any]:
             for t in consultation.themes
         ],
         "areas": areas_table(consultation),
-        "coding": coding_header(consultation),
+        "coding": _coding_header(consultation),
     }
 
 
-def coding_header(consultation: Consultation) -> list[dict[str, Any]]:
-    from .coding.exported import coding_header as header
+def _coding_header(consultation: Consultation) -> list[dict[str, Any]]:
+    """Format 4: the coded comment questions (consult/coding/exported.py)."""
+    from .coding.exported import coding_header
 
-    return header(consultation)
+    return coding_header(consultation)
 
 
 def write_json(consultation: Consultation, out: IO[str], redacted: bool = False, *,

@@ -121,3 +121,26 @@ def coding_header(consultation: Consultation) -> list[dict[str, Any]]:
                 "at": run.at.isoformat(), "agreement": dict(run.figures or {})},
         })
     return out
+
+
+def coding_state(consultation: Consultation) -> str:
+    """What the exports' coding columns depend on, for the fingerprint of an export or report
+    (consult/reports.py): a file made before a coding, a codebook edit, a sign-off or the
+    model's run changed is not offered again."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from .models import CodebookVersion, Coding, ModelRun, SignOff
+
+    of_consultation = CodebookVersion.consultation_id == consultation.id
+    codings = db.session.execute(
+        sa.select(sa.func.count(Coding.id), sa.func.max(Coding.id), sa.func.max(Coding.updated_at))
+        .join(CodebookVersion, CodebookVersion.id == Coding.version_id).where(of_consultation)).one()
+    versions = db.session.execute(
+        sa.select(sa.func.count(CodebookVersion.id), sa.func.max(CodebookVersion.updated_at))
+        .where(of_consultation)).one()
+    signed = db.session.scalar(sa.select(sa.func.count(SignOff.id)).join(
+        CodebookVersion, CodebookVersion.id == SignOff.version_id).where(of_consultation))
+    runs = db.session.scalar(sa.select(sa.func.max(ModelRun.at)).join(
+        CodebookVersion, CodebookVersion.id == ModelRun.version_id).where(of_consultation))
+    return repr((tuple(codings), tuple(versions), signed, runs))

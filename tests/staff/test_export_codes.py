@@ -127,3 +127,22 @@ def test_the_workbook_holds_the_codes_too(coded, comments, tmp_path):
     assert dict(zip(frame["reference"], frame["codes"])) == {
         reference_of[rid]: ";".join(f["codes"]) for rid, f in final.items()}
     assert (frame["codes_source"] == "model").sum() == 12
+
+
+def test_an_export_made_before_the_model_coded_is_not_offered_again(client, signed_in, comments):
+    from consult.reports import fingerprint
+
+    consultation = comments[0][0].consultation
+    before = fingerprint(consultation)[0]
+    signed_in("analyst")
+    version = start(client)
+    _codebook(client, version)
+    after_codebook = fingerprint(consultation)[0]
+    assert after_codebook != before
+    for response, topic in comments[:12]:
+        code(client, version, response.reference, [topic])
+    coded_by_people = fingerprint(consultation)[0]
+    assert coded_by_people != after_codebook
+    post(client, f"{base()}/codebook?version={version.id}|{base()}/model-codes",
+         version=version.id)
+    assert fingerprint(consultation)[0] != coded_by_people
