@@ -51,6 +51,8 @@ def test_the_model_codes_the_rest_from_peoples_codes(client, signed_in, comments
     assert "/staff/jobs/" in answer.headers["Location"]
     page = client.get(answer.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "trained on 12 comments people coded, coded 12 other comments" in page
+    listing = client.get(base()).get_data(as_text=True)
+    assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\" data-model-coded>12</td>" in listing
     rows = model_codes.model_codings(version)
     rest = [(r, t) for r, t in comments[12:]]
     assert set(rows) == {r.id for r, _ in rest}
