@@ -135,7 +135,8 @@ def coding_state(consultation: Consultation) -> str:
     of_consultation = CodebookVersion.consultation_id == consultation.id
     codings = db.session.execute(
         sa.select(sa.func.count(Coding.id), sa.func.max(Coding.id), sa.func.max(Coding.updated_at))
-        .join(CodebookVersion, CodebookVersion.id == Coding.version_id).where(of_consultation)).one()
+        .join(CodebookVersion, CodebookVersion.id == Coding.version_id)
+        .where(of_consultation)).one()
     versions = db.session.execute(
         sa.select(sa.func.count(CodebookVersion.id), sa.func.max(CodebookVersion.updated_at))
         .where(of_consultation)).one()
