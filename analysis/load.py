@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SUPPORTED_VERSIONS = (1, 2, 3)
+SUPPORTED_VERSIONS = (1, 2, 3, 4)
 FORMAT_NAME = "consult-export"
 NOT_ANSWERED = "not_answered"
 NOT_ANSWERED_LABEL = "Not answered"
@@ -55,6 +55,11 @@ FIXED_COLUMNS = ["format_version", "consultation", "reference", "submitted_at", 
                  "channel", "status", "status_reason", "hidden_comments", "language"]
 # Format 3: a staff translation of the free-text column COLUMN is in ``translation__COLUMN``.
 TRANSLATION_PREFIX = "translation__"
+# Format 4: the codes of a coded comment column COLUMN (people's, else the model's), who gave
+# them, the model's confidence and whether people marked the comment quotable.
+CODES_PREFIX, SOURCE_PREFIX = "codes__", "codes_source__"
+CONFIDENCE_PREFIX, QUOTABLE_PREFIX = "codes_confidence__", "codes_quotable__"
+CODING_PREFIXES = (CODES_PREFIX, SOURCE_PREFIX, CONFIDENCE_PREFIX, QUOTABLE_PREFIX)
 EQUALITY_FIELDS = ["age_band", "sex", "gender_identity", "ethnicity", "disability", "religion"]
 MULTIPLE_CHOICE_TYPES = {"codes"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -287,7 +292,8 @@ def _free_text_columns(wide: pd.DataFrame, dictionary: pd.DataFrame, skip: set[s
     rows = {str(r["column"]): r for r in dictionary.to_dict("records")} if has_dictionary else {}
     out = []
     for col in wide.columns:
-        if col in FIXED_COLUMNS or col.startswith(("support__", "rank__", TRANSLATION_PREFIX)):
+        if col in FIXED_COLUMNS or col.startswith(("support__", "rank__", TRANSLATION_PREFIX,
+                                                   *CODING_PREFIXES)):
             continue
         row = rows.get(col)
         values = wide[col]
@@ -913,6 +919,9 @@ def _finish(wide: pd.DataFrame, dictionary: pd.DataFrame, meta: dict[str, Any], 
                             "one with --consultation SLUG.")
     meta = dict(meta)
     meta.setdefault("organisation", "")
+    # format 4, JSON: each coded comment column's codebook, sign-off and the model's agreement
+    # with people (docs/export-format.md); CSV and XLSX give these in the dictionary only
+    meta.setdefault("coding", [])
     if areas is None:
         areas = pd.DataFrame(columns=AREA_COLUMNS)
     if len(areas):
@@ -983,7 +992,8 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
     responses["language"] = wide["language"].to_numpy() if "language" in wide else ""
     theme_cols = {c for c in wide.columns if c.startswith(THEME_PREFIXES)}
     for col in wide.columns:
-        if col in FIXED_COLUMNS or col in theme_cols or col.startswith(TRANSLATION_PREFIX):
+        if (col in FIXED_COLUMNS or col in theme_cols
+                or col.startswith((TRANSLATION_PREFIX, *CODING_PREFIXES))):
             continue
         codes = list(_codes_of(dictionary, col))
         kind = types.get(col, "")
@@ -1030,18 +1040,31 @@ def _tidy(wide: pd.DataFrame, dictionary: pd.DataFrame, themes: list[str],
             continue
         hidden = (";" + hidden_lists[mask] + ";").str.contains(";" + col + ";", regex=False).to_numpy()
         translated = wide[TRANSLATION_PREFIX + col] if TRANSLATION_PREFIX + col in wide else None
+
+        def coding(prefix: str, col: str = col, mask: Any = mask) -> Any:
+            return wide[prefix + col][mask].to_numpy() if prefix + col in wide else ""
         comment_parts.append(pd.DataFrame({
             "row": rows[mask], "reference": refs[mask], "question": col,
             "theme": col[len("comment__"):] if col.startswith("comment__") else "",
             "text": values[mask].to_numpy(), "hidden": hidden, "counted": counted[mask],
             # a staff translation of the comment (format 3), "" when none was recorded
             "translation": translated[mask].to_numpy() if translated is not None else "",
+            # format 4: the comment's codes (";"-joined), "people" or "model" ("" when not
+            # coded), the model's confidence (NaN for people's) and people's quotable mark
+            "codes": coding(CODES_PREFIX), "codes_source": coding(SOURCE_PREFIX),
+            "codes_confidence": pd.to_numeric(pd.Series(coding(CONFIDENCE_PREFIX)).replace("", None),
+                                              errors="coerce").to_numpy(dtype=float)
+            if CONFIDENCE_PREFIX + col in wide else np.nan,
+            "quotable": coding(QUOTABLE_PREFIX) == "yes" if QUOTABLE_PREFIX + col in wide else False,
         }))
     comments = (pd.concat(comment_parts, ignore_index=True) if comment_parts else
                 pd.DataFrame({"row": pd.Series(dtype=np.int32), "reference": pd.Series(dtype=object),
                               "question": pd.Series(dtype=object), "theme": pd.Series(dtype=object),
                               "text": pd.Series(dtype=object), "hidden": pd.Series(dtype=bool),
-                              "counted": pd.Series(dtype=bool), "translation": pd.Series(dtype=object)}))
+                              "counted": pd.Series(dtype=bool), "translation": pd.Series(dtype=object),
+                              "codes": pd.Series(dtype=object), "codes_source": pd.Series(dtype=object),
+                              "codes_confidence": pd.Series(dtype=float),
+                              "quotable": pd.Series(dtype=bool)}))
 
     rank_parts = []
     for key in themes:

@@ -646,6 +646,10 @@ def build_report(data: ConsultationData, out: Path, margins_path: str | None = N
         section["other_language"] = (f"{n:,} {'comment' if n == 1 else 'comments'} in another language "
                                      f"{'is' if n == 1 else 'are'} listed for translation instead") if n else ""
     context["quotes"] = quote_sections
+    from .coded import coded_sections
+
+    # format 4: counts per code per comment question, people's codes and the model's, said which
+    context["coded"] = coded_sections(data, redact)
     context["redaction_available"] = redact is not None
     hidden = int(data.comments["hidden"].sum()) if len(data.comments) else 0
     context["hidden_comments"] = f"{hidden:,}"

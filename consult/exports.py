@@ -34,10 +34,11 @@ from .extensions import db
 from .models import Consultation, Response
 from .survey.handlers import HANDLERS, handler_for
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Versions whose rows the importer reads (the response columns of versions 1 and 2 are those of
-# 3 without ``language`` and the ``translation__`` columns).
-READABLE_VERSIONS = (1, 2, 3)
+# 3 without ``language`` and the ``translation__`` columns; 4 adds the coding columns, which,
+# like translations, are read past).
+READABLE_VERSIONS = (1, 2, 3, 4)
 # A staff translation of a comment column COLUMN is exported as ``translation__COLUMN``.
 TRANSLATION_PREFIX = "translation__"
 FORMATS = ("csv", "json", "xlsx")
@@ -170,7 +171,11 @@ def columns(consultation: Consultation) -> list[Column]:
     for question in consultation.questions:
         result.extend(handler_for(question.type).export_columns(question_dict(question), titles))
     # format 3: staff translations of the free-text columns, after every question's columns
-    return result + [translation_column(c) for c in result if translatable(c)]
+    result += [translation_column(c) for c in result if translatable(c)]
+    # format 4: the codes of each coded comment question (consult/coding/exported.py)
+    from .coding.exported import coding_columns
+
+    return result + coding_columns(consultation, result)
 
 
 def translations_of(consultation: Consultation) -> dict[int, dict[str, str]]:
@@ -350,7 +355,11 @@ def stream_responses(consultation: Consultation) -> Iterator[tuple[Any, ...]]:
         .execution_options(yield_per=STREAM_BATCH)
     )
     loads = _json_value
+    from .coding.exported import coding_values
+
     translations = translations_of(consultation)
+    for response_id, values in coding_values(consultation).items():
+        translations[response_id] = {**translations.get(response_id, {}), **values}
     for (reference, submitted, received, channel, status, reason, hidden, answers, language,
          response_id) in db.session.connection().execute(query):
         answers = loads(answers, {}) or {}
@@ -588,7 +597,15 @@ def consultation_header(consultation: Consultation) -> dict[str, Any]:
             for t in consultation.themes
         ],
         "areas": areas_table(consultation),
+        "coding": _coding_header(consultation),
     }
+
+
+def _coding_header(consultation: Consultation) -> list[dict[str, Any]]:
+    """Format 4: the coded comment questions (consult/coding/exported.py)."""
+    from .coding.exported import coding_header
+
+    return coding_header(consultation)
 
 
 def write_json(consultation: Consultation, out: IO[str], redacted: bool = False, *,

@@ -584,5 +584,7 @@ def import_file(consultation: Consultation, filename: str, content: bytes | str 
 
 def template_columns(consultation: Consultation) -> list[str]:
     """The columns of the import template: the export's, less staff translations (recorded on
-    a response's page, never imported; an export's translation columns are read past)."""
-    return [c.column for c in columns(consultation) if c.type != "translation"]
+    a response's page, never imported; an export's translation columns are read past) and the
+    comments' codes (given in the coding workbench; read past too)."""
+    return [c.column for c in columns(consultation)
+            if c.type != "translation" and c.question_type != "coding"]

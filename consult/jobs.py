@@ -71,12 +71,13 @@ SETTINGS: dict[str, float] = {
 # What each kind of job is called on its page and in the audit log.
 KIND_NAMES = {"export": "export", "report": "evidence report", "import": "import",
               "import_check": "import check", "purge": "retention purge",
-              "themes": "suggested codebook"}
+              "themes": "suggested codebook", "model_codes": "model's codes"}
 # The permission (consult/staff/roles.py) that lets staff see a job of each kind and its files:
 # the same as asking for it.
 KIND_PERMISSIONS = {"export": "export", "report": "download_report",
                     "import": "import_responses", "import_check": "import_responses",
-                    "purge": "erase", "themes": "code_comments"}
+                    "purge": "erase", "themes": "code_comments",
+                    "model_codes": "code_comments"}
 
 
 class JobFailed(Exception):
@@ -821,6 +822,12 @@ def _run_themes(job: Job, beat: Heartbeat) -> None:
     run_themes_job(job, beat)
 
 
+def _run_model_codes(job: Job, beat: Heartbeat) -> None:
+    from .coding.model_codes import run_model_codes_job
+
+    run_model_codes_job(job, beat)
+
+
 RUNNERS: dict[str, Callable[[Job, Heartbeat], None]] = {
     "export": _run_export,
     "report": _run_report,
@@ -828,6 +835,7 @@ RUNNERS: dict[str, Callable[[Job, Heartbeat], None]] = {
     "import_check": _run_import_check,
     "purge": _run_purge,
     "themes": _run_themes,
+    "model_codes": _run_model_codes,
 }
 
 

@@ -30,7 +30,9 @@ def fingerprint(consultation: Consultation) -> tuple[str, int]:
     ).one()
     from analysis import __version__ as analysis_version
 
+    from .coding.exported import coding_state
+
     parts = [consultation.slug, consultation.definition_sha256, count, last_id, last_at,
-             moderation_count, last_moderation, analysis_version]
+             moderation_count, last_moderation, analysis_version, coding_state(consultation)]
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:24]
     return digest, int(count)

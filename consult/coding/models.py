@@ -4,7 +4,8 @@ A codebook version belongs to one comment column of a consultation (``comment__T
 ``missing_from_plan``); its codes are kept as the list an ``analysis.coding.Codebook`` reads
 (``{"name", "description", "examples"}``). A coding is one person's codes for one comment
 under one version: ``kind`` "first" (the coder), "second" (the blind second coder of the
-double-coded sample) or "settled" (a disagreement settled). The comment a coding is of is the
+double-coded sample), "settled" (a disagreement settled) or "model" (the model's codes of a comment
+nobody coded, with its confidence; consult/coding/model_codes.py). The comment a coding is of is the
 response and the version's column.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..models import StaffUser, UTCDateTime, utcnow
 
-CODING_KINDS = ("first", "second", "settled")
+CODING_KINDS = ("first", "second", "settled", "model")
 
 
 class CodebookVersion(db.Model):
@@ -107,3 +108,26 @@ class SignOff(db.Model):
 
     version: Mapped[CodebookVersion] = relationship(back_populates="sign_off")
     user: Mapped[StaffUser | None] = relationship()
+
+
+class ModelRun(db.Model):
+    """The model's last coding of a codebook version's remaining comments (migration
+    modelcodes_0001): what it was trained on, which backend ran, and how well a model trained
+    the same way, without the double-coded sample, agreed with people on that sample. The
+    model's codes themselves are ``Coding`` rows of kind "model" (no coder); retraining replaces
+    them and this row, never people's codings."""
+
+    __tablename__ = "model_coding_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("codebook_version.id", ondelete="CASCADE"), unique=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    backend: Mapped[str] = mapped_column(String(40), default="")
+    trained_on: Mapped[int] = mapped_column(Integer, default=0)
+    coded: Mapped[int] = mapped_column(Integer, default=0)
+    # {"double_coded", "compared_with", "samples_f1", "samples_f1_low", "samples_f1_high",
+    #  "alpha"}: the model against people on the double-coded sample (empty: no sample)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -511,8 +511,8 @@ def sign_off(version: CodebookVersion, pool: list[Comment], user: StaffUser,
 
 
 def progress(consultation: Consultation) -> list[dict[str, Any]]:
-    """Per comment question: comments to code and, per codebook version, how many are coded,
-    double-coded and whether it is signed off."""
+    """Per comment question: comments to code and, per codebook version, how many are coded
+    (by people), double-coded, coded by the model and whether it is signed off."""
     versions = db.session.scalars(sa.select(CodebookVersion).where(
         CodebookVersion.consultation_id == consultation.id).order_by(
         CodebookVersion.column, CodebookVersion.number)).all()
@@ -524,6 +524,7 @@ def progress(consultation: Consultation) -> list[dict[str, Any]]:
         for v in (v for v in versions if v.column == column.column):
             coded = people_codes(v)
             rows.append({"version": v, "coded": len(ids & set(coded)),
-                         "double_coded": len(ids & set(codings(v, "second")))})
+                         "double_coded": len(ids & set(codings(v, "second"))),
+                         "model_coded": len(ids & set(codings(v, "model")))})
         out.append({"column": column, "comments": len(pool), "versions": rows})
     return out

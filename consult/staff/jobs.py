@@ -54,8 +54,10 @@ def job_page(job_id: int) -> Any:
         # small file.
         return redirect(url_for("staff.job_import_check", slug=job.consultation.slug,
                                 job_id=job.id))
-    if job.kind == "themes" and job.status == "done" and job.consultation is not None:
-        # The suggested codebook is made: its page is the codebook's.
+    if (job.kind in ("themes", "model_codes") and job.status == "done"
+            and job.consultation is not None):
+        # The suggested codebook is made, or the model has coded the rest: the codebook's page
+        # says what was done.
         return redirect(url_for("staff.workbench_codebook", slug=job.consultation.slug,
                                 version=job.result.get("version")))
     expired = job.status == "done" and (not job.files and job.kind in ("export", "report")

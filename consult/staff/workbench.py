@@ -121,9 +121,13 @@ def workbench_codebook(slug: str) -> Any:
     if listed in version.names and not blind:
         codes = work.people_codes(version)
         coded_with = [c for c in pool if listed in codes.get(c.response_id, [])]
+    from ..coding.model_codes import model_codings, run_for
+
     return render_template("staff/workbench/codebook.html", consultation=consultation,
                            version=version, column=column, listed=listed, coded_with=coded_with,
-                           counts=None if blind else work.code_counts(version, pool))
+                           counts=None if blind else work.code_counts(version, pool),
+                           model_run=run_for(version),
+                           model_coded=len(model_codings(version)), min_coded=work.MIN_CODED)
 
 
 @bp.route("/consultations/<slug>/workbench/code", methods=["GET", "POST"])
@@ -272,3 +276,19 @@ def workbench_sign_off(slug: str) -> Any:
             flash(str(error))
     return redirect(url_for("staff.workbench_agreement", slug=slug, version=version.id))
 
+
+
+@bp.route("/consultations/<slug>/workbench/model-codes", methods=["POST"])
+@requires("code_comments")
+def workbench_model_codes(slug: str) -> Any:
+    """Ask a job worker to train the model on people's codes and code the other comments."""
+    from .. import jobs
+    from ..coding import model_codes
+
+    consultation = consultation_or_404(slug)
+    version = _version(consultation, request.form.get("version"))
+    if not _checked_post():
+        return redirect(url_for("staff.workbench_codebook", slug=slug, version=version.id))
+    job, _ = jobs.request_job("model_codes", consultation, {"version": version.id}, _user(),
+                              fingerprint=model_codes.fingerprint(version))
+    return redirect(url_for("staff.job_page", job_id=job.id))

@@ -167,7 +167,7 @@ def test_read_comments_from_an_export_keeps_valid_responses(tmp_path):
 def test_read_comments_refuses_another_export_version(tmp_path):
     path = tmp_path / "r.csv"
     pd.DataFrame({"format_version": [7], "reference": ["A"], "comment__x": ["hi"]}).to_csv(path, index=False)
-    with pytest.raises(CommentSourceError, match="version 7.*format versions 1, 2 and 3"):
+    with pytest.raises(CommentSourceError, match="version 7.*format versions 1, 2, 3 and 4"):
         read_comments(path, question="x")
 
 

@@ -1,4 +1,4 @@
-"""analysis.load reads export format versions 1, 2 and 3 (docs/export-format.md), in every format,
+"""analysis.load reads export format versions 1 to 4 (docs/export-format.md), in every format,
 and counts whatever scale a version 2 export declares. The exports here are small and made in
 the test, so each figure can be counted again from the rows written."""
 from __future__ import annotations
@@ -251,7 +251,7 @@ def test_a_version_that_is_not_read_is_refused_naming_it_and_the_versions_read(t
         paths["json"].write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(LoadError) as error:
         load(paths[fmt])
-    assert "version 7" in str(error.value) and "format versions 1, 2 and 3" in str(error.value)
+    assert "version 7" in str(error.value) and "format versions 1, 2, 3 and 4" in str(error.value)
 
 
 def test_the_report_uses_the_exports_labels_and_populations(v2, tmp_path):
@@ -307,3 +307,54 @@ def test_a_database_gives_the_residents_of_the_areas_its_definition_uses(app):
     assert data.consultation["population_source"] == "ONS Census 2021, table TS001"
     assert list(data.areas["code"]) == ["north", "north_village", "south"]
     assert data.areas.loc[1, "parent"] == "north"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_exports_before_version_4_have_no_codes(tmp_path, fmt):
+    paths = write_export(tmp_path, 2)
+    comments = load(paths[fmt]).comments
+    assert len(comments) and (comments["codes"] == "").all() and (comments["codes_source"] == "").all()
+    assert comments["codes_confidence"].isna().all() and not comments["quotable"].any()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_version_4_codes_are_read_beside_their_comments(tmp_path, fmt):
+    """A version 4 export made here by hand: every commented response's codes, who gave them,
+    the model's confidence and the quotable mark come back beside its comment."""
+    paths = write_export(tmp_path, 2)
+    wide = paths["wide"].assign(format_version="4")
+    key = THEMES[0][0]
+    column = f"comment__{key}"
+    has = wide[column] != ""
+    wide[f"codes__{column}"] = ["a;b" if h and i % 2 else "a" if h else "" for i, h in enumerate(has)]
+    wide[f"codes_source__{column}"] = ["model" if h and i % 2 else "people" if h else "" for i, h in enumerate(has)]
+    wide[f"codes_confidence__{column}"] = ["0.75" if h and i % 2 else "" for i, h in enumerate(has)]
+    wide[f"codes_quotable__{column}"] = ["yes" if h and not i % 2 else "" for i, h in enumerate(has)]
+    extra = pd.DataFrame([{"column": f"{p}{column}", "question": "", "type": t, "theme": key, "theme_title": "",
+                           "label": "", "codes": c, "description": "", "scale": "", "levels": ""}
+                          for p, t, c in [("codes__", "comment_codes", "a=A | b=B"),
+                                          ("codes_source__", "code", "people=Coded by people | model=Coded by the model"),
+                                          ("codes_confidence__", "confidence", ""),
+                                          ("codes_quotable__", "code", "yes=Marked quotable by people")]])
+    if fmt == "csv":
+        wide.to_csv(paths["csv"], index=False)
+        dictionary = pd.read_csv(paths["csv"].with_suffix(".dictionary.csv"), dtype=str, keep_default_na=False,
+                                 encoding="utf-8-sig")
+        pd.concat([dictionary, extra]).to_csv(paths["csv"].with_suffix(".dictionary.csv"), index=False)
+    else:
+        doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+        doc["format_version"] = 4
+        doc["dictionary"] += extra.to_dict("records")
+        doc["responses"] = wide.drop(columns=["format_version"]).assign(format_version=4).to_dict("records")
+        doc["consultation"]["coding"] = [{"column": column, "codes": [{"name": "a"}, {"name": "b"}]}]
+        paths["json"].write_text(json.dumps(doc), encoding="utf-8")
+    data = load(paths[fmt])
+    assert data.format_version == 4
+    got = data.comments[data.comments["question"] == column].set_index("reference")
+    expected = wide[has].set_index("reference")
+    assert got["codes"].to_dict() == expected[f"codes__{column}"].to_dict()
+    assert got["codes_source"].to_dict() == expected[f"codes_source__{column}"].to_dict()
+    assert (got["quotable"] == (expected[f"codes_quotable__{column}"] == "yes")).all()
+    assert got.loc[got["codes_source"] == "model", "codes_confidence"].eq(0.75).all()
+    assert not any(c.startswith("codes") for c in data.responses.columns)
+    assert [q.column for q in data.free_text_questions] == [f"comment__{k}" for k, _ in THEMES]

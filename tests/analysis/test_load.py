@@ -74,16 +74,16 @@ def test_a_quote_that_only_starts_with_an_apostrophe_is_kept(tmp_path):
 def test_an_unknown_format_version_is_refused_with_the_versions_read_named(tmp_path, suffix):
     if suffix == "csv":
         wide = pd.read_csv(DEMO / "demo.csv", dtype=str, keep_default_na=False)
-        wide["format_version"] = "4"
-        wide.to_csv(tmp_path / "v4.csv", index=False)
+        wide["format_version"] = "5"
+        wide.to_csv(tmp_path / "v5.csv", index=False)
     else:
         doc = json.loads((DEMO / "demo.json").read_text(encoding="utf-8"))
-        doc["format_version"] = 4
-        (tmp_path / "v4.json").write_text(json.dumps(doc), encoding="utf-8")
+        doc["format_version"] = 5
+        (tmp_path / "v5.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(LoadError) as error:
-        load(tmp_path / f"v4.{suffix}")
+        load(tmp_path / f"v5.{suffix}")
     message = str(error.value)
-    assert "version 4" in message and "format versions 1, 2 and 3" in message
+    assert "version 5" in message and "format versions 1, 2, 3 and 4" in message
 
 
 @pytest.mark.parametrize("source, words", [

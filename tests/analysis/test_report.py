@@ -80,12 +80,12 @@ def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, words):
 
 def test_unknown_format_version_from_the_command_line(tmp_path):
     doc = json.loads((DEMO / "demo.json").read_text(encoding="utf-8"))
-    doc["format_version"] = 4
-    (tmp_path / "v4.json").write_text(json.dumps(doc), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "analysis", "report", "--source", str(tmp_path / "v4.json"),
+    doc["format_version"] = 5
+    (tmp_path / "v5.json").write_text(json.dumps(doc), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "analysis", "report", "--source", str(tmp_path / "v5.json"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
-    assert "version 4" in done.stderr and "format versions 1, 2 and 3" in done.stderr
+    assert "version 5" in done.stderr and "format versions 1, 2, 3 and 4" in done.stderr
     assert "Traceback" not in done.stderr
 
 

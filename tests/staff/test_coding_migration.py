@@ -21,7 +21,8 @@ def test_the_coding_migration_matches_the_models_and_downgrades(tmp_path):
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
         ours = [d for d in differences
-                if any(t in repr(d) for t in TABLES) and "counts" not in repr(d)]
+                if any(t in repr(d) for t in TABLES) and "counts" not in repr(d)
+                and "model_coding_run" not in repr(d)]   # a later migration (modelcodes_0001)
         assert ours == []
         downgrade(revision="i18n_0001")
         assert not TABLES & set(sa.inspect(db.engine).get_table_names())

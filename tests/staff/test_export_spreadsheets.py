@@ -203,7 +203,7 @@ def test_responses_sheet_holds_numbers_dates_and_times(workbook):
     assert received.is_date and received.value == dt.datetime(2021, 6, 9)
     assert received.number_format == "yyyy-mm-dd"
     for name, value in (("rank__roads", 1), ("rank__safer_streets", 2), ("years_lived", 12),
-                        ("format_version", 3)):
+                        ("format_version", 4)):
         cell = sheet.cell(2, col[name])
         assert cell.data_type == "n" and cell.value == value, name
     assert sheet.cell(2, col["contact_ways"]).value == "phone;online"

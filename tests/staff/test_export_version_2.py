@@ -221,7 +221,7 @@ def test_the_json_export_names_the_organisation_and_its_version(app):
     definition = tiny_definition()
     definition["organisation"] = "Northtown and Southvale Fire Authority"
     document = json_document(add_consultation(definition))
-    assert document["format_version"] == FORMAT_VERSION == 3
+    assert document["format_version"] == FORMAT_VERSION == 4
     assert document["consultation"]["organisation"] == "Northtown and Southvale Fire Authority"
 
 
@@ -235,15 +235,15 @@ def test_the_formula_guard_covers_the_areas_table(app):
     assert read_csv_text(out.getvalue())[0]["name"] == "'=HYPERLINK(\"http://x\")"
 
 
-@pytest.mark.parametrize("version, accepted", [("1", True), ("2", True), ("3", True), ("", True), ("4", False)])
-def test_imports_read_rows_of_versions_1_to_3(consultation, version, accepted):
+@pytest.mark.parametrize("version, accepted", [("1", True), ("2", True), ("3", True), ("4", True), ("", True), ("5", False)])
+def test_imports_read_rows_of_versions_1_to_4(consultation, version, accepted):
     content = ("format_version,received_on,channel,respondent_type\r\n"
                f"{version},2021-06-14,paper,resident\r\n").encode()
     check = check_file(consultation, "rows.csv", content, today=dt.date(2021, 7, 1))
     assert check.ok == accepted, check.problems
     if not accepted:
         assert [p.column for p in check.problems] == ["format_version"]
-        assert "versions 1, 2 and 3" in check.problems[0].problem
+        assert "versions 1, 2, 3 and 4" in check.problems[0].problem
 
 
 def test_staff_download_the_areas_beside_the_dictionary(consultation, signed_in):

@@ -53,7 +53,7 @@ def test_csv_row_carries_answers_with_the_contract_types(consultation):
         "years_lived": 12})
     [row] = read_csv(consultation)
     assert list(row) == EXPECTED_COLUMNS
-    assert row["format_version"] == "3"
+    assert row["format_version"] == "4"
     assert row["reference"] == response.reference
     assert row["submitted_at"] == "2021-06-10T12:00:00Z"
     assert row["received_on"] == "2021-06-10"
@@ -93,7 +93,7 @@ def test_json_document_has_format_version_lists_and_integers(consultation):
     out = io.StringIO()
     assert write_json(consultation, out) == 1
     document = json.loads(out.getvalue())
-    assert document["format"] == "consult-export" and document["format_version"] == 3
+    assert document["format"] == "consult-export" and document["format_version"] == 4
     assert document["consultation"]["slug"] == "test-consultation"
     assert [t["key"] for t in document["consultation"]["themes"]] == ["safer_streets", "roads"]
     assert [d["column"] for d in document["dictionary"]] == EXPECTED_COLUMNS
@@ -127,7 +127,7 @@ def test_xlsx_has_the_four_sheets_and_no_formula(consultation, tmp_path):
     assert first["comment__roads"] == "=1+1"
     cell = workbook["responses"].cell(2, header.index("comment__roads") + 1)
     assert cell.data_type == "s" and cell.quotePrefix
-    assert first["years_lived"] == 3 and first["format_version"] == 3
+    assert first["years_lived"] == 3 and first["format_version"] == 4
     support = {row[0]: row for row in workbook["support per theme"].iter_rows(values_only=True)}
     roads = dict(zip(support["theme"], support["roads"]))
     assert roads["oppose"] == 4 and roads["support"] == 0  # the duplicate is not counted
