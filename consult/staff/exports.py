@@ -76,28 +76,26 @@ def export_download(slug: str) -> Any:
     return redirect(url_for("staff.job_page", job_id=job.id), 303)
 
 
-@bp.route("/consultations/<slug>/export/dictionary.csv", methods=["GET"])
-@requires("export")
-def export_dictionary(slug: str) -> Any:
+def _csv_beside_export(slug: str, write: Any, part: str) -> Any:
+    """A file that goes with the CSV export (``NAME.PART.csv``), written by ``write``."""
     import io
 
     consultation = consultation_or_404(slug)
     out = io.StringIO()
-    write_dictionary_csv(consultation, out)
+    write(consultation, out)
     data = io.BytesIO(out.getvalue().encode("utf-8"))
     return send_file(data, mimetype="text/csv", as_attachment=True,
-                     download_name=f"{consultation.slug}.dictionary.csv", max_age=0)
+                     download_name=f"{consultation.slug}.{part}.csv", max_age=0)
+
+
+@bp.route("/consultations/<slug>/export/dictionary.csv", methods=["GET"])
+@requires("export")
+def export_dictionary(slug: str) -> Any:
+    return _csv_beside_export(slug, write_dictionary_csv, "dictionary")
 
 
 @bp.route("/consultations/<slug>/export/areas.csv", methods=["GET"])
 @requires("export")
 def export_areas(slug: str) -> Any:
     """The areas table that goes with the CSV export: each area's code, name and population."""
-    import io
-
-    consultation = consultation_or_404(slug)
-    out = io.StringIO()
-    write_areas_csv(consultation, out)
-    data = io.BytesIO(out.getvalue().encode("utf-8"))
-    return send_file(data, mimetype="text/csv", as_attachment=True,
-                     download_name=f"{consultation.slug}.areas.csv", max_age=0)
+    return _csv_beside_export(slug, write_areas_csv, "areas")

@@ -6,7 +6,8 @@ Every page works as plain forms; consult/static/staff/workbench.js adds keyboard
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,6 +24,18 @@ from .roles import PERMISSIONS, requires
 
 class PostForm(FlaskForm):
     """The CSRF check of a workbench form; its fields are read from ``request.form``."""
+
+
+@contextmanager
+def _change() -> Iterator[None]:
+    """One change asked for on a workbench page: committed when it is made; when the workbench
+    refuses it, undone, with the reason shown on the next page."""
+    try:
+        yield
+        db.session.commit()
+    except work.WorkbenchError as error:
+        db.session.rollback()
+        flash(str(error))
 
 
 def _user() -> StaffUser:
@@ -105,12 +118,8 @@ def workbench_codebook(slug: str) -> Any:
     version = _version(consultation, request.values.get("version"))
     if request.method == "POST":
         if _checked_post():
-            try:
+            with _change():
                 flash(work.edit_codebook(version, request.form.get("action", ""), request.form))
-                db.session.commit()
-            except work.WorkbenchError as error:
-                db.session.rollback()
-                flash(str(error))
         return redirect(url_for("staff.workbench_codebook", slug=slug, version=version.id,
                                 code=request.form.get("name", "")))
     column = work.column_or_error(consultation, version.column)
@@ -210,17 +219,13 @@ def workbench_sample(slug: str) -> Any:
     if _checked_post():
         coder = next((u for u in coders() if str(u.id) == request.form.get("coder")), None)
         size = request.form.get("size", "")
-        try:
+        with _change():
             if coder is None:
                 raise work.WorkbenchError("Choose the second coder.")
             if not size.isdigit():
                 raise work.WorkbenchError("Give the sample size as a whole number.")
             n = work.draw_sample(version, coder, int(size), _user())
-            db.session.commit()
             flash(f"{n} comments are to be double-coded blind by {coder.email}.")
-        except work.WorkbenchError as error:
-            db.session.rollback()
-            flash(str(error))
     return redirect(url_for("staff.workbench_agreement", slug=slug, version=version.id))
 
 
@@ -248,15 +253,11 @@ def workbench_settle(slug: str) -> Any:
     if _checked_post():
         pool = {c.reference: c for c in work.comments(consultation, version.column)}
         comment = pool.get(request.form.get("reference", ""))
-        try:
+        with _change():
             if comment is None or work.has_open_sample(version, _user()):
                 raise work.WorkbenchError("That comment cannot be settled here.")
             work.settle(version, comment, request.form.getlist("codes"), _user())
-            db.session.commit()
             flash(f"Settled the codes of {comment.reference}.")
-        except work.WorkbenchError as error:
-            db.session.rollback()
-            flash(str(error))
     return redirect(url_for("staff.workbench_agreement", slug=slug, version=version.id))
 
 
@@ -266,16 +267,11 @@ def workbench_sign_off(slug: str) -> Any:
     consultation = consultation_or_404(slug)
     version = _version(consultation, request.form.get("version"))
     if _checked_post():
-        try:
+        with _change():
             work.sign_off(version, work.comments(consultation, version.column), _user(),
                           request.form.get("note", ""))
-            db.session.commit()
             flash(f"Signed off codebook {version.label} and its coding.")
-        except work.WorkbenchError as error:
-            db.session.rollback()
-            flash(str(error))
     return redirect(url_for("staff.workbench_agreement", slug=slug, version=version.id))
-
 
 
 @bp.route("/consultations/<slug>/workbench/model-codes", methods=["POST"])
