@@ -238,7 +238,9 @@ def _check_codes(texts: list[str], codes) -> list[list[str]]:
 
 
 class ThemeCoder(BaseEstimator):
-    """Multi-label coder: one calibrated linear model per code on word and character TF-IDF.
+    """Multi-label coder: one linear model per code on word and character TF-IDF and, with the
+    embeddings backend, a second one per code on sentence embeddings, their probabilities
+    averaged with a weight chosen on the coded comments.
 
     Parameters
     ----------
@@ -249,7 +251,9 @@ class ThemeCoder(BaseEstimator):
     C : float
         Inverse regularisation strength of the logistic regressions.
     backend : "tfidf", "embeddings" or "auto"
-        "auto" adds sentence embeddings to the features when the extra is installed.
+        "embeddings" adds a model per code on sentence embeddings (the ``embeddings`` extra)
+        beside the TF-IDF one; "auto" (the default) does so when the extra is installed. The
+        fitted coder's ``backend_`` says which ran.
     inner_cv : int
         Folds of the inner cross-validation that tunes one decision threshold per code to
         maximise samples-F1 on comments the model did not see.
@@ -258,18 +262,22 @@ class ThemeCoder(BaseEstimator):
         comment almost always has a code; 0 allows empty predictions.
     example_weight : float
         Weight of each codebook description or example phrase relative to a coded comment.
-    embedding_weight : float
-        Length of the sentence-embedding block relative to the word and the character TF-IDF
-        blocks (each of length 1) before the joined vector is normalised (embeddings only).
+    fusion_weights : sequence of float
+        Candidate weights of the TF-IDF model's probability against the embedding model's
+        (embeddings only): the one whose inner cross-validated samples-F1 is best is kept as
+        ``fusion_weight_`` (1.0 would mean TF-IDF alone).
+    embedding_C : float
+        Inverse regularisation strength of the logistic regressions on embeddings.
     class_weight : "balanced" or None
         "balanced" weighs a code's few positive comments up, so rare codes are still learnt.
     random_state : int
         Seed of the inner cross-validation folds.
     """
 
-    def __init__(self, codebook: Codebook | None = None, C: float = 10.0, backend: str = "tfidf",
+    def __init__(self, codebook: Codebook | None = None, C: float = 10.0, backend: str = "auto",
                  inner_cv: int = 3, min_codes: int = 1, example_weight: float = 2.0,
-                 embedding_weight: float = 2.0, class_weight: str | None = "balanced",
+                 fusion_weights: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+                 embedding_C: float = 1.0, class_weight: str | None = "balanced",
                  random_state: int = 0):
         self.codebook = codebook
         self.C = C
@@ -277,7 +285,8 @@ class ThemeCoder(BaseEstimator):
         self.inner_cv = inner_cv
         self.min_codes = min_codes
         self.example_weight = example_weight
-        self.embedding_weight = embedding_weight
+        self.fusion_weights = fusion_weights
+        self.embedding_C = embedding_C
         self.class_weight = class_weight
         self.random_state = random_state
 
@@ -299,9 +308,12 @@ class ThemeCoder(BaseEstimator):
     def _features(self, texts: list[str]):
         safe = [t if t.strip() else "(empty)" for t in texts]
         blocks = [self.word_vectorizer_.transform(safe), self.char_vectorizer_.transform(safe)]
-        if self.backend_ == "embeddings":
-            blocks.append(sp.csr_matrix(self.embedding_weight * encode_embeddings(safe)))
         return normalize(sp.hstack(blocks).tocsr())
+
+    def _embeddings(self, texts: list[str]) -> np.ndarray | None:
+        if self.backend_ != "embeddings":
+            return None
+        return encode_embeddings([t if t.strip() else "(empty)" for t in texts])
 
     # ---- fitting
 
@@ -327,17 +339,21 @@ class ThemeCoder(BaseEstimator):
                     weights.append(float(self.example_weight))
         return rows, labels, np.asarray(weights)
 
-    def _fit_models(self, X, Y: np.ndarray, weights: np.ndarray) -> list:
+    def _fit_models(self, X, Y: np.ndarray, weights: np.ndarray, dense: bool = False) -> list:
         models = []
         for j in range(Y.shape[1]):
             y = Y[:, j]
             if y.min() == y.max():
                 models.append(float(y[0]))      # a code always or never present: a constant
                 continue
-            # The dual problem: far faster when features (word and character n-grams) far
-            # outnumber the coded comments, as they do here.
-            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000,
-                                       solver="liblinear", dual=True)
+            if dense:   # a few hundred embedding dimensions: the primal problem
+                model = LogisticRegression(C=self.embedding_C, class_weight=self.class_weight,
+                                           max_iter=2000)
+            else:
+                # The dual problem: far faster when features (word and character n-grams) far
+                # outnumber the coded comments, as they do here.
+                model = LogisticRegression(C=self.C, class_weight=self.class_weight,
+                                           max_iter=2000, solver="liblinear", dual=True)
             model.fit(X, y, sample_weight=weights)
             models.append(model)
         return models
@@ -370,24 +386,44 @@ class ThemeCoder(BaseEstimator):
         Y = np.array([[name in row for name in self.codes_] for row in labels], dtype=int)
         self._fit_features(rows)
         X = self._features(rows)
+        E = self._embeddings(rows)
         self.models_ = self._fit_models(X, Y, weights)
-        self.thresholds_ = self._tune_thresholds(X, Y, weights, n_coded=len(texts))
+        self.embedding_models_ = None if E is None else self._fit_models(E, Y, weights, dense=True)
+        self.fusion_weight_ = 1.0
+        self.thresholds_ = self._tune_thresholds(X, E, Y, weights, n_coded=len(texts))
         return self
 
-    def _tune_thresholds(self, X, Y, weights, n_coded: int) -> np.ndarray:
-        """One threshold per code maximising samples-F1 on inner cross-validated predictions."""
+    def _tune_thresholds(self, X, E, Y, weights, n_coded: int) -> np.ndarray:
+        """One threshold per code maximising samples-F1 on inner cross-validated predictions;
+        with embeddings, first the weight of the two models that does best there."""
         default = np.full(Y.shape[1], 0.5)
         folds = min(self.inner_cv, n_coded)
         if folds < 2 or n_coded < 20:
+            if E is not None:
+                self.fusion_weight_ = 0.5
             return default
         oof = np.full((n_coded, Y.shape[1]), np.nan)
+        oof_e = None if E is None else np.full((n_coded, Y.shape[1]), np.nan)
         kfold = KFold(folds, shuffle=True, random_state=self.random_state)
         extra = np.arange(n_coded, X.shape[0])      # codebook rows: always in training
         for train, test in kfold.split(np.arange(n_coded)):
             train = np.concatenate([train, extra])
-            models = self._fit_models(X[train], Y[train], weights[train])
-            oof[test] = self._proba(models, X[test])
-        return _tune_for_samples_f1(oof, Y[:n_coded], self.min_codes)
+            oof[test] = self._proba(self._fit_models(X[train], Y[train], weights[train]), X[test])
+            if E is not None:
+                models = self._fit_models(E[train], Y[train], weights[train], dense=True)
+                oof_e[test] = self._proba(models, E[test])
+        truth = Y[:n_coded]
+        if oof_e is None:
+            return _tune_for_samples_f1(oof, truth, self.min_codes)
+        best = None
+        for w in self.fusion_weights:
+            P = float(w) * oof + (1.0 - float(w)) * oof_e
+            t = _tune_for_samples_f1(P, truth, self.min_codes)
+            score = _samples_f1_matrix(truth.astype(bool), _decide(P, t, self.min_codes))
+            if best is None or score > best[0] + 1e-9:
+                best = (score, float(w), t)
+        self.fusion_weight_ = best[1]
+        return best[2]
 
     # ---- predicting
 
@@ -395,8 +431,15 @@ class ThemeCoder(BaseEstimator):
         """Probability of each code for each text: a DataFrame, one column per code."""
         self._check_fitted()
         texts = _as_texts(texts)
-        P = self._proba(self.models_, self._features(texts)) if texts else np.empty((0, len(self.codes_)))
+        P = self._fused(texts, self._features(texts)) if texts else np.empty((0, len(self.codes_)))
         return pd.DataFrame(P, columns=self.codes_)
+
+    def _fused(self, texts: list[str], X) -> np.ndarray:
+        P = self._proba(self.models_, X)
+        if getattr(self, "embedding_models_", None):
+            w = self.fusion_weight_
+            P = w * P + (1.0 - w) * self._proba(self.embedding_models_, self._embeddings(texts))
+        return P
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
         """The codes of each text: the codes above their tuned thresholds, at least ``min_codes``."""
@@ -416,7 +459,7 @@ class ThemeCoder(BaseEstimator):
         if n <= 0 or not texts:
             return []
         X = self._features(texts)
-        P = self._proba(self.models_, X)
+        P = self._fused(texts, X)
         t = self.thresholds_
         closeness = 1.0 - np.abs(P - t) / np.maximum(np.where(P >= t, 1.0 - t, t), 1e-9)
         uncertainty = closeness.max(axis=1) + 0.25 * closeness.mean(axis=1)
@@ -710,14 +753,23 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--second-coder",
                         help="CSV of the same comments coded by a second analyst, for coder-vs-coder "
                              "agreement (same columns as --train)")
-    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="tfidf",
-                        help="features of the coder (default: tfidf)")
+    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="auto",
+                        help="features of the coder (default: auto, the sentence embeddings "
+                             "beside TF-IDF when the embeddings extra is installed)")
     parser.add_argument("--cv", type=int, default=5,
                         help="folds of the cross-validated quality report (default: 5)")
     parser.add_argument("--suggest", type=int, default=10,
                         help="how many uncoded comments to suggest coding next (default: 10)")
     parser.add_argument("--out", required=True, help="CSV to write: one row per comment")
     parser.add_argument("--summary", help="also write the readable summary to this file (Markdown)")
+
+
+def _backend_words(coder: "ThemeCoder") -> str:
+    """Which features the fitted coder used, in words for a summary."""
+    if coder.backend_ == "embeddings":
+        return (f"sentence embeddings beside word and character TF-IDF (TF-IDF weighs "
+                f"{coder.fusion_weight_:.1f})")
+    return "word and character TF-IDF"
 
 
 def _fail(message: str) -> int:
@@ -812,7 +864,7 @@ def cli_main(args: argparse.Namespace) -> int:
 
     lines = [f"# {len(out)} comments coded against {len(codebook)} codes", "",
              f"Learnt from {len(coded)} comments coded by an analyst, and the codebook's "
-             "descriptions and examples.", ""]
+             f"descriptions and examples. Backend: {_backend_words(coder)}.", ""]
     counts = pd.Series([c for row in out["codes"] for c in row.split(args.sep) if c]).value_counts()
     lines += ["| code | comments | share | description |", "| --- | ---: | ---: | --- |"]
     for code in codebook.codes:

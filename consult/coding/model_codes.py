@@ -60,7 +60,7 @@ def code_the_rest(version: CodebookVersion, user: Any = None,
     consultation = db.session.get(Consultation, version.consultation_id)
     pool = work.comments(consultation, version.column)
     by_id = {c.response_id: c for c in pool}
-    model = work.train(version, by_id)
+    model = work.train(version, by_id, backend="auto")
     if model is None:
         raise work.WorkbenchError(
             f"The model learns from people's codes: code at least {work.MIN_CODED} comments, "
@@ -81,7 +81,7 @@ def code_the_rest(version: CodebookVersion, user: Any = None,
                 suggested=picked,
                 suggestion_confidence=min((p["confidence"] for p in picked), default=None)))
     figures: dict[str, Any] = {}
-    agreement = work.agreement(version, pool)
+    agreement = work.agreement(version, pool, backend="auto")
     if agreement and "first_model" in agreement:
         found = agreement["first_model"]
         figures = {"double_coded": agreement["n"], "compared_with": "first coder",

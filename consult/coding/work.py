@@ -306,21 +306,25 @@ _MODELS_KEPT = 4
 
 
 def train(version: CodebookVersion, by_id: dict[int, Comment],
-          leave_out: set[int] = frozenset()) -> ThemeCoder | None:
+          leave_out: set[int] = frozenset(), backend: str = "tfidf") -> ThemeCoder | None:
     """The model trained on people's codes so far (``leave_out``: comments not learnt from),
-    or None while there are fewer than ``MIN_CODED`` coded comments or fewer than two codes."""
+    or None while there are fewer than ``MIN_CODED`` coded comments or fewer than two codes.
+
+    The workbench's suggestions, made while the analyst waits, use TF-IDF (``backend``); the
+    job that codes the rest asks for "auto", the best backend installed."""
     book = codebook_of(version)
     coded = {rid: codes for rid, codes in people_codes(version).items()
              if rid in by_id and rid not in leave_out}
     used = {c for codes in coded.values() for c in codes}
     if book is None or len(coded) < MIN_CODED or len(used) < 2:
         return None
-    key = (version.id, repr(version.codes), tuple(sorted((k, tuple(v)) for k, v in coded.items())))
+    key = (version.id, backend, repr(version.codes),
+           tuple(sorted((k, tuple(v)) for k, v in coded.items())))
     if key in _MODELS:
         _MODELS.move_to_end(key)
         return _MODELS[key]
     ids = sorted(coded)
-    _MODELS[key] = ThemeCoder(codebook=book, backend="tfidf").fit(
+    _MODELS[key] = ThemeCoder(codebook=book, backend=backend).fit(
         [by_id[i].text for i in ids], [coded[i] for i in ids])
     while len(_MODELS) > _MODELS_KEPT:
         _MODELS.popitem(last=False)
@@ -445,10 +449,13 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
                          for code, row in table.iterrows()]}
 
 
-def agreement(version: CodebookVersion, pool: list[Comment]) -> dict[str, Any] | None:
+def agreement(version: CodebookVersion, pool: list[Comment],
+              backend: str = "tfidf") -> dict[str, Any] | None:
     """Agreement on the double-coded sample: first coder and second coder, and each with the
     model. The model's codes for the sample come from a model trained without the sample's
-    comments (people's codes elsewhere), so it is judged on comments it did not learn from."""
+    comments (people's codes elsewhere), so it is judged on comments it did not learn from.
+    ``backend`` is the model's (see :func:`train`); ``model_backend`` in the result says which
+    ran."""
     by_id = {c.response_id: c for c in pool}
     first, second = codings(version, "first"), codings(version, "second")
     ids = sorted(rid for rid in second if rid in first and rid in by_id)
@@ -458,8 +465,9 @@ def agreement(version: CodebookVersion, pool: list[Comment]) -> dict[str, Any] |
     b = [second[i].codes for i in ids]
     out: dict[str, Any] = {"n": len(ids), "names": version.names,
                            "people": _figures(agreement_report(a, b, version.names, N_BOOT))}
-    model = train(version, by_id, leave_out=set(ids))
+    model = train(version, by_id, leave_out=set(ids), backend=backend)
     if model is not None:
+        out["model_backend"] = model.backend_
         predicted = model.predict([by_id[i].text for i in ids])
         out["first_model"] = _figures(agreement_report(a, predicted, version.names, N_BOOT))
         out["second_model"] = _figures(agreement_report(b, predicted, version.names, N_BOOT))

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from analysis.__main__ import main
+from analysis.cluster import embeddings_available, encode_embeddings
 from analysis.coding import (
     Code,
     Codebook,
@@ -232,3 +233,53 @@ def test_cli_refuses_codes_not_in_the_codebook(tmp_path, coded_comments, capsys)
                  str(tmp_path / "codebook.yaml"), "--train", str(tmp_path / "coded.csv"),
                  "--out", str(tmp_path / "o.csv")]) == 2
     assert "graffiti" in capsys.readouterr().err
+
+
+# ---- the embeddings backend beside TF-IDF
+
+needs_embeddings = pytest.mark.skipif(not embeddings_available(),
+                                      reason="the embeddings extra is not installed")
+
+
+@needs_embeddings
+def test_auto_backend_uses_the_embeddings_when_installed(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder().fit(texts[:120], codes[:120])
+    assert coder.backend_ == "embeddings"
+    assert coder.fusion_weight_ in coder.fusion_weights
+
+
+@needs_embeddings
+def test_embedding_probabilities_are_the_weighted_mean_of_the_two_models(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder(backend="embeddings").fit(texts[:120], codes[:120])
+    new = texts[120:140]
+    # Recomputed from the two fitted models by hand: each code's probability from the TF-IDF
+    # model and from the embedding model, mixed with the chosen weight.
+    X = coder._features(new)
+    E = encode_embeddings(new)
+    w = coder.fusion_weight_
+    for j, code in enumerate(coder.codes_):
+        tfidf_model, embedding_model = coder.models_[j], coder.embedding_models_[j]
+        p_t = tfidf_model if isinstance(tfidf_model, float) else tfidf_model.predict_proba(X)[:, 1]
+        p_e = (embedding_model if isinstance(embedding_model, float)
+               else embedding_model.predict_proba(E)[:, 1])
+        assert coder.predict_proba(new)[code].to_numpy() == pytest.approx(w * p_t + (1 - w) * p_e)
+
+
+@needs_embeddings
+def test_a_tfidf_weight_of_one_gives_the_tfidf_coder(coded_comments):
+    texts, codes = coded_comments
+    only_tfidf = ThemeCoder(backend="embeddings", fusion_weights=(1.0,)).fit(texts[:120], codes[:120])
+    assert only_tfidf.fusion_weight_ == 1.0
+    tfidf = ThemeCoder(backend="tfidf").fit(texts[:120], codes[:120])
+    new = texts[120:160]
+    # weight 1.0 is TF-IDF alone: the same probabilities as the tfidf backend
+    assert only_tfidf.predict_proba(new).to_numpy() == pytest.approx(tfidf.predict_proba(new).to_numpy(),
+                                                                    abs=1e-4)
+
+
+def test_tfidf_backend_is_kept_when_asked_for(coded_comments):
+    texts, codes = coded_comments
+    coder = ThemeCoder(backend="tfidf").fit(texts[:120], codes[:120])
+    assert coder.backend_ == "tfidf" and coder.embedding_models_ is None
