@@ -82,9 +82,9 @@ def code_the_rest(version: CodebookVersion, user: Any = None,
                 suggestion_confidence=min((p["confidence"] for p in picked), default=None)))
     figures: dict[str, Any] = {}
     agreement = work.agreement(version, pool, backend="auto")
-    if agreement and "first_model" in agreement:
-        found = agreement["first_model"]
-        figures = {"double_coded": agreement["n"], "compared_with": "first coder",
+    if agreement and "settled_model" in agreement:
+        found = agreement["settled_model"]
+        figures = {"double_coded": agreement["n"], "compared_with": "people's settled codes",
                    "samples_f1": found["samples_f1"], "samples_f1_low": found["samples_f1_low"],
                    "samples_f1_high": found["samples_f1_high"], "alpha": found["alpha"]}
     run = run_for(version)

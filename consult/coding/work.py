@@ -62,22 +62,52 @@ def column_or_error(consultation: Consultation, column: str) -> Any:
 
 @dataclass(frozen=True)
 class Comment:
+    """A comment as coded: ``text`` is what people and the model code — the staff translation
+    where the comment has one (a comment in another language is coded once translated), else
+    what the resident wrote; ``original`` is always what the resident wrote, and ``language``
+    the language it was written in when a translation stands in for it (else "")."""
+
     response_id: int
     reference: str
     text: str
+    original: str = ""
+    language: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.original:
+            object.__setattr__(self, "original", self.text)
+
+    @property
+    def translated(self) -> bool:
+        return self.text != self.original
+
+    @property
+    def language_name(self) -> str:
+        from ..codes import language_label
+
+        return language_label(self.language) if self.language else ""
 
 
 def comments(consultation: Consultation, column: str) -> list[Comment]:
-    """The comments coded for ``column``: counted responses only, hidden comments left out."""
+    """The comments coded for ``column``: counted responses only, hidden comments left out,
+    each in its staff translation where it has one."""
+    from ..models import CommentTranslation
+
     rows = db.session.execute(
-        sa.select(Response.id, Response.reference, Response.answers, Response.hidden_comments)
+        sa.select(Response.id, Response.reference, Response.answers, Response.hidden_comments,
+                  CommentTranslation.text, CommentTranslation.source_language)
+        .outerjoin(CommentTranslation, sa.and_(CommentTranslation.response_id == Response.id,
+                                               CommentTranslation.column == column))
         .where(Response.consultation_id == consultation.id, Response.status == "valid")
         .order_by(Response.id)).all()
     out = []
-    for rid, reference, answers, hidden in rows:
+    for rid, reference, answers, hidden, translation, language in rows:
         text = (answers or {}).get(column)
         if isinstance(text, str) and text.strip() and column not in (hidden or []):
-            out.append(Comment(rid, reference, text))
+            if isinstance(translation, str) and translation.strip():
+                out.append(Comment(rid, reference, translation, text, language or ""))
+            else:
+                out.append(Comment(rid, reference, text))
     return out
 
 
@@ -471,6 +501,12 @@ def agreement(version: CodebookVersion, pool: list[Comment],
         predicted = model.predict([by_id[i].text for i in ids])
         out["first_model"] = _figures(agreement_report(a, predicted, version.names, N_BOOT))
         out["second_model"] = _figures(agreement_report(b, predicted, version.names, N_BOOT))
+        # People's codes as they stand: settled where the two coders disagreed and it was
+        # settled, else the first coder's. This is what the model's quality is quoted against.
+        settled = people_codes(version)
+        out["settled_model"] = _figures(agreement_report([settled[i] for i in ids], predicted,
+                                                         version.names, N_BOOT))
+        out["n_settled"] = sum(1 for i in ids if i in codings(version, "settled"))
     return out
 
 

@@ -126,6 +126,28 @@ def test_a_codebook_is_edited_and_every_change_audited(client, signed_in, commen
     assert len(version.names) == 4
 
 
+def test_a_comment_in_another_language_is_coded_in_its_translation(client, signed_in,
+                                                                    consultation):
+    from consult import comment_translations
+
+    written = "Więcej patroli policji w centrum miasta"
+    response = add_response(consultation, {COLUMN: written}, language="pl")
+    other = add_response(consultation, {COLUMN: "street lights are broken"})
+    comment_translations.record(response, COLUMN, "More police patrols in the town centre", "pl",
+                                None)
+    found = {c.reference: c for c in work.comments(consultation, COLUMN)}
+    assert found[response.reference].text == "More police patrols in the town centre"
+    assert found[response.reference].original == written and found[response.reference].translated
+    assert not found[other.reference].translated
+    signed_in("analyst")
+    version = start(client)
+    edit(client, version, action="add", name="patrols")
+    page = client.get(f"{base()}/code?version={version.id}&reference={response.reference}")
+    body = page.get_data(as_text=True)
+    assert "More police patrols in the town centre" in body
+    assert "Staff translation from Polish" in body and written in body
+
+
 def test_comments_are_shown_escaped(client, signed_in, consultation):
     response = add_response(consultation, {COLUMN: "<script>alert(1)</script> lights"})
     signed_in("analyst")
@@ -277,7 +299,8 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
     from analysis.coding import Codebook, ThemeCoder
 
     others = [(r, t) for r, t in comments if r.id not in sample]
-    model = ThemeCoder(codebook=Codebook.from_dict({"codes": version.codes})).fit(
+    model = ThemeCoder(codebook=Codebook.from_dict({"codes": version.codes}),
+                       backend="tfidf").fit(
         [r.answers[COLUMN] for r, _ in others], [[t] for _, t in others])
     by_id = {r.id: r for r, _ in comments}
     predicted = model.predict([by_id[rid].answers[COLUMN] for rid in ids])
@@ -292,12 +315,23 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
     # the two disagreements are listed and settled
     assert page.count("Settle TST-") == 2
     assert "Signed off" not in page
-    for rid in ids[:2]:
+    # settled: the first as the second coder had it, the second as the first coder had it
+    settled_as = {ids[0]: second_codes[ids[0]], ids[1]: [topic_of[ids[1]]]}
+    for rid, codes in settled_as.items():
         post(client, f"{base()}/agreement?version={version.id}|{base()}/settle",
-             version=version.id, reference=reference_of[rid], codes=[topic_of[rid]])
+             version=version.id, reference=reference_of[rid], codes=codes)
     settled = db.session.scalars(sa.select(Coding).where(Coding.kind == "settled")).all()
-    assert {s.response_id: s.codes for s in settled} == {rid: [topic_of[rid]] for rid in ids[:2]}
-    assert work.people_codes(version)[ids[0]] == [topic_of[ids[0]]]
+    assert {s.response_id: sorted(s.codes) for s in settled} == {
+        rid: sorted(codes) for rid, codes in settled_as.items()}
+    assert sorted(work.people_codes(version)[ids[0]]) == second_codes[ids[0]]
+    # the model is then judged against people's settled codes (the first coder's elsewhere)
+    after = work.agreement(version, work.comments(comments[0][0].consultation, COLUMN))
+    truth = {rid: set(settled_as.get(rid, [topic_of[rid]])) for rid in ids}
+    assert after["n_settled"] == 2
+    assert after["settled_model"]["samples_f1"] == pytest.approx(np.mean(
+        [2 * len(truth[r] & set(p)) / (len(truth[r]) + len(p)) for r, p in zip(ids, predicted)]))
+    assert "People&#39;s settled codes and the model" in client.get(
+        f"{base()}/agreement?version={version.id}").get_data(as_text=True)
 
 
 def test_only_a_lead_analyst_signs_off_and_then_nothing_changes(client, signed_in, comments):
