@@ -7,9 +7,13 @@ model agreed with people on the double-coded sample; and quotes for each code.
   comment may have several codes, so the shares do not add up to 100%.
 - Share of a code: comments with the code over coded comments; interval
   :func:`analysis.tally.wilson_interval` (the report's one interval for a share).
+- By view: for a comment question about a theme, the same counts split by what each commenter
+  said of that theme on its support question (supporting it, neither, opposing it, no view or
+  not answered), each share of that group's coded comments with its own Wilson interval, so
+  what supporters and opposers asked for can be told apart.
 - Agreement: from the JSON export's ``consultation.coding`` (the model's run as stored when it
-  coded the question: a model trained without the double-coded sample, against the first
-  coder on that sample). A CSV or XLSX export says it in the data dictionary only, so a report
+  coded the question: a model trained without the double-coded sample, against people's
+  settled codes on that sample). A CSV or XLSX export says it in the data dictionary only, so a report
   from one says the figure is not in the export rather than guess it.
 - Quotes for a code: comments people marked quotable with that code where any exist, else
   comments people coded with it, else (said so) comments the model coded with it; in
@@ -93,6 +97,39 @@ def code_table(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return table
 
 
+#: The groups of "by view", in the order shown, and how the report names them.
+SIDES = (("supporting", "Support the theme"), ("neither", "Neither"),
+         ("opposing", "Oppose the theme"), ("no_view", "No view or not answered"))
+
+
+def sides_of(data: ConsultationData, frame: pd.DataFrame, theme: str) -> pd.Series:
+    """Each comment's group (a key of ``SIDES``) by its writer's answer on ``theme``'s support
+    question; "no_view" for no view, an unanswered question or no such answer."""
+    scale = data.scale
+    side = {**{c: "supporting" for c in scale.supporting}, **{c: "opposing" for c in scale.opposing},
+            **{c: "neither" for c in scale.neutral}}
+    support = data.support[data.support["theme"] == theme]
+    level = dict(zip(support["reference"], support["level"].astype(str)))
+    return frame["reference"].map(lambda r: side.get(level.get(r, ""), "no_view"))
+
+
+def by_view(data: ConsultationData, frame: pd.DataFrame, theme: str,
+            names: list[str]) -> list[dict[str, Any]]:
+    """The code table of each group of ``SIDES`` (groups with no coded comment left out)."""
+    groups = sides_of(data, frame, theme)
+    out = []
+    for key, label in SIDES:
+        part = frame[(groups == key).to_numpy()]
+        if not len(part):
+            continue
+        table = code_table(part, names)
+        out.append({"side": key, "label": label, "n_coded": f"{len(part):,}",
+                    "codes": [{"name": r.code, "n": f"{r.n:,}", "share": _pct(r.share),
+                               "interval": f"{_pct(r.low)} to {_pct(r.high)}"}
+                              for r in table.itertuples()]})
+    return out
+
+
 def quotes_for(frame: pd.DataFrame, code: str,
                redact: Callable[[str], str]) -> list[dict[str, Any]]:
     has = frame[frame["codes"].str.split(";").apply(lambda c: code in c)].sort_values(
@@ -129,6 +166,8 @@ def coded_sections(data: ConsultationData, redact: Callable[[str], str] | None
             "question": question.label, "n_coded": f"{len(frame):,}",
             "n_people": f"{n_people:,}", "n_model": f"{len(frame) - n_people:,}",
             "agreement": agreement_text(data, question.column),
+            "by_view": (by_view(data, frame, question.theme, names)
+                        if question.theme and question.theme in data.themes else []),
             "codes": [{"name": r.code, "description": described.get(r.code, ""),
                        "n": f"{r.n:,}", "n_people": f"{r.n_people:,}", "n_model": f"{r.n_model:,}",
                        "share": _pct(r.share), "interval": f"{_pct(r.low)} to {_pct(r.high)}",

@@ -119,3 +119,39 @@ def test_the_models_agreement_on_the_double_coded_sample_is_reported(
     assert (f"On the {len(sample)} double-coded comments, a model trained without them agreed "
             f"with the people's settled codes with samples-F1 {f1:.2f}") in section["agreement"]
     assert section["n_people"] == "20" and section["n_model"] == "4"
+
+
+def test_codes_are_split_by_what_each_commenter_said_of_the_theme(coded, comments, tmp_path):
+    from consult.extensions import db
+
+    levels = ["strongly_support", "support", "oppose", "neither", None, "dont_know"]
+    side_of = {"strongly_support": "supporting", "support": "supporting", "oppose": "opposing",
+               "neither": "neither", None: "no_view", "dont_know": "no_view"}
+    said = {}
+    for i, (response, _) in enumerate(comments):
+        level = levels[i % len(levels)]
+        answers = dict(response.answers)
+        if level:
+            answers["support__safer_streets"] = level
+        response.answers = answers
+        said[response.id] = side_of[level]
+    db.session.commit()
+    data = _export(comments[0][0].consultation, tmp_path)
+    [section] = coded_sections(data, redact=lambda t: t)
+    final = model_codes.final_codes(coded)
+    groups = {g["side"]: g for g in section["by_view"]}
+    assert list(groups) == ["supporting", "neither", "opposing", "no_view"]
+    for side, group in groups.items():
+        mine = [f for rid, f in final.items() if said[rid] == side]
+        assert group["n_coded"] == str(len(mine))
+        rows = {r["name"]: r for r in group["codes"]}
+        for name in TOPICS:
+            k = sum(name in f["codes"] for f in mine)
+            low, high = proportion_confint(k, len(mine), method="wilson")
+            assert rows[name]["n"] == str(k)
+            assert rows[name]["share"] == f"{100 * k / len(mine):.0f}%"
+            assert rows[name]["interval"] == f"{100 * low:.0f}% to {100 * high:.0f}%"
+    paths = build_report(data, tmp_path / "report", progress=False)
+    n_supporting = groups["supporting"]["n_coded"]
+    assert f"Support the theme ({n_supporting})" in paths["html"].read_text(encoding="utf-8")
+    assert f"Support the theme ({n_supporting})" in paths["markdown"].read_text(encoding="utf-8")
