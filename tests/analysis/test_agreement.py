@@ -112,11 +112,16 @@ def test_alpha_of_krippendorffs_published_examples():
     words = [[None if v is None else "abcde"[v - 1] for v in row] for row in data]
     assert krippendorff_alpha(words) == pytest.approx(krippendorff_alpha(data))
     assert krippendorff_alpha(data) == pytest.approx(alpha_by_pairs([list(u) for u in zip(*data)]))
-    # Krippendorff (1980), 3 coders x 15 units, many values missing: nominal alpha = 0.691.
+    # Wikipedia's computational example ("Krippendorff's alpha"), 3 coders x 15 units, many
+    # values missing: nominal alpha = 0.691.
     sparse = [[None, None, None, None, None, 3, 4, 1, 2, 1, 1, 3, 3, None, 3],
               [1, None, 2, 1, 3, 3, 4, 3, None, None, None, None, None, None, None],
               [None, None, 2, 1, 3, 4, 4, None, 2, 1, 1, 3, 3, None, 4]]
     assert krippendorff_alpha(sparse) == pytest.approx(0.691, abs=0.001)
+    # Krippendorff (2011), binary data, two observers, no missing data: alpha = 0.095; the case
+    # of one code between two coders
+    assert krippendorff_alpha([[0, 1, 0, 0, 0, 0, 0, 0, 1, 0],
+                               [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]]) == pytest.approx(0.095, abs=0.001)
 
 
 def test_alpha_is_nan_when_there_is_no_disagreement_to_expect():
