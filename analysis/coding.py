@@ -710,11 +710,16 @@ def quality_report(texts: Sequence[str], codes: Sequence[Sequence[str]], cv: int
 
 # --------------------------------------------------------------------------- command line
 
-def _read_coded(path: str, id_col: str, codes_col: str, sep: str, what: str) -> pd.DataFrame:
-    """A coded CSV: one row per comment, the codes joined by ``sep`` (empty for none)."""
-    from analysis.cluster import _read_table
+def _read_coded(path: str, id_col: str, codes_col: str, sep: str, what: str,
+                option: str) -> pd.DataFrame:
+    """A coded table (:func:`analysis.load.read_table`, named by ``option``): one row per
+    comment, the codes joined by ``sep`` (empty for none)."""
+    from analysis.load import LoadError, read_table
 
-    frame = _read_table(Path(path))
+    try:
+        frame = read_table(path, option)
+    except LoadError as error:
+        raise CommentSourceError(str(error)) from None
     if codes_col not in frame.columns:
         raise CommentSourceError(
             f"{what} {path} has no column {codes_col!r} with the codes. Its columns are: "
@@ -768,9 +773,11 @@ def cli_main(args: argparse.Namespace) -> int:
                                  consultation=getattr(args, "consultation", None),
                                  analysis_language=getattr(args, "analysis_language", None),
                                  languages=getattr(args, "languages", None))
-        coded = _read_coded(args.train, args.id_col, args.codes_col, args.sep, "The coded file")
+        coded = _read_coded(args.train, args.id_col, args.codes_col, args.sep, "The coded file",
+                            "--train")
         second = (_read_coded(args.second_coder, args.id_col, args.codes_col, args.sep,
-                              "The second coder's file") if args.second_coder else None)
+                              "The second coder's file", "--second-coder")
+                  if args.second_coder else None)
     except (CodebookError, CommentSourceError) as error:
         return _fail(str(error))
     if args.cv < 2:
