@@ -73,6 +73,9 @@ def net_support_interval(support_share, oppose_share, n, confidence: float = 0.9
     Unlike the plain normal interval it never collapses to a point when everyone supports (3 of 3
     supporting gives about +21 to +100, not +100 to +100) and it stays inside -1 to 1.
     Returns ``(low, high)``; NaN where ``n`` is 0. ``n`` may be an effective sample size.
+    Written here from statsmodels' Wilson limits: its intervals for a difference of two
+    proportions (``confint_proportions_2indep``) are for two independent samples, which these
+    two shares of one answer are not.
     """
     ps = np.asarray(support_share, dtype=float)
     po = np.asarray(oppose_share, dtype=float)
