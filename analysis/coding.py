@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import krippendorff
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import yaml
