@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import re
 import sys
 import unicodedata
@@ -436,39 +435,6 @@ def _quote_cell(value: object) -> object:
     return value
 
 
-def _read_source(path: Path) -> pd.DataFrame:
-    """Rows of a CSV, JSON list of records or JSON Lines file that is not a Consult export."""
-    if not path.exists():
-        raise _InputError(f"There is no file at {path}. Check the path given to --source.")
-    if path.is_dir():
-        raise _InputError(f"{path} is a folder. Give --source the export file itself.")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        try:
-            return pd.read_json(path, lines=True, dtype=False)
-        except ValueError as error:
-            raise _InputError(f"{path} is not JSON Lines (one JSON object a line): {error}")
-    if path.suffix.lower() == ".json":
-        try:
-            document = json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as error:
-            raise _InputError(f"{path} is not valid JSON ({error.msg} on line {error.lineno}).")
-        if isinstance(document, list) and all(isinstance(r, dict) for r in document):
-            return pd.DataFrame(document)
-        raise _InputError(
-            f"{path} is neither a Consult JSON export nor a list of records. Give a Consult "
-            "export (CSV or JSON) or a CSV with one text per row."
-        )
-    try:
-        rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise _InputError(f"{path} is empty. Give a CSV with a header row and one text per row.")
-    except pd.errors.ParserError as error:
-        raise _InputError(f"{path} could not be read as CSV: {error}")
-    except UnicodeDecodeError:
-        raise _InputError(f"{path} is not UTF-8 text. Save it as CSV UTF-8 and try again.")
-    return rows
-
-
 def _is_export(source: str) -> bool:
     """True for what analysis.load reads: a database URL, or a Consult export file."""
     from analysis.load import is_export
@@ -529,8 +495,13 @@ def _texts_for(args: argparse.Namespace) -> tuple[pd.Series, str, str]:
     """(texts indexed by response id, id column name, what was read in words)."""
     if _is_export(str(args.source)):
         return _export_texts(args)
+    from analysis.load import LoadError, read_table
+
     path = Path(args.source)
-    rows = _read_source(path)
+    try:
+        rows = read_table(path)
+    except LoadError as error:
+        raise _InputError(str(error)) from None
     if rows.empty:
         raise _InputError(f"{path} has no rows to read.")
     columns = [str(c) for c in rows.columns]

@@ -24,7 +24,6 @@ those of chance (``_choose_k``), for k from 2 to ``min(max_clusters, n // 10)``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
@@ -675,38 +674,13 @@ class CommentSourceError(Exception):
     """A comment file that cannot be read as asked; the message says what to do."""
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """A CSV, JSON list of records or JSON Lines file of texts that is not a Consult export
-    (an export is read by :func:`analysis.load.load`, and only there), read as it is."""
-    if not path.exists():
-        raise CommentSourceError(f"The file {path} does not exist. Check the path given to --source.")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(doc, list):
-                raise CommentSourceError(
-                    f"{path} is JSON but neither a Consult export nor a list of records.")
-            frame = pd.DataFrame(doc)
-        elif suffix in {".jsonl", ".ndjson"}:
-            frame = pd.read_json(path, lines=True, dtype=False)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except CommentSourceError:
-        raise
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
-        raise CommentSourceError(
-            f"{path} could not be read as {'JSON' if suffix.startswith('.json') else 'CSV'} "
-            f"({error}). Give a UTF-8 CSV with a header row, or a Consult export.") from None
-    return frame
-
-
 def read_comments(source: str | Path, text_col: str | None = None, question: str | None = None,
                   id_col: str = "reference", valid_only: bool = True,
                   consultation: str | None = None, analysis_language: str | None = None,
                   languages: str | None = None) -> pd.DataFrame:
     """Comments from a Consult export (CSV, JSON, XLSX or a database URL, or the frames
-    :func:`analysis.load.load` already read from one) or any CSV of texts.
+    :func:`analysis.load.load` already read from one) or any table of texts
+    (:func:`analysis.load.read_table`: a CSV, a JSON list of records or JSON Lines).
 
     For an export, ``question`` (or ``text_col``) names one of its free-text questions: a
     theme's key (``crime_prevention``), or the column (``comment__crime_prevention``,
@@ -725,7 +699,7 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
     ``attrs`` hold ``question`` (the question's heading), ``hidden``, ``not_counted`` and
     ``other_language`` (how many answers were left out, and why).
     """
-    from analysis.load import ConsultationData, LoadError, is_export, load
+    from analysis.load import ConsultationData, LoadError, is_export, load, read_table
 
     if text_col and question:
         raise CommentSourceError("Give either --text-col or --question, not both.")
@@ -771,7 +745,10 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
     if question:
         raise CommentSourceError("--question needs a Consult export; for another file use --text-col.")
     path = Path(source)
-    frame = _read_table(path)
+    try:
+        frame = read_table(path)
+    except LoadError as error:
+        raise CommentSourceError(str(error)) from None
     columns = list(frame.columns)
     if text_col:
         if text_col not in columns:
@@ -803,7 +780,8 @@ def read_comments(source: str | Path, text_col: str | None = None, question: str
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every comment command shares: where the comments are."""
     parser.add_argument("--source", required=True,
-                        help="a Consult export (CSV, JSON or XLSX), a database URL, or any CSV of comments")
+                        help="a Consult export (CSV, JSON or XLSX), a database URL, or any table of "
+                             "comments (CSV, JSON list of records or JSON Lines)")
     parser.add_argument("--text-col", help="the column holding the comments (a CSV that is not an export)")
     parser.add_argument("--question", metavar="KEY",
                         help="for an export, the free-text question whose comments to use: a theme "

@@ -35,6 +35,7 @@ analysis (never a traceback on the command line).
 """
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -509,8 +510,8 @@ def load(source: str | Path, consultation: str | None = None) -> ConsultationDat
 def is_export(source: str | Path) -> bool:
     """True when ``source`` is what :func:`load` reads: a database URL, an XLSX workbook, a CSV
     whose header has ``format_version``, or a JSON ``consult-export`` document. Commands that
-    also take any CSV of texts use this to send an export through :func:`load`, so that its
-    counting rule and hidden comments are applied in one place."""
+    also take any table of texts (:func:`read_table`) use this to send an export through
+    :func:`load`, so that its counting rule and hidden comments are applied in one place."""
     text = str(source)
     if "://" in text:
         return True
@@ -530,6 +531,59 @@ def is_export(source: str | Path) -> bool:
         with path.open("rb") as handle:
             return b'"consult-export"' in handle.read(4096)
     return False
+
+
+#: What :func:`read_table` reads, for messages.
+TABLE_FILES = "a CSV (UTF-8, with a header row), a JSON list of records or a JSON Lines file"
+
+
+def read_table(path: str | Path, option: str = "--source") -> pd.DataFrame:
+    """The rows of a table of texts that is not a Consult export, as written: a CSV (UTF-8, a
+    byte order mark allowed, a header row; every cell read as text, blank cells as ""), a JSON
+    list of records or a JSON Lines file (``.jsonl``, ``.ndjson``: one object a line). Any
+    other name is read as a CSV. The commands that take a comment file (``cluster``, ``code``,
+    ``campaigns``) read it here; an export goes to :func:`load` instead (:func:`is_export`).
+
+    Raises :class:`LoadError` saying what is wrong and what to give instead: no such file, a
+    folder, an empty file, text that is not UTF-8, or a file that is not a table of that kind.
+    ``option`` is the command-line option that named the file, for those messages.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(f"There is no file at {path}. Check the path given to {option}.")
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder. Give {option} the file itself.")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise LoadError(f"{path} could not be read ({error.strerror or error}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LoadError(f"{path} is not UTF-8 text. Save it as CSV UTF-8 (or JSON in UTF-8) and "
+                        "try again.") from None
+    if not text.strip():
+        raise LoadError(f"{path} is empty. Give {TABLE_FILES}, with one text per row.")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        try:
+            return pd.read_json(io.StringIO(text), lines=True, dtype=False)
+        except ValueError as error:
+            raise LoadError(f"{path} is not JSON Lines (one JSON object a line): {error}") from None
+    if suffix == ".json":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise LoadError(f"{path} is not valid JSON ({error.msg} on line {error.lineno}).") from None
+        if isinstance(document, list) and all(isinstance(r, dict) for r in document):
+            return pd.DataFrame(document)
+        raise LoadError(f"{path} is neither a Consult JSON export nor a list of records. Give a "
+                        "Consult export (CSV or JSON) or a CSV with one text per row.")
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as error:
+        raise LoadError(f"{path} could not be read as CSV ({error}). Give a UTF-8 CSV with a "
+                        "header row, or a Consult export.") from None
 
 
 def _check_version(found: Any, where: str) -> int:

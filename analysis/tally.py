@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis.load import EQUALITY_FIELDS, NOT_ANSWERED, ConsultationData, LoadError, Scale, load
 
@@ -45,22 +47,20 @@ Z95 = stats.norm.ppf(0.975)
 
 
 def wilson_interval(count, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``count`` successes out of ``n`` (arrays or scalars).
+    """Wilson score interval for ``count`` successes out of ``n`` (arrays or scalars), from
+    statsmodels' ``proportion_confint(method="wilson")``.
 
     Returns ``(low, high)`` as proportions between 0 and 1; NaN where ``n`` is 0.
     ``n`` may be fractional (an effective sample size after weighting).
     """
     count = np.asarray(count, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = count / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        low, high = centre - half, centre + half
-    low = np.where(n > 0, np.clip(low, 0, 1), np.nan)
-    high = np.where(n > 0, np.clip(high, 0, 1), np.nan)
+    counted = n > 0
+    # n = 0 has no interval: give statsmodels 0 of 1 there (no division by 0), blanked after
+    low, high = proportion_confint(np.where(counted, count, 0.0), np.where(counted, n, 1.0),
+                                   alpha=1 - confidence, method="wilson")
+    low = np.where(counted, np.clip(low, 0, 1), np.nan)
+    high = np.where(counted, np.clip(high, 0, 1), np.nan)
     return low, high
 
 
@@ -73,6 +73,9 @@ def net_support_interval(support_share, oppose_share, n, confidence: float = 0.9
     Unlike the plain normal interval it never collapses to a point when everyone supports (3 of 3
     supporting gives about +21 to +100, not +100 to +100) and it stays inside -1 to 1.
     Returns ``(low, high)``; NaN where ``n`` is 0. ``n`` may be an effective sample size.
+    Written here from statsmodels' Wilson limits: its intervals for a difference of two
+    proportions (``confint_proportions_2indep``) are for two independent samples, which these
+    two shares of one answer are not.
     """
     ps = np.asarray(support_share, dtype=float)
     po = np.asarray(oppose_share, dtype=float)
@@ -404,18 +407,13 @@ def available_breakdowns(data: ConsultationData) -> list[str]:
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (NaN stays NaN), for the many tests in a report."""
+    """Holm-Bonferroni adjusted p-values (statsmodels' ``multipletests``; NaN stays NaN and is
+    not counted as a test), for the many tests in a report."""
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
-    m = ok.sum()
-    if not m:
-        return out
-    order = np.argsort(p[ok], kind="stable")
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[ok][order]).clip(max=1)
-    vals = np.empty(m)
-    vals[order] = adjusted
-    out[ok] = vals
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 

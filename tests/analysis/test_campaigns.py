@@ -423,6 +423,8 @@ def test_command_reads_json_lines_and_shows_progress_on_long_runs(tmp_path, caps
         (["--source", "{export}", "--id-col", "x"], "leave out --id-col"),
         (["--source", "{old}"], "export format version 9"),
         (["--source", "{broken}"], "is not valid JSON"),
+        (["--source", "{latin1}", "--text-col", "comment"], "is not UTF-8 text"),
+        (["--source", "{empty}", "--text-col", "comment"], "is empty"),
         (["--source", "{texts}", "--text-col", "comment", "--out", "{tmp}/no/such/out.csv"],
          "does not exist"),
     ],
@@ -435,7 +437,11 @@ def test_command_explains_bad_input_without_a_traceback(tmp_path, capsys, argume
     pd.DataFrame({"format_version": [9], "reference": ["X"]}).to_csv(old, index=False)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
-    names = {"tmp": tmp_path, "texts": texts, "export": export, "old": old, "broken": broken}
+    latin1, empty = tmp_path / "latin1.csv", tmp_path / "empty.csv"
+    latin1.write_bytes("comment\ncaf\xe9\n".encode("latin-1"))
+    empty.write_bytes(b"")
+    names = {"tmp": tmp_path, "texts": texts, "export": export, "old": old, "broken": broken,
+             "latin1": latin1, "empty": empty}
     arguments = [a.format(**names) for a in arguments]
     if "--out" not in arguments:
         arguments += ["--out", str(tmp_path / "out.csv")]

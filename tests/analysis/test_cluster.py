@@ -186,7 +186,7 @@ def test_cli_writes_clusters_keyed_by_reference(tmp_path, capsys, comment_maker)
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--source", "missing.csv"], "does not exist"),
+    (["--source", "missing.csv"], "There is no file at"),
     (["--text-col", "nope"], "no free-text question 'nope'"),
     (["--question", "nope"], "The free-text questions are: crime_prevention (comments on crime_prevention)"),
     (["--question", "crime_prevention", "--n-clusters", "0"], "--n-clusters must be"),

@@ -212,9 +212,13 @@ def test_cli_codes_an_export(tmp_path, coded_comments, capsys):
     ({"--train": "export.csv"}, "no column 'codes'"),
     ({"--codes-col": "nope"}, "no column 'nope'"),
     ({"--cv": "1"}, "--cv must be at least 2"),
+    ({"--train": "nowhere.csv"}, "Check the path given to --train"),
+    ({"--second-coder": "nowhere.csv"}, "Check the path given to --second-coder"),
+    ({"--train": "latin1.csv"}, "is not UTF-8 text"),
 ])
 def test_cli_bad_arguments_give_a_clear_error(tmp_path, coded_comments, capsys, change, message):
     _files(tmp_path, coded_comments)
+    (tmp_path / "latin1.csv").write_bytes("reference,codes\nPCP-0000,caf\xe9\n".encode("latin-1"))
     args = {"--source": "export.csv", "--question": "crime_prevention", "--codebook": "codebook.yaml",
             "--train": "coded.csv", "--out": "out.csv"}
     args.update(change)

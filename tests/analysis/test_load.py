@@ -205,3 +205,49 @@ def test_a_csv_export_from_the_app_carries_the_consultations_title(app, tmp_path
     data = load(out)
     assert data.consultation["slug"] == "police-and-crime-plan-2021"  # read from the dictionary: no rows
     assert data.consultation["title"] == title and title != data.consultation["slug"]
+
+
+# ---------------------------------------------------------------------------------------------
+# read_table: the one reader of a table of texts that is not an export
+
+
+def test_read_table_reads_csv_json_records_and_json_lines_as_written(tmp_path):
+    from analysis.load import read_table
+
+    (tmp_path / "t.csv").write_bytes("\ufeffid,text\n1,Café\n2,\n".encode("utf-8"))
+    frame = read_table(tmp_path / "t.csv")
+    assert list(frame.columns) == ["id", "text"] and frame["text"].tolist() == ["Café", ""]
+    assert frame["id"].tolist() == ["1", "2"]                   # every CSV cell is text
+    (tmp_path / "t.json").write_text('[{"text": "a", "n": 1}, {"text": "b"}]', encoding="utf-8")
+    assert read_table(tmp_path / "t.json")["text"].tolist() == ["a", "b"]
+    (tmp_path / "t.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    assert read_table(tmp_path / "t.jsonl")["text"].tolist() == ["a", "b"]
+    (tmp_path / "t.txt").write_text("text\none\n", encoding="utf-8")    # any other name: a CSV
+    assert read_table(tmp_path / "t.txt")["text"].tolist() == ["one"]
+
+
+@pytest.mark.parametrize("name, content, words", [
+    (None, None, "There is no file at .*missing.csv. Check the path given to --train"),
+    ("folder", None, "is a folder. Give --train the file itself"),
+    ("empty.csv", b"", "is empty"),
+    ("blank.csv", b"\xef\xbb\xbf \n\n", "is empty"),
+    ("blank.jsonl", b"\n", "is empty"),
+    ("latin1.csv", "text\nCaf\xe9 cr\xe8me\n".encode("latin-1"), "is not UTF-8 text. Save it as CSV UTF-8"),
+    ("latin1.json", '[{"text": "Caf\xe9"}]'.encode("latin-1"), "is not UTF-8 text"),
+    ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "is not UTF-8 text"),
+    ("ragged.csv", b'text\n"an open quote\n', "could not be read as CSV .*Give a UTF-8 CSV"),
+    ("object.json", b'{"text": "a"}', "neither a Consult JSON export nor a list of records"),
+    ("strings.json", b'["a", "b"]', "neither a Consult JSON export nor a list of records"),
+    ("broken.json", b"{not json", r"is not valid JSON \(.* on line 1\)"),
+    ("broken.jsonl", b'{"text": "a"}\nnot json\n', r"is not JSON Lines \(one JSON object a line\)"),
+])
+def test_read_table_says_what_is_wrong_with_a_bad_file(tmp_path, name, content, words):
+    from analysis.load import read_table
+
+    path = tmp_path / (name or "missing.csv")
+    if name == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(LoadError, match=words):
+        read_table(path, "--train")

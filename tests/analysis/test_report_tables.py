@@ -1,5 +1,5 @@
-"""Every table of report.md, recomputed from the CSV export with plain pandas (and scipy or
-statsmodels for the textbook formulas), never with ``analysis``: the report is run as a command,
+"""Every table of report.md, recomputed from the CSV export with plain pandas (scipy for the
+chi-square test, and the textbook formulas written here), never with ``analysis``: the report is run as a command,
 its Markdown tables are parsed, and each number is checked against the export.
 
 The export is made for this test (a seed and size the demo does not use) by
@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 from analysis_helpers import DEMO, ROOT
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 import make_export
 
@@ -104,7 +103,11 @@ def number(cell: str) -> float:
 
 
 def wilson(count: float, n: float) -> tuple[float, float]:
-    return proportion_confint(count, n, alpha=0.05, method="wilson")
+    """Wilson (1927) 95%: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)."""
+    z = stats.norm.ppf(0.975)
+    p = count / n
+    centre, half = p + z**2 / (2 * n), z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return max(0.0, (centre - half) / (1 + z**2 / n)), min(1.0, (centre + half) / (1 + z**2 / n))
 
 
 def pct(x: float) -> str:
@@ -131,7 +134,7 @@ def published(cell: str, count: int) -> None:
 
 
 def net_interval(ps: float, po: float, n: float) -> tuple[float, float]:
-    """MOVER (Zou and Donner 2008) from statsmodels' Wilson limits; -sqrt(ps po/((1-ps)(1-po)))
+    """MOVER (Zou and Donner 2008) from Wilson limits; -sqrt(ps po/((1-ps)(1-po)))
     is the correlation of two shares of one multinomial answer."""
     ls, us = wilson(ps * n, n)
     lo, uo = wilson(po * n, n)

@@ -1,5 +1,7 @@
 """Support per theme, intervals, breakdowns, suppression and ranking, checked against
-independent calculations (statsmodels, scipy, plain pandas) on real Polis votes and the demo."""
+independent calculations (textbook formulas written here, published worked values, scipy,
+plain pandas) on real Polis votes and the demo. The intervals and Holm's adjustment come from
+statsmodels in the library, so they are recomputed here without it."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,23 +10,52 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis import tally
 from analysis.load import LEVELS, V1_SCALE, load
 
 from analysis_helpers import POLIS_BOWLING_GREEN, POLIS_LONDON, polis_votes, write_polis_export
 
-def test_wilson_interval_matches_statsmodels_on_real_agree_disagree_counts():
+def wilson_by_formula(count, n, alpha: float = 0.05):
+    """Wilson (1927): (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)."""
+    count, n = np.asarray(count, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    p = count / n
+    centre = p + z**2 / (2 * n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return (centre - half) / (1 + z**2 / n), (centre + half) / (1 + z**2 / n)
+
+
+@pytest.mark.parametrize("count, n, low, high", [
+    # Newcombe (1998), "Two-sided confidence intervals for the single proportion", Table I
+    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_interval_gives_the_published_values(count, n, low, high):
+    found = tally.wilson_interval(count, n)
+    assert (round(float(found[0]), 4), round(float(found[1]), 4)) == (low, high)
+
+
+def test_wilson_interval_on_real_agree_disagree_counts_is_the_textbook_formula():
     comments = pd.read_csv(POLIS_BOWLING_GREEN / "comments.csv")
     comments = comments[comments["agrees"] + comments["disagrees"] > 0]
     agrees = comments["agrees"].to_numpy()
     n = (comments["agrees"] + comments["disagrees"]).to_numpy()
     low, high = tally.wilson_interval(agrees, n)
-    expected_low, expected_high = proportion_confint(agrees, n, alpha=0.05, method="wilson")
-    np.testing.assert_allclose(low, expected_low, atol=1e-12)
-    np.testing.assert_allclose(high, expected_high, atol=1e-12)
+    expected_low, expected_high = wilson_by_formula(agrees, n)
+    np.testing.assert_allclose(low, np.clip(expected_low, 0, 1), atol=1e-12)
+    np.testing.assert_allclose(high, np.clip(expected_high, 0, 1), atol=1e-12)
+
+
+def test_wilson_interval_is_vectorised_and_blank_where_nobody_answered():
+    low, high = tally.wilson_interval(np.array([[3, 0], [2, 5]]), np.array([[3, 0], [4.5, 0]]))
+    assert low.shape == high.shape == (2, 2)
+    assert np.isnan(low[0, 1]) and np.isnan(high[0, 1]) and np.isnan(low[1, 1])
+    assert high[0, 0] == 1 and low[1, 0] == pytest.approx(wilson_by_formula(2, 4.5)[0])  # n may be fractional
+    low, high = tally.wilson_interval(0, 0)
+    assert np.isnan(low) and np.isnan(high)
+    low, high = tally.wilson_interval(pd.Series([1, 2]), pd.Series([2, 4]), confidence=0.9)
+    assert isinstance(low, np.ndarray)
+    assert low[0] == pytest.approx(wilson_by_formula(1, 2, alpha=0.1)[0])
 
 
 def test_support_shares_from_real_counts_leave_passes_out_of_the_base():
@@ -37,10 +68,10 @@ def test_support_shares_from_real_counts_leave_passes_out_of_the_base():
     n = comments["agrees"] + comments["disagrees"]
     ok = (n > 0).to_numpy()
     np.testing.assert_allclose(table["support_share"][ok], (comments["agrees"] / n)[ok])
-    low, high = proportion_confint(comments["agrees"][ok], n[ok], method="wilson")
+    low, high = wilson_by_formula(comments["agrees"][ok], n[ok])
     np.testing.assert_allclose(table["support_low"][ok], low, atol=1e-12)
     np.testing.assert_allclose(table["support_high"][ok], high, atol=1e-12)
-    lo2, hi2 = proportion_confint(comments["disagrees"][ok], n[ok], method="wilson")
+    lo2, hi2 = wilson_by_formula(comments["disagrees"][ok], n[ok])
     np.testing.assert_allclose(table["oppose_low"][ok], lo2, atol=1e-12)
     np.testing.assert_allclose(table["net_support"][ok], ((comments["agrees"] - comments["disagrees"]) / n)[ok])
 
@@ -57,7 +88,7 @@ def test_support_table_from_a_real_vote_export_matches_counts_made_directly(tmp_
             (agree, disagree, passed, unseen)
         assert row["n_view"] == agree + disagree
         if agree + disagree:
-            low, high = proportion_confint(agree, agree + disagree, method="wilson")
+            low, high = wilson_by_formula(agree, agree + disagree)
             assert row["support_share"] == pytest.approx(agree / (agree + disagree))
             assert (row["support_low"], row["support_high"]) == pytest.approx((low, high))
 
@@ -164,12 +195,13 @@ def test_ranking_bootstrap_is_seeded_and_agrees_with_resampling_people(demo):
     np.testing.assert_allclose(a.loc[list(wide.columns), "borda_low"], naive_low, atol=0.04)
 
 
-def test_holm_matches_statsmodels():
+def test_holm_adjusts_a_worked_example_and_leaves_untested_ones_out():
+    # five tests (NaN is no test): sorted 0.001, 0.01, 0.03, 0.04, 0.2 times 5, 4, 3, 2, 1 is
+    # 0.005, 0.04, 0.09, 0.08, 0.2, then never below the one before: 0.005, 0.04, 0.09, 0.09, 0.2
     p = np.array([0.01, 0.04, 0.03, 0.2, np.nan, 0.001])
-    ok = ~np.isnan(p)
-    expected = multipletests(p[ok], method="holm")[1]
-    np.testing.assert_allclose(tally.holm(p)[ok], expected)
-    assert np.isnan(tally.holm(p)[4])
+    np.testing.assert_allclose(tally.holm(p), [0.04, 0.09, 0.09, 0.2, np.nan, 0.005])
+    np.testing.assert_allclose(tally.holm([0.5, 0.6]), [1.0, 1.0])          # capped at 1
+    assert len(tally.holm([])) == 0 and np.isnan(tally.holm([np.nan])).all()
 
 
 def test_breakdown_by_unknown_field_says_which_exist(demo):

@@ -1,13 +1,13 @@
 """The evidence report's coded comments: counts per code with Wilson intervals (recomputed with
-statsmodels and from the database), people's codes and the model's said apart, the model's
+the textbook formula and from the database), people's codes and the model's said apart, the model's
 agreement with people from the JSON export, and quotes people marked quotable."""
 from __future__ import annotations
 
 import html
 import re
 
+import numpy as np
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis.coded import coded_sections, code_table
 from analysis.load import load
@@ -17,6 +17,13 @@ from consult.exports import write_csv, write_dictionary_csv, write_json
 
 from .test_export_codes import coded  # noqa: F401
 from .test_workbench import COLUMN, TOPICS, comments  # noqa: F401
+
+
+def wilson(count: int, n: int) -> tuple[float, float]:
+    """Wilson (1927) 95%: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), z = 1.959964."""
+    z, p = 1.959963984540054, count / n
+    centre, half = p + z**2 / (2 * n), z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return max(0.0, (centre - half) / (1 + z**2 / n)), min(1.0, (centre + half) / (1 + z**2 / n))
 
 
 def _export(consultation, tmp_path, fmt="json"):
@@ -44,12 +51,12 @@ def test_counts_per_code_come_with_wilson_intervals_and_their_source(coded, comm
         assert rows[name]["n"] == str(len(with_code))
         assert rows[name]["n_people"] == str(people)
         assert rows[name]["n_model"] == str(len(with_code) - people)
-        low, high = proportion_confint(len(with_code), n, method="wilson")
+        low, high = wilson(len(with_code), n)
         assert rows[name]["share"] == f"{100 * len(with_code) / n:.0f}%"
         assert rows[name]["interval"] == f"{100 * low:.0f}% to {100 * high:.0f}%"
     table = code_table(data.comments[data.comments["question"] == COLUMN], list(TOPICS))
     for r in table.itertuples():
-        low, high = proportion_confint(r.n, n, method="wilson")
+        low, high = wilson(r.n, n)
         assert r.low == pytest.approx(low) and r.high == pytest.approx(high)
 
 
