@@ -106,21 +106,33 @@ def goemotions(directory: Path, part: str = "test") -> CodedSet:
 
 def care_opinion(directory: Path) -> CodedSet:
     file, source, digest = _file(directory, "care-opinion")
-    texts, codes, empty = [], [], 0
+    texts, codes, empty, odd = [], [], 0, set()
     with file.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             text = (row.get("feedback") or "").replace("&nbsp;", " ").strip()
-            found = [row.get(f"cat_{i}") for i in range(1, 7)]
-            found = list(dict.fromkeys(c.strip() for c in found if c and c.strip() not in ("", "NA")))
+            found = []
+            for i in range(1, 7):
+                # the later rows give the same two-letter codes in lower case; a cell that is
+                # not two letters ("a", "coml", "SPDA": a handful) is a slip and left out
+                code = (row.get(f"cat_{i}") or "").strip().upper()
+                if code in ("", "NA"):
+                    continue
+                if len(code) == 2 and code.isalpha():
+                    found.append(code)
+                else:
+                    odd.add(code)
+            found = list(dict.fromkeys(found))
             if not text or not found:
                 empty += 1
                 continue
             texts.append(" ".join(text.split()))
             codes.append(found)
     labels = sorted({c for row in codes for c in row})
+    left = [f"{empty:,} without text or code"] if empty else []
+    if odd:
+        left.append(f"codes that are not two letters ({', '.join(sorted(odd))})")
     return CodedSet("Care Opinion (NHS), staff's codes", texts, codes, labels,
-                    left_out=f"{empty:,} without text or code" if empty else "",
-                    source=source, sha256=digest)
+                    left_out="; ".join(left), source=source, sha256=digest)
 
 
 LOADERS = {
