@@ -421,7 +421,7 @@ class ThemeCoder(BaseEstimator):
         for w in self.fusion_weights:
             P = float(w) * oof + (1.0 - float(w)) * oof_e
             t = _tune_for_samples_f1(P, truth, self.min_codes)
-            score = _samples_f1_matrix(truth.astype(bool), _decide(P, t, self.min_codes))
+            score = float(_per_comment_f1(truth.astype(bool), _decide(P, t, self.min_codes)).mean())
             if best is None or score > best[0] + 1e-9:
                 best = (score, float(w), t)
         self.fusion_weight_ = best[1]

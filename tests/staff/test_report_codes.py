@@ -154,7 +154,7 @@ def test_codes_are_split_by_what_each_commenter_said_of_the_theme(coded, comment
         rows = {r["name"]: r for r in group["codes"]}
         for name in TOPICS:
             k = sum(name in f["codes"] for f in mine)
-            low, high = proportion_confint(k, len(mine), method="wilson")
+            low, high = wilson(k, len(mine))
             assert rows[name]["n"] == str(k)
             assert rows[name]["share"] == f"{100 * k / len(mine):.0f}%"
             assert rows[name]["interval"] == f"{100 * low:.0f}% to {100 * high:.0f}%"
