@@ -804,8 +804,9 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--n-clusters", type=int, default=None,
                         help="number of clusters (default: chosen from the data, at most 40)")
-    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="tfidf",
-                        help="how comments are represented (default: tfidf)")
+    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="auto",
+                        help="how comments are represented (default: auto, sentence embeddings "
+                             "beside TF-IDF when the embeddings extra is installed)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--out", required=True, help="CSV to write: one row per comment")
     parser.add_argument("--summary", help="also write the readable summary to this file "
@@ -899,6 +900,7 @@ def cluster_summary_markdown(model: CommentClusterer, texts: list[str], referenc
              f"{'cluster' if model.n_clusters_ == 1 else 'clusters'}", ""]
     if left_out:
         lines += [f"Only comments that may be quoted are here: {left_out}.", ""]
+    lines += [f"Backend: {'sentence embeddings beside TF-IDF' if model.backend_ == 'embeddings' else 'TF-IDF'}.", ""]
     if model.n_clusters is None:
         lines += [f"Number of clusters chosen from the data (the cut of the tree that stands furthest above "
                   f"chance, at most {model.max_clusters}) "

@@ -14,7 +14,7 @@ staff), read from DIR. For each set, in one run:
   samples-F1 with a 95% bootstrap interval, micro- and macro-F1, all from
   ``sklearn.metrics.f1_score`` on the test comments, and the seconds to train and code;
 - clustering: ``analysis.cluster.CommentClusterer`` on the comments people gave one code (at
-  most ``--cluster-max``), NMI and adjusted Rand against those codes at the true number of
+  most ``--cluster-max``; every comment with its first code when fewer than 1,000 have one), NMI and adjusted Rand against those codes at the true number of
   codes and at the number the clusterer chose, with each backend.
 
 The backend that ran is printed on every line. Goals (issue 16): samples-F1 at least 0.70 trained
@@ -126,14 +126,17 @@ def coding(dataset, test_set, backends, sizes, seed, out):
 
 def clustering(dataset, backends, limit, seed, out):
     single = [i for i, c in enumerate(dataset.codes) if len(c) == 1]
+    if len(single) >= 1000:
+        chosen, what = single, "that people gave one code"
+    else:   # few comments with one code: every comment, with the first code people gave it
+        chosen, what = list(range(len(dataset))), "with the first code people gave each"
     rng = np.random.RandomState(seed)
-    if len(single) > limit:
-        single = sorted(rng.choice(single, size=limit, replace=False))
-    texts = [dataset.texts[i] for i in single]
-    labels = [dataset.codes[i][0] for i in single]
+    if len(chosen) > limit:
+        chosen = sorted(rng.choice(chosen, size=limit, replace=False))
+    texts = [dataset.texts[i] for i in chosen]
+    labels = [dataset.codes[i][0] for i in chosen]
     k = len(set(labels))
-    out(f"\n## Clustering: {len(texts):,} comments of {dataset.name} that people gave one code "
-        f"({k} codes)")
+    out(f"\n## Clustering: {len(texts):,} comments of {dataset.name} {what} ({k} codes)")
     out("| backend | k | NMI | ARI | seconds |")
     out("| --- | ---: | ---: | ---: | ---: |")
     for backend in backends:

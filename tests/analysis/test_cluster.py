@@ -183,6 +183,16 @@ def test_cli_writes_clusters_keyed_by_reference(tmp_path, capsys, comment_maker)
     printed = capsys.readouterr().out
     assert "## Cluster 0" in printed and "(PCP-" in printed
     assert (tmp_path / "s.md").read_text(encoding="utf-8") .startswith("# ")
+    best = "sentence embeddings beside TF-IDF" if embeddings_available() else "TF-IDF"
+    assert f"Backend: {best}." in printed   # the best installed backend is the default
+
+
+def test_cli_says_when_tfidf_was_asked_for(tmp_path, capsys, comment_maker):
+    texts, _ = comment_maker(n_per_topic=15)
+    path = _export(tmp_path, texts)
+    assert main(["cluster", "--source", str(path), "--question", "crime_prevention",
+                 "--n-clusters", "4", "--backend", "tfidf", "--out", str(tmp_path / "c.csv")]) == 0
+    assert "Backend: TF-IDF." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, message", [
