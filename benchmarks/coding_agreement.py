@@ -58,7 +58,6 @@ def split(n: int, seed: int, test_share: float = 0.25, test_max: int = 1500):
 def scores(binarizer: MultiLabelBinarizer, true, predicted, n_boot: int = 1000, seed: int = 0):
     Y = binarizer.transform(true)
     Z = binarizer.transform(predicted)
-    per = f1_score(Y, Z, average=None, zero_division=0)  # noqa: F841  (kept for debugging)
     samples = f1_score(Y, Z, average="samples", zero_division=1.0)
     # per-comment F1, for the bootstrap interval over comments
     tp = (Y & Z).sum(axis=1)

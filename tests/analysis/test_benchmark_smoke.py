@@ -12,3 +12,49 @@ def test_analysis_speed_benchmark_runs_on_a_small_export():
                            "--repeats", "1", "--chunk", "500"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "1,000 responses" in done.stdout and "all three" in done.stdout
+
+
+def _tiny_coded_sets(folder):
+    """Files laid out and shaped as benchmarks/coded_sets.py reads them, with made-up comments."""
+    import csv
+    import random
+
+    rng = random.Random(0)
+    topics = {0: "what a great laugh that was", 15: "thank you so much for the help",
+              27: "the bus leaves at nine", 25: "so sad to hear this news"}
+    for part in ("test", "dev"):
+        lines = []
+        for i in range(160):
+            label = rng.choice(list(topics))
+            lines.append(f"{topics[label]} {i}\t{label}\tid{part}{i}")
+        (folder / "goemotions").mkdir(parents=True, exist_ok=True)
+        (folder / "goemotions" / f"{part}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "care-opinion").mkdir(parents=True, exist_ok=True)
+    with (folder / "care-opinion" / "co_multi_label.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
+        w.writerow(["crit", "cat_1", "cat_2", "cat_3", "cat_4", "cat_5", "cat_6", "feedback"])
+        for i in range(120):
+            a, b = rng.choice([("SS", "CS"), ("ca", "NA"), ("WA", "coml")])
+            w.writerow(["1", a, b, "NA", "NA", "NA", "NA",
+                        f"{'lovely staff' if a == 'SS' else 'long wait'} visit {i}"])
+
+
+def test_coding_agreement_benchmark_runs_on_small_sets(tmp_path):
+    _tiny_coded_sets(tmp_path)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "coding_agreement.py"),
+                           "--data-dir", str(tmp_path), "--backends", "tfidf", "--train", "60", "0"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "trained on GoEmotions dev, tested on GoEmotions test (160)" in done.stdout
+    assert "| 60 | ThemeCoder | tfidf |" in done.stdout
+    # lower-case codes are the same codes; "coml" is no two-letter code and is left out, said so
+    assert "codes that are not two letters (COML)" in done.stdout
+    assert "## Clustering: 120 comments of Care Opinion" in done.stdout
+
+
+def test_coding_agreement_benchmark_says_where_the_sets_go(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "coding_agreement.py"),
+                           "--data-dir", str(tmp_path), "--backends", "tfidf"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "is missing: put the file goemotions/data/test.tsv" in done.stdout
