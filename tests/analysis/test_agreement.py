@@ -22,7 +22,13 @@ from analysis.coding import (
 )
 
 CODES = ["a", "b", "c"]
-codings = st.lists(st.lists(st.sampled_from(CODES), max_size=3, unique=True), min_size=2, max_size=40)
+code_sets = st.lists(st.sampled_from(CODES), max_size=3, unique=True)
+codings = st.lists(code_sets, min_size=2, max_size=40)
+
+
+def coding_of_the_same(data, coding: list[list[str]]) -> list[list[str]]:
+    """A second coding of the same comments (as many code sets as ``coding``)."""
+    return data.draw(st.lists(code_sets, min_size=len(coding), max_size=len(coding)))
 
 
 def kappa_by_formula(x: list[bool], y: list[bool]) -> float:
@@ -63,8 +69,7 @@ def f1_by_sets(true: list[list[str]], predicted: list[list[str]]) -> float:
 @given(st.data())
 def test_kappa_per_code_is_cohens_formula_and_nan_where_undefined(data):
     first = data.draw(codings)
-    second = data.draw(st.lists(st.lists(st.sampled_from(CODES), max_size=3, unique=True),
-                                min_size=len(first), max_size=len(first)))
+    second = coding_of_the_same(data, first)
     kappas = cohen_kappa_per_code(first, second, CODES)
     for code in CODES:
         x = [code in row for row in first]
@@ -147,8 +152,7 @@ def test_alpha_per_code():
 @given(st.data())
 def test_samples_f1_is_the_mean_of_each_comments_f1(data):
     true = data.draw(codings)
-    pred = data.draw(st.lists(st.lists(st.sampled_from(CODES), max_size=3, unique=True),
-                              min_size=len(true), max_size=len(true)))
+    pred = coding_of_the_same(data, true)
     assert samples_f1(true, pred) == pytest.approx(f1_by_sets(true, pred))
     f1, low, high = bootstrap_samples_f1(true, pred, n_boot=50)
     assert f1 == pytest.approx(f1_by_sets(true, pred)) and low <= high
