@@ -44,7 +44,7 @@ from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
 
 import coded_sets  # noqa: E402
 from analysis.cluster import CommentClusterer, embeddings_available  # noqa: E402
-from analysis.coding import ThemeCoder  # noqa: E402
+from analysis.coding import ThemeCoder, bootstrap_samples_f1  # noqa: E402
 
 GOALS = {"f1_500": 0.70, "f1_many": 0.78, "nmi_tfidf": 0.20, "nmi_embeddings": 0.27}
 
@@ -56,19 +56,15 @@ def split(n: int, seed: int, test_share: float = 0.25, test_max: int = 1500):
 
 
 def scores(binarizer: MultiLabelBinarizer, true, predicted, n_boot: int = 1000, seed: int = 0):
+    """Samples-, micro- and macro-F1 from scikit-learn; the interval of samples-F1 is the
+    library's bootstrap over comments (``analysis.coding.bootstrap_samples_f1``)."""
     Y = binarizer.transform(true)
     Z = binarizer.transform(predicted)
-    samples = f1_score(Y, Z, average="samples", zero_division=1.0)
-    # per-comment F1, for the bootstrap interval over comments
-    tp = (Y & Z).sum(axis=1)
-    denom = Y.sum(axis=1) + Z.sum(axis=1)
-    each = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
-    rng = np.random.RandomState(seed)
-    boots = each[rng.randint(0, len(each), size=(n_boot, len(each)))].mean(axis=1)
+    _, low, high = bootstrap_samples_f1(true, predicted, n_boot=n_boot, random_state=seed)
     present = Y.sum(axis=0) > 0
     return {
-        "samples": float(samples),
-        "low": float(np.quantile(boots, 0.025)), "high": float(np.quantile(boots, 0.975)),
+        "samples": float(f1_score(Y, Z, average="samples", zero_division=1.0)),
+        "low": low, "high": high,
         "micro": float(f1_score(Y, Z, average="micro", zero_division=0)),
         "macro": float(f1_score(Y[:, present], Z[:, present], average="macro", zero_division=0)),
     }
