@@ -470,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
               f" (goal >= 50/s), broken journeys {c.get('broken_journeys', 0)}, "
               f"saves {c.get('saves', 0)}, resumes {c.get('resumes', 0)}, "
               f"submissions {c.get('submissions', 0) / duration:.1f}/s")
+        for why, n in sorted(c.get("broken_because", {}).items(), key=lambda x: -x[1]):
+            print(f"  broken {n}: {why}")
         served = (table["journeys"]["requests"] + c.get("redirects_followed", 0)) / duration
         print(f"requests the app answered for the journeys, the redirects Locust followed "
               f"included: {served:.1f}/s")

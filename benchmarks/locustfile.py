@@ -47,7 +47,15 @@ from benchmarks.pages import (  # noqa: E402
 ERROR_LIST_RE = re.compile(r'govuk-error-summary__list">(.*?)</ul>', re.S)
 START_PATH = os.environ.get("CONSULT_BENCH_START", "/")
 COUNTS = {"journeys": 0, "submissions": 0, "acknowledged": 0, "saves": 0, "resumes": 0,
-          "broken_journeys": 0, "redirects_followed": 0, "answers_corrected": 0}
+          "broken_journeys": 0, "redirects_followed": 0, "answers_corrected": 0,
+          "broken_because": {}}
+
+
+def _broken(why: str) -> None:
+    """Counts a journey that could not be finished, and why (the first words of the reason)."""
+    COUNTS["broken_journeys"] += 1
+    reason = re.sub(r"[0-9A-Za-z_-]{12,}", "...", why)[:120]
+    COUNTS["broken_because"][reason] = COUNTS["broken_because"].get(reason, 0) + 1
 
 
 def random_address() -> str:
@@ -118,9 +126,9 @@ class ResidentJourney(FastHttpUser):
                 COUNTS["acknowledged"] += 1
                 COUNTS["journeys"] += 1
             else:
-                COUNTS["broken_journeys"] += 1
-        except Broken:
-            COUNTS["broken_journeys"] += 1
+                _broken(f"no reference on the page after submitting ({done.status} {done.url})")
+        except Broken as e:
+            _broken(str(e))
         finally:
             COUNTS["saves"] += walk.saves
             COUNTS["resumes"] += walk.resumes
@@ -144,7 +152,7 @@ class FinalSubmit(FastHttpUser):
     @task
     def submit(self):
         if not DRAFTS:
-            COUNTS["broken_journeys"] += 1
+            _broken("no prepared draft left")
             self.stop()
             return
         check_path, cookie, token = DRAFTS.pop()
@@ -158,7 +166,7 @@ class FinalSubmit(FastHttpUser):
                 COUNTS["acknowledged"] += 1
             else:
                 r.failure(f"submit answered {r.status_code}")
-                COUNTS["broken_journeys"] += 1
+                _broken(f"final submit answered {r.status_code}")
 
 
 class Ceiling(FastHttpUser):
