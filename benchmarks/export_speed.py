@@ -174,13 +174,17 @@ def export_child(url: str, out_path: str, fmt: str = "csv", root: str = str(ROOT
             sa.select(Consultation).where(Consultation.slug == SLUG)).scalar_one()
         started = time.perf_counter()
         cpu = time.process_time()
+        from consult import parallel_export
+
+        shares = len(parallel_export.plan(consultation)) if fmt == "csv" else 0
         if fmt == "xlsx":
             rows = write_xlsx(consultation, out_path)
         else:
             with open(out_path, "w", newline="", encoding="utf-8") as out:
                 rows = write_csv(consultation, out)
         print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started,
-                          "cpu_seconds": time.process_time() - cpu}))
+                          "cpu_seconds": time.process_time() - cpu,
+                          "processes": max(shares, 1)}))
 
 
 def run_export(url: str, out_path: str, fmt: str = "csv", root: Path = ROOT) -> dict:
@@ -193,7 +197,10 @@ def run_export(url: str, out_path: str, fmt: str = "csv", root: Path = ROOT) -> 
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"the export failed:\n{stdout}\n{stderr}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    # user + system time of the export and of the processes it forked to write its shares
+    # (consult/parallel_export.py), which it waited for
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux, the largest process
     result["size_mb"] = os.path.getsize(out_path) / 1e6
     return result
 
@@ -286,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = runs[0]["rows"]
         print(f"{name:>9}: consult.exports.write_{fmt}: {seconds:.1f} s wall, {cpu:.1f} s "
               f"processor for {rows:,} rows ({rows / seconds:,.0f} rows/s, "
-              f"{runs[0]['size_mb']:.0f} MB); peak resident memory "
+              f"{runs[0]['size_mb']:.0f} MB, {runs[0].get('processes', 1)} process(es)); "
+              f"peak resident memory of one process "
               f"{max(r['peak_rss_mb'] for r in runs):.0f} MB; runs "
               f"{_list(runs, 'seconds')} s at load "
               f"{_list(runs, 'load')}")

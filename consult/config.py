@@ -202,6 +202,11 @@ class Config:
         self.CONSULTATION_CACHE_SECONDS = _number("CONSULTATION_CACHE_SECONDS", 5.0)
         # Question pages rendered per process, kept by what they show (survey/rendering.py).
         self.PAGE_CACHE_SIZE = int(_number("PAGE_CACHE_SIZE", 512))
+        # A CSV export of EXPORT_PARALLEL_FROM responses or more on PostgreSQL is written by
+        # EXPORT_PROCESSES processes at once (0: one per core, at most 4; 1: this process
+        # alone), each a share of the rows read at one snapshot (consult/parallel_export.py).
+        self.EXPORT_PROCESSES = int(_number("EXPORT_PROCESSES", 0))
+        self.EXPORT_PARALLEL_FROM = int(_number("EXPORT_PARALLEL_FROM", 20_000))
 
     def _secret_key(self) -> str | None:
         return secret_key()

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import IO, Any, Callable, Iterator
 
@@ -330,44 +330,119 @@ def _json_value(text: Any, default: Any) -> Any:
         return json.loads(text)
 
 
-def stream_responses(consultation: Consultation) -> Iterator[tuple[Any, ...]]:
-    """The consultation's responses, oldest first, fetched in batches of ``STREAM_BATCH`` with a
-    server-side cursor on PostgreSQL, as plain tuples: (reference, submitted_at (UTC datetime),
-    received_on (date), channel, status, status_reason, hidden_comments (list), answers (dict),
-    language (code)). The answers carry the staff translations of the response's comments
-    under their ``translation__COLUMN`` keys.
+@dataclass(frozen=True)
+class Share:
+    """A share of a consultation's responses in export order: from the key (submitted_at, id)
+    ``first`` (None: from the first response) up to, not including, ``last`` (None: to the
+    end)."""
+    first: tuple[dt.datetime, int] | None = None
+    last: tuple[dt.datetime, int] | None = None
 
-    JSON columns come from the database as text and are parsed here with orjson (about half
-    the time of the driver's json.loads); rows come through the session's connection, not the
-    ORM, in the session's transaction."""
+
+def _response_query(consultation: Consultation, text_times: bool = False,
+                    share: Share | None = None) -> sa.Select:
+    """The SELECT behind ``stream_responses``: one consultation's responses, oldest first
+    (the order of the index on consultation, submitted_at, id). With ``text_times`` on
+    PostgreSQL the times come as the export writes them (``2021-06-28T23:59:47Z`` and
+    ``2021-06-28``), formatted by the database; ``share`` keeps the rows from its first key up
+    to, not including, its last."""
+    if text_times and db.session.get_bind().dialect.name == "postgresql":
+        submitted = sa.func.to_char(sa.func.timezone("UTC", Response.submitted_at),
+                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        received = sa.func.to_char(Response.received_on, "YYYY-MM-DD")
+    else:
+        # the time as the driver gives it (aware, or naive UTC on SQLite): converted only when
+        # it is not in UTC already, rather than once per row by UTCDateTime
+        submitted = sa.type_coerce(Response.submitted_at, sa.DateTime(timezone=True))
+        received = Response.received_on
     query = (
-        sa.select(
-            # the time as the driver gives it (aware, or naive UTC on SQLite): converted only
-            # when it is not in UTC already, rather than once per row by UTCDateTime
-            Response.reference, sa.type_coerce(Response.submitted_at, sa.DateTime(timezone=True)),
-            Response.received_on, Response.channel,
-            Response.status, Response.status_reason,
-            sa.cast(Response.hidden_comments, sa.Text), sa.cast(Response.answers, sa.Text),
-            Response.language, Response.id,
-        )
+        sa.select(Response.reference, submitted, received, Response.channel, Response.status,
+                  Response.status_reason, sa.cast(Response.hidden_comments, sa.Text),
+                  sa.cast(Response.answers, sa.Text), Response.language, Response.id)
         .where(Response.consultation_id == consultation.id)
         .order_by(Response.submitted_at, Response.id)
-        .execution_options(yield_per=STREAM_BATCH)
     )
-    loads = _json_value
+    key = sa.tuple_(Response.submitted_at, Response.id)
+    if share is not None and share.first is not None:
+        query = query.where(key >= sa.tuple_(*map(sa.literal, share.first)))
+    if share is not None and share.last is not None:
+        query = query.where(key < sa.tuple_(*map(sa.literal, share.last)))
+    return query
+
+
+# The PostgreSQL types of the columns of ``_response_query``, for reading it through COPY.
+_COPY_TYPES = {False: ["text", "timestamptz", "date", "text", "text", "text", "text", "text",
+                       "text", "int8"],
+               True: ["text"] * 9 + ["int8"]}
+
+
+def _copy_statement(connection: Any, query: sa.Select) -> tuple[str, dict[str, Any]]:
+    """``COPY (query) TO STDOUT`` in PostgreSQL's binary format, and its parameters."""
+    compiled = query.compile(dialect=connection.dialect)
+    return f"COPY ({compiled}) TO STDOUT (FORMAT BINARY)", dict(compiled.params)
+
+
+def _copy_rows(driver_connection: Any, statement: str, params: dict[str, Any],
+               types: list[str]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``_copy_statement``, as one stream from the server: no round trip per
+    batch of rows, and each row made by psycopg's C loaders."""
+    with driver_connection.cursor() as cursor, cursor.copy(statement, params) as copy:
+        copy.set_types(types)
+        yield from copy.rows()
+
+
+def _raw_rows(consultation: Consultation, text_times: bool = False,
+              share: Share | None = None) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``_response_query`` through the session's connection, in the session's
+    transaction: through COPY on PostgreSQL, in batches of ``STREAM_BATCH`` elsewhere."""
+    query = _response_query(consultation, text_times, share)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        statement, params = _copy_statement(connection, query)
+        return _copy_rows(connection.connection.driver_connection, statement, params,
+                          _COPY_TYPES[text_times])
+    return iter(connection.execute(query.execution_options(yield_per=STREAM_BATCH)))
+
+
+def _extra_answers(consultation: Consultation) -> dict[int, dict[str, Any]]:
+    """What the export adds to the answers of each response: {response id: {column: value}},
+    the staff translations of its comments and the codes of its coded comments."""
     from .coding.exported import coding_values
 
-    translations = translations_of(consultation)
+    extra = translations_of(consultation)
     for response_id, values in coding_values(consultation).items():
-        translations[response_id] = {**translations.get(response_id, {}), **values}
+        extra[response_id] = {**extra.get(response_id, {}), **values}
+    return extra
+
+
+def _responses(raw: Iterator[tuple[Any, ...]],
+               extra: dict[int, dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``_response_query`` as ``stream_responses`` gives them."""
+    loads = _json_value
     for (reference, submitted, received, channel, status, reason, hidden, answers, language,
-         response_id) in db.session.connection().execute(query):
+         response_id) in raw:
         answers = loads(answers, {}) or {}
-        if translations and response_id in translations:
-            answers = {**answers, **translations[response_id]}
+        if extra and response_id in extra:
+            answers = {**answers, **extra[response_id]}
         yield (reference, submitted, received, channel, status, reason,
                [] if hidden is None or hidden == "[]" else loads(hidden, []),
                answers, language or "en")
+
+
+def stream_responses(consultation: Consultation, *,
+                     text_times: bool = False) -> Iterator[tuple[Any, ...]]:
+    """The consultation's responses, oldest first, as plain tuples: (reference, submitted_at
+    (UTC datetime), received_on (date), channel, status, status_reason, hidden_comments (list),
+    answers (dict), language (code)). The answers carry the staff translations of the
+    response's comments under their ``translation__COLUMN`` keys, and the codes of its coded
+    comments. With ``text_times`` the two times may come as the text the CSV writes (on
+    PostgreSQL, where the database formats them).
+
+    Rows come through the session's connection, in the session's transaction: on PostgreSQL
+    in one ``COPY ... TO STDOUT`` stream, elsewhere in batches of ``STREAM_BATCH``. JSON
+    columns come from the database as text and are parsed here with orjson (about half the
+    time of the driver's json.loads)."""
+    return _responses(_raw_rows(consultation, text_times), _extra_answers(consultation))
 
 
 def record_values(consultation: Consultation, cols: list[Column], row: Any,
@@ -474,7 +549,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
         reference, submitted, received, channel, status, reason, hidden, answers, language = row
         day = days.get(received)
         if day is None:
-            day = days[received] = received.isoformat()
+            day = days[received] = received if type(received) is str else received.isoformat()
         values = list(map(answers.get, keys))
         for i in redact_at:
             value = values[i]
@@ -508,7 +583,7 @@ def csv_cells(consultation: Consultation, cols: list[Column],
         return [
             FORMAT_VERSION, slug,
             guard(reference) if reference[:1] in may_guard else reference,
-            _iso_utc_fast(submitted), day,
+            submitted if type(submitted) is str else _iso_utc_fast(submitted), day,
             channel if channel in known_fixed else guard(channel),
             status if status in known_fixed else guard(status),
             guard(reason) if reason else "",
@@ -519,40 +594,72 @@ def csv_cells(consultation: Consultation, cols: list[Column],
     return cells
 
 
-def csv_writer(out: IO[str]) -> Any:
-    """Every cell quoted, so a spreadsheet that splits on ';' (or a tab) as some locales do never
-    sees a separator outside quotes; the file starts with a byte order mark, so Excel on Windows
-    reads it as UTF-8 (Polish and Lithuanian letters intact)."""
-    out.write("\ufeff")
+def csv_rows_writer(out: IO[str]) -> Any:
+    """The csv writer of the export's rows: every cell quoted, so a spreadsheet that splits on
+    ';' (or a tab) as some locales do never sees a separator outside quotes; lines end CRLF."""
     return csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+
+
+def csv_writer(out: IO[str]) -> Any:
+    """``csv_rows_writer`` at the start of the file, which starts with a byte order mark, so
+    Excel on Windows reads it as UTF-8 (Polish and Lithuanian letters intact)."""
+    out.write("\ufeff")
+    return csv_rows_writer(out)
+
+
+def _write_rows(rows: Iterator[tuple[Any, ...]], cells: Callable[[Any], list[Any]],
+                writerows: Callable[[list[list[Any]]], Any],
+                written: Callable[[int], None]) -> int:
+    """Writes the CSV cells of ``rows``, ``STREAM_BATCH`` at a time (one call into the csv
+    module per batch, not one per row); calls ``written`` with the rows written so far after
+    each batch. Returns the row count."""
+    count = 0
+    batch: list[list[Any]] = []
+    size = STREAM_BATCH
+    for row in rows:
+        batch.append(cells(row))
+        if len(batch) == size:
+            writerows(batch)
+            batch.clear()
+            count += size
+            written(count)
+    writerows(batch)
+    count += len(batch)
+    written(count)
+    return count
 
 
 def write_csv(consultation: Consultation, out: IO[str], redacted: bool = False, *,
               progress: Callable[[int], None] | None = None) -> int:
     """Write the responses CSV to ``out`` (text, opened with newline="" and encoding="utf-8");
     return the row count. ``progress`` is called with the rows written so far every
-    ``PROGRESS_EVERY`` rows and once at the end."""
+    ``PROGRESS_EVERY`` rows or more and once at the end.
+
+    On PostgreSQL an export of ``EXPORT_PARALLEL_FROM`` responses or more is written by
+    several processes, each a share of the rows read at one snapshot (consult/parallel_export.py);
+    the file is the same byte for byte."""
+    from . import parallel_export
+
     cols = columns(consultation)
     writer = csv_writer(out)
     writer.writerow([c.column for c in cols])
     cells = csv_cells(consultation, cols, redacted)
-    writerows = writer.writerows
-    count = 0
-    every = PROGRESS_EVERY
-    next_report = every
-    batch: list[list[Any]] = []
-    size = STREAM_BATCH
-    for row in stream_responses(consultation):
-        batch.append(cells(row))
-        if len(batch) == size:
-            writerows(batch)  # a batch at a time: one call into the csv module, not one per row
-            batch.clear()
-            count += size
-            if count >= next_report:
-                _report_progress(progress, count)
-                next_report = count - count % every + every
-    writerows(batch)
-    count += len(batch)
+    reported = [0]
+
+    def written(count: int) -> None:
+        if count - reported[0] >= PROGRESS_EVERY:
+            reported[0] = count - count % PROGRESS_EVERY
+            _report_progress(progress, count)
+
+    shares = parallel_export.plan(consultation)
+    if shares:
+        count = parallel_export.write(consultation, shares, cells, out, written)
+    else:
+        rows = stream_responses(consultation, text_times=True)
+        try:
+            count = _write_rows(rows, cells, writer.writerows, written)
+        finally:
+            rows.close()  # a COPY left unfinished by an error is ended here, not at collection
     _report_progress(progress, count)
     return count
 

@@ -687,6 +687,7 @@ def _response_count(consultation: Consultation) -> int:
 
 def _run_export(job: Job, beat: Heartbeat) -> None:
     from .exports import write_export
+    from .parallel_export import ExportFailed
 
     consultation = _consultation(job)
     fmt, redacted = job.params["format"], bool(job.params.get("redacted"))
@@ -706,6 +707,9 @@ def _run_export(job: Job, beat: Heartbeat) -> None:
         except OSError as error:
             raise JobFailed(f"the file could not be written on the job worker ({error.strerror})"
                             ) from None
+        except ExportFailed as error:
+            logger.warning("export job %s failed: %s", job.id, error)
+            raise JobFailed(str(error)) from None
         beat.rows = rows
         beat.max_response_id = _max_response_id(consultation)
         db.session.commit()  # ends the export's read before the file is stored
