@@ -177,12 +177,11 @@ def export_child(url: str, out_path: str, fmt: str = "csv", root: str = str(ROOT
             sa.select(Consultation).where(Consultation.slug == SLUG)).scalar_one()
         started = time.perf_counter()
         cpu = time.process_time()
-        try:
-            from consult import parallel_export
-        except ImportError:  # a tree from before the parallel export
-            shares = 0
-        else:
-            shares = len(parallel_export.plan(consultation)) if fmt == "csv" else 0
+        shares = 0
+        if fmt == "csv" and (Path(root) / "consult" / "parallel_export.py").exists():
+            from consult import parallel_export  # not in a tree from before it
+
+            shares = len(parallel_export.plan(consultation))
         if fmt == "xlsx":
             rows = write_xlsx(consultation, out_path)
         else:
