@@ -358,7 +358,8 @@ def _response_query(consultation: Consultation, text_times: bool = False,
     query = (
         sa.select(Response.reference, submitted, received, Response.channel, Response.status,
                   Response.status_reason, sa.cast(Response.hidden_comments, sa.Text),
-                  sa.cast(Response.answers, sa.Text), Response.language, Response.id)
+                  sa.cast(Response.answers, sa.Text), Response.language,
+                  sa.cast(Response.id, sa.BigInteger))  # int8, as _COPY_TYPES reads it
         .where(Response.consultation_id == consultation.id)
         .order_by(Response.submitted_at, Response.id)
     )

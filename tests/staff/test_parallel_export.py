@@ -62,6 +62,7 @@ def test_a_parallel_export_is_byte_for_byte_the_single_process_export(
     fill(consultation)
     alone = export(consultation, 1, redacted)
     assert alone.count("\r\n") == 42  # the header and 41 rows (a comment's own line break is LF)
+    assert "More police, please" in alone  # the staff translation, joined by response id
     for processes in (2, 3, 7):
         assert export(consultation, processes, redacted) == alone, processes
         assert len(parallel_export.plan(consultation)) == processes
