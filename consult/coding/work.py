@@ -373,20 +373,25 @@ def suggestion(model: ThemeCoder | None, text: str) -> list[dict[str, Any]]:
 
 
 def next_comment(version: CodebookVersion, pool: list[Comment], user: StaffUser,
-                 kind: str) -> Comment | None:
+                 kind: str, skipped: set[int] | frozenset[int] = frozenset()) -> Comment | None:
     """The next comment to code: for a second coder the next of their sample; otherwise the
-    uncoded comment the model learns most from (uncertainty sampling), in order without one."""
+    uncoded comment the model learns most from (uncertainty sampling), in order without one.
+
+    Comments the analyst skipped (``skipped``, response ids) come after every other one: once
+    only skipped comments are left, they are offered again."""
     by_id = {c.response_id: c for c in pool}
     if kind == "second":
         done = set(codings(version, "second"))
-        for a in db.session.scalars(sa.select(DoubleCodingAssignment).where(
+        mine = [by_id[a.response_id] for a in db.session.scalars(
+            sa.select(DoubleCodingAssignment).where(
                 DoubleCodingAssignment.version_id == version.id,
-                DoubleCodingAssignment.coder_id == user.id).order_by(DoubleCodingAssignment.id)):
-            if a.response_id not in done and a.response_id in by_id:
-                return by_id[a.response_id]
-        return None
+                DoubleCodingAssignment.coder_id == user.id).order_by(DoubleCodingAssignment.id))
+            if a.response_id not in done and a.response_id in by_id]
+        mine = [c for c in mine if c.response_id not in skipped] or mine
+        return mine[0] if mine else None
     coded = set(codings(version, "first"))
     left = [c for c in pool if c.response_id not in coded]
+    left = [c for c in left if c.response_id not in skipped] or left
     if not left:
         return None
     model = train(version, by_id)

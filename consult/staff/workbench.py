@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -139,6 +139,22 @@ def workbench_codebook(slug: str) -> Any:
                            model_coded=len(model_codings(version)), min_coded=work.MIN_CODED)
 
 
+# The comments an analyst skipped, per codebook version, kept in their session (the most recent
+# SKIPS_KEPT): "code next" offers them again only once every other comment is coded.
+SKIPS_KEPT = 200
+
+
+def _skipped(version: CodebookVersion) -> set[int]:
+    return set(session.get("workbench_skipped", {}).get(str(version.id), []))
+
+
+def _skip(version: CodebookVersion, response_id: int) -> None:
+    kept = dict(session.get("workbench_skipped", {}))
+    ids = [i for i in kept.get(str(version.id), []) if i != response_id] + [response_id]
+    kept[str(version.id)] = ids[-SKIPS_KEPT:]
+    session["workbench_skipped"] = kept
+
+
 @bp.route("/consultations/<slug>/workbench/code", methods=["GET", "POST"])
 @requires("code_comments")
 def workbench_code(slug: str) -> Any:
@@ -178,6 +194,13 @@ def workbench_code(slug: str) -> Any:
         flash(f"Coded {comment.reference}.")
         return redirect(url_for("staff.workbench_code", slug=slug, version=version.id,
                                 second="1" if kind == "second" else None))
+    skipped = _skipped(version)
+    skip = by_reference.get(request.args.get("skip", ""))
+    if skip is not None:
+        # "Code next" from a comment left uncoded: it comes after the others from now on.
+        _skip(version, skip.response_id)
+        return redirect(url_for("staff.workbench_code", slug=slug, version=version.id,
+                                second=request.args.get("second") or None))
     reference = request.args.get("reference")
     if reference:
         comment = by_reference.get(reference)
@@ -186,7 +209,7 @@ def workbench_code(slug: str) -> Any:
         kind = work.coding_kind(version, comment.response_id, user)
     else:
         kind = "second" if request.args.get("second") == "1" else "first"
-        comment = work.next_comment(version, pool, user, kind)
+        comment = work.next_comment(version, pool, user, kind, skipped)
     existing = (work.codings(version, kind).get(comment.response_id)
                 if comment is not None else None)
     suggestions: list[dict[str, Any]] = []

@@ -106,3 +106,51 @@ def test_a_comment_is_coded_without_javascript(no_js_page, workbench):
         coding = db.session.query(Coding).filter_by(response_id=response.id).one()
         assert coding.codes == ["lighting", "drugs"] and not coding.is_quotable
         db.session.remove()
+
+
+def test_with_ten_codes_or_more_a_number_of_two_digits_ticks_its_code(page, workbench):
+    """"1" then "2" ticks code 12, not codes 1 and 2; "1" alone ticks code 1 after a moment;
+    Enter ends a number without saving; n skips to another comment."""
+    from playwright.sync_api import expect
+
+    from consult.coding import work
+    from consult.coding.models import CodebookVersion
+
+    server, first_version = workbench
+    with server.app.app_context():
+        source = db.session.get(CodebookVersion, first_version)
+        consultation_id, column = source.consultation_id, source.column
+        from consult.models import Consultation
+
+        version = work.start_version(db.session.get(Consultation, consultation_id), column,
+                                     "empty", None)
+        version.codes = work.checked_codes([{"name": f"code {n}"} for n in range(1, 13)])
+        db.session.commit()
+        version_id = version.id
+        db.session.remove()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/staff/consultations/{SLUG}/workbench/code?version={version_id}")
+    reference = page.locator("input[name=reference]").input_value()
+    page.locator("h1").click()
+
+    def ticked():
+        return [n for n in range(1, 13) if page.locator(f"#code-{n}").is_checked()]
+
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    assert ticked() == [12]
+    page.keyboard.press("1")
+    expect(page.locator("#code-1")).to_be_checked()
+    assert ticked() == [1, 12]
+    page.keyboard.press("1")
+    page.keyboard.press("0")
+    page.keyboard.press("Enter")
+    assert ticked() == [1, 10, 12]
+    assert page.locator("input[name=reference]").input_value() == reference   # not saved
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    assert ticked() == [1, 10]
+    with page.expect_navigation():
+        page.keyboard.press("n")
+    assert page.locator("input[name=reference]").input_value() != reference
+    assert ticked() == []

@@ -419,3 +419,37 @@ def test_bad_input_gives_a_message_not_an_error(client, signed_in, comments):
     assert "Not a code of this codebook" in client.get(answer.headers["Location"]).get_data(
         as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Coding)) == 0
+
+
+def shown(client, path):
+    """The reference of the comment a coding page shows (following a skip's redirect)."""
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
+    found = re.search(r'name="reference" value="([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def test_skipping_a_comment_moves_on_and_it_comes_back_once_the_others_are_coded(
+        client, signed_in, consultation):
+    signed_in("analyst")
+    for text in ("more patrols please", "street lights broken", "drug dealing in the park"):
+        add_response(consultation, {COLUMN: text})
+    version = start(client)
+    edit(client, version, action="add", name="patrols")
+    page = f"{base()}/code?version={version.id}"
+    first = shown(client, page)
+    assert shown(client, page) == first              # code next without skipping: the same one
+    second = shown(client, f"{page}&skip={first}")
+    assert second != first
+    assert shown(client, page) == second             # the skip is remembered, not repeated
+    third = shown(client, f"{page}&skip={second}")
+    assert third not in {first, second}
+    code(client, version, third, ["patrols"])
+    # only skipped comments are left: they are offered again, the earliest skipped first
+    assert shown(client, page) == first
+    code(client, version, first, ["patrols"])
+    assert shown(client, page) == second
+    body = client.get(page).get_data(as_text=True)
+    assert f"skip={second}" in body and "Skip this comment and code next" in body
+    # a comment already coded is reviewed, not skipped: its link is plain "code next"
+    body = client.get(f"{page}&reference={first}").get_data(as_text=True)
+    assert "skip=" not in body and "Code next (key n)" in body
