@@ -14,8 +14,8 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 class StartRefused(SystemExit):
-    """The app cannot start (a bad organisation file): the message is written to stderr and the
-    process ends with no traceback, with status 3, which gunicorn's arbiter reads as "a worker
+    """The app cannot start (a setting missing or not readable, a bad organisation file): the
+    message is written to stderr and the process ends with no traceback, with status 3, which gunicorn's arbiter reads as "a worker
     cannot boot" and stops rather than starting workers again and again."""
 
     BOOT_ERROR = 3
@@ -34,11 +34,16 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         static_folder="static",
     )
     name = config_name or os.environ.get("CONSULT_ENV", "development")
-    app.config.from_object(config_by_name[name]())
+    try:
+        # A setting that cannot be read (PAGE_CACHE_SIZE=lots) names itself in the error.
+        app.config.from_object(config_by_name[name]())
+    except (ValueError, ConfigurationError) as error:
+        raise StartRefused(f"Consult will not start: {error}. Mend the setting "
+                           "(docs/operations.md lists them).") from None
     if overrides:
         app.config.update(overrides)
     if name == "production" and not app.config.get("SECRET_KEY"):
-        raise ConfigurationError(
+        raise StartRefused(
             "Consult will not start in production without SECRET_KEY: set it to the same long "
             "random value on every app server (python3 -c \"import secrets; "
             "print(secrets.token_hex(32))\"). See docs/operations.md.")
@@ -67,7 +72,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     if login_manager._user_callback is None and login_manager._request_callback is None:
         # Public pages are anonymous; the staff blueprint sets the real user_loader.
         login_manager.request_loader(lambda request: None)
-    limiter.init_app(app)
+    from limits.errors import ConfigurationError as StorageError
+    try:
+        limiter.init_app(app)
+    except StorageError as error:   # a storage whose client library is not installed
+        raise StartRefused(f"Consult will not start: the rate-limit storage "
+                           f"{app.config.get('RATELIMIT_STORAGE_URI')!r} cannot be used: "
+                           f"{error}") from None
 
     # Our templates first, then GOV.UK Frontend's macros under their package names.
     app.jinja_loader = ChoiceLoader([
@@ -94,4 +105,5 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     staff.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    cli.guard_database_errors(app)
     return app

@@ -6,6 +6,7 @@ done from the command line.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -299,6 +300,46 @@ def erase_command(reference: str, reason: str) -> None:
         raise click.ClickException(f"There is no response with the reference {reference}. "
                                    "Check it and try again.")
     click.echo(f"Erased response {reference.upper()}.")
+
+
+def _database_problem(error: Exception) -> str:
+    """What a database error met by a command means, in words for the operator."""
+    text = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else ""
+    missing = ("no such table" in text or "UndefinedTable" in type(getattr(error, "orig", None)).__name__
+               or ("relation" in text and "does not exist" in text))
+    if missing:
+        return ("The database has no Consult tables yet (" + text + "): create them with "
+                "`flask --app consult db upgrade` (`make db` does it and loads the shipped "
+                "consultations), then run the command again.")
+    return (f"The database could not be used ({text}). Check DATABASE_URL and that the "
+            "database is running, then run the command again.")
+
+
+def _guarded(callback):
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(_database_problem(error)) from None
+
+    run._consult_guarded = True  # type: ignore[attr-defined]
+    return run
+
+
+def guard_database_errors(app: Flask) -> None:
+    """Every command of the app ends with a message, not a traceback, when the database has no
+    tables yet or cannot be reached (run after every command group is added)."""
+    def walk(command: click.Command) -> None:
+        if command.callback is not None and not getattr(command.callback, "_consult_guarded", False):
+            command.callback = _guarded(command.callback)
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    for command in app.cli.commands.values():
+        walk(command)
 
 
 def init_app(app: Flask) -> None:

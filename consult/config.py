@@ -99,8 +99,17 @@ def trusted_hosts(public: str | None) -> list[str] | None:
 def rate_limit_storage() -> str:
     """Where rate-limit counters live: ``RATELIMIT_STORAGE_URI``, else ``REDIS_URL``, else the
     process's memory (development only: production refuses it, consult/wsgi.py)."""
-    return (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
-            or "memory://")
+    from limits.storage import SCHEMES
+
+    name = "RATELIMIT_STORAGE_URI" if os.environ.get("RATELIMIT_STORAGE_URI") else "REDIS_URL"
+    uri = os.environ.get(name) or "memory://"
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    given = bool(os.environ.get(name))
+    if scheme not in SCHEMES or (given and name == "REDIS_URL" and not scheme.startswith("redis")):
+        raise ConfigurationError(
+            f"{name} must be the address of the Redis every app server shares, such as "
+            f"redis://127.0.0.1:6379/0, not {quoted(uri)}")
+    return uri
 
 
 def production_problems(config: dict) -> list[str]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import os
 
-from . import admission, create_app
-from .config import ConfigurationError, production_problems
+from . import StartRefused, admission, create_app
+from .config import production_problems
 from .security import ClientAddresses, proxy_networks
 
 if not logging.getLogger().handlers:
@@ -33,8 +33,8 @@ app = create_app(_env)
 if _env == "production":
     _problems = production_problems(app.config)
     if _problems:
-        raise ConfigurationError("Consult will not start in production until these are set "
-                                 "(docs/operations.md):\n" + "\n".join(f"  - {p}" for p in _problems))
+        raise StartRefused("Consult will not start in production until these are set "
+                           "(docs/operations.md):\n" + "\n".join(f"  - {p}" for p in _problems))
 
 app.wsgi_app = ClientAddresses(  # type: ignore[method-assign]
     app.wsgi_app, app.config["TRUSTED_PROXIES"], proxy_networks(app.config["TRUSTED_PROXY_NETWORKS"]))

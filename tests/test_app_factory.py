@@ -31,7 +31,7 @@ def test_connections_are_not_pinged_before_each_request_unless_asked(monkeypatch
 
 
 def test_kept_in_memory_settings_come_from_the_environment(monkeypatch):
-    from consult import create_app
+    from consult import StartRefused, create_app
     from consult.survey.rendering import page_cache
 
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
@@ -41,5 +41,44 @@ def test_kept_in_memory_settings_come_from_the_environment(monkeypatch):
     assert app.config["CONSULTATION_CACHE_SECONDS"] == 2.5
     assert page_cache(app).pages is None  # 0: every page is rendered afresh
     monkeypatch.setenv("PAGE_CACHE_SIZE", "lots")
-    with pytest.raises(ValueError, match="PAGE_CACHE_SIZE must be a number"):
+    with pytest.raises(StartRefused) as refused:
         create_app("production")
+    assert "PAGE_CACHE_SIZE must be a number, not 'lots'" in refused.value.message
+
+
+def _flask(tmp_path, *args, **env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("CONSULT_ENV", "REDIS_URL", "RATELIMIT_STORAGE_URI", "PUBLIC_URL")}
+    environment.update(DATABASE_URL=f"sqlite:///{tmp_path / 'consult.db'}", **env)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "consult", *args],
+                          cwd=Path(__file__).resolve().parents[1], env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("setting, value, words", [
+    ("PAGE_CACHE_SIZE", "lots", "PAGE_CACHE_SIZE must be a number, not 'lots'"),
+    ("EXPORT_PROCESSES", "two", "EXPORT_PROCESSES must be a number, not 'two'"),
+    ("REDIS_URL", "http://cache.internal", "REDIS_URL must be the address of the Redis"),
+    ("PUBLIC_URL", "ftp://x", "PUBLIC_URL must be an address such as"),
+])
+def test_a_setting_that_cannot_be_read_stops_a_command_with_its_name_and_no_traceback(
+        tmp_path, setting, value, words):
+    result = _flask(tmp_path, "users", "list", **{setting: value})
+    assert result.returncode == 3
+    assert words in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_a_command_on_a_database_without_tables_says_to_create_them(tmp_path):
+    for command in (["users", "list"], ["consultations", "load"], ["jobs", "list"]):
+        result = _flask(tmp_path, *command)
+        assert result.returncode == 1
+        assert "has no Consult tables yet" in result.stderr
+        assert "db upgrade" in result.stderr and "Traceback" not in result.stderr
+    assert _flask(tmp_path, "db", "upgrade").returncode == 0
+    listed = _flask(tmp_path, "users", "list")
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr

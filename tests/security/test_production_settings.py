@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from consult import create_app
-from consult.config import ConfigurationError, ProductionConfig, production_problems, secret_key
+from consult import StartRefused, create_app
+from consult.config import ProductionConfig, production_problems, secret_key
 from consult.security import ClientAddresses, _warned, proxy_networks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +37,9 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
     _production_env(monkeypatch)
     monkeypatch.setattr("consult.config.INSTANCE_DIR", tmp_path)
     assert ProductionConfig().SECRET_KEY is None  # never a key file made on this machine
-    with pytest.raises(ConfigurationError, match="without SECRET_KEY"):
+    with pytest.raises(StartRefused) as refused:
         create_app("production", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "without SECRET_KEY" in refused.value.message
     assert not list(tmp_path.iterdir())
 
 
@@ -54,7 +55,7 @@ def test_production_lists_memory_limits_and_a_missing_public_url(monkeypatch):
 
 @pytest.mark.parametrize("missing, message", [
     ({"SECRET_KEY": None}, "without SECRET_KEY"),
-    ({"REDIS_URL": "memory://"}, "Set REDIS_URL"),
+    ({"REDIS_URL": "memory://"}, "REDIS_URL must be the address of the Redis"),
     ({"PUBLIC_URL": None}, "PUBLIC_URL is not set"),
 ])
 def test_the_production_server_will_not_start_without_them(missing, message):
