@@ -932,9 +932,11 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
                            ["text"] * (len(support_header) - 1) + ["percent"],
                            [24, 36, 28, 11] + [max(len(c), 8) + 2 for c in level_codes]
                            + [17, 24])
-    comment_header = ["reference", "status", "theme", "theme_title", "hidden", "comment"]
-    comments = _Sheet(workbook, formats, "comments", comment_header, ["text"] * 6,
-                      [16, 11, 24, 36, 8, 90])
+    # A comment in another language sits beside its staff translation, when one is recorded.
+    comment_header = ["reference", "status", "theme", "theme_title", "hidden", "comment",
+                      "language", "translation"]
+    comments = _Sheet(workbook, formats, "comments", comment_header, ["text"] * 8,
+                      [16, 11, 24, 36, 8, 90, 10, 90])
     dictionary = _Sheet(workbook, formats, "data dictionary", DICTIONARY_FIELDS,
                         ["text"] * len(DICTIONARY_FIELDS),
                         [28, 20, 10, 24, 36, 50, 60, 70, 11, 50])
@@ -946,8 +948,9 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
     redact_at = [i for i, c in enumerate(cols[fixed:])
                  if redacted and c.type in ("text", "comment", "translation")]
     support_at = [(i, c.column) for i, c in enumerate(cols[fixed:]) if c.type == "support"]
-    comment_at = [(i, c.column, c.theme, c.theme_title) for i, c in enumerate(cols[fixed:])
-                  if c.type == "comment"]
+    at = {key: i for i, key in enumerate(answer_keys)}
+    comment_at = [(i, c.column, c.theme, c.theme_title, at.get(TRANSLATION_PREFIX + c.column))
+                  for i, c in enumerate(cols[fixed:]) if c.type == "comment"]
     tallies: dict[str, Counter[str]] = {column: Counter() for _, column in support_at}
     slug = consultation.slug
     days: dict[dt.date, dt.date] = {}
@@ -971,11 +974,13 @@ def write_xlsx(consultation: Consultation, out: IO[bytes] | str, redacted: bool 
             for i, column in support_at:
                 value = values[i]
                 tallies[column][value if isinstance(value, str) and value else "not_answered"] += 1
-        for i, column, theme, theme_title in comment_at:
+        for i, column, theme, theme_title, translated_at in comment_at:
             text = values[i]
             if text:
+                translation = values[translated_at] if translated_at is not None else None
                 add_comment([reference, status, theme, theme_title,
-                             "yes" if hidden and column in hidden else "no", text])
+                             "yes" if hidden and column in hidden else "no", text, language,
+                             translation or None])
         if count % PROGRESS_EVERY == 0:
             _report_progress(progress, count)
 

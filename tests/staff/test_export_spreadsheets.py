@@ -359,3 +359,28 @@ def test_analysis_strips_the_guard_by_the_same_rule_as_the_exporter():
             assert start.sub("", text, count=1) == unneutralise_start(text), hex(code)
         text = f"a;'{chr(code)}@x\n''=;'"
         assert split.sub(r"\1", text) == unguard_splits(text), hex(code)
+
+
+@pytest.mark.parametrize("redacted", [False, True])
+def test_the_comments_sheet_shows_each_comment_beside_its_language_and_translation(
+        consultation, tmp_path, redacted):
+    from consult import comment_translations
+
+    written = add_response(consultation, {"comment__roads": "Dziury w drodze, dzwon 07700 900123"},
+                           language="pl")
+    comment_translations.record(written, "comment__roads", "Potholes in the road, ring "
+                                "07700 900123", "pl", None)
+    add_response(consultation, {"comment__roads": "Fix the potholes"})
+    path = tmp_path / "comments.xlsx"
+    write_xlsx(consultation, str(path), redacted=redacted)
+    sheet = openpyxl.load_workbook(path)["comments"]
+    rows = [dict(zip([c.value for c in sheet[1]], [c.value for c in row]))
+            for row in sheet.iter_rows(min_row=2)]
+    by_reference = {r["reference"]: r for r in rows}
+    polish = by_reference[written.reference]
+    assert polish["language"] == "pl"
+    phone = "[phone removed]" if redacted else "07700 900123"
+    assert polish["comment"] == f"Dziury w drodze, dzwon {phone}"
+    assert polish["translation"] == f"Potholes in the road, ring {phone}"
+    english = next(r for r in rows if r["comment"] == "Fix the potholes")
+    assert english["translation"] is None and english["language"] == "en"
