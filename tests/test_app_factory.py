@@ -74,7 +74,7 @@ def test_a_setting_that_cannot_be_read_stops_a_command_with_its_name_and_no_trac
 
 
 def test_a_command_on_a_database_without_tables_says_to_create_them(tmp_path):
-    for command in (["users", "list"], ["consultations", "load"], ["jobs", "list"]):
+    for command in (["users", "list"], ["consultations", "load"]):
         result = _flask(tmp_path, *command)
         assert result.returncode == 1
         assert "has no Consult tables yet" in result.stderr
