@@ -544,8 +544,11 @@ def sign_off(version: CodebookVersion, pool: list[Comment], user: StaffUser,
         raise WorkbenchError("An empty codebook cannot be signed off.")
     open_ones = [d for d in disagreements(version, pool) if d["settled"] is None]
     if open_ones:
-        raise WorkbenchError(f"Settle the {len(open_ones)} disagreements between the two "
-                             "coders before signing off.")
+        raise WorkbenchError(
+            "Settle the disagreement between the two coders before signing off."
+            if len(open_ones) == 1 else
+            f"Settle the {len(open_ones)} disagreements between the two coders before signing "
+            "off.")
     figures = agreement(version, pool) or {}
     coded = people_codes(version)
     figures = {"comments": len(pool), "coded": sum(1 for c in pool if c.response_id in coded),

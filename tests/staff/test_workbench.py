@@ -319,6 +319,7 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
         [2 * len({topic_of[r]} & set(p)) / (1 + len(p)) for r, p in zip(ids, predicted)]))
     # the two disagreements are listed and settled
     assert page.count("Settle TST-") == 2
+    assert "2 comments coded differently by the two coders: 2 to settle" in page
     assert "Signed off" not in page
     # settled: the first as the second coder had it, the second as the first coder had it
     settled_as = {ids[0]: second_codes[ids[0]], ids[1]: [topic_of[ids[1]]]}
@@ -335,8 +336,10 @@ def test_agreement_figures_are_recomputed_by_hand_and_disagreements_settled(
     assert after["n_settled"] == 2
     assert after["settled_model"]["samples_f1"] == pytest.approx(np.mean(
         [2 * len(truth[r] & set(p)) / (len(truth[r]) + len(p)) for r, p in zip(ids, predicted)]))
-    assert "People&#39;s settled codes and the model" in client.get(
-        f"{base()}/agreement?version={version.id}").get_data(as_text=True)
+    page = client.get(f"{base()}/agreement?version={version.id}").get_data(as_text=True)
+    assert "People&#39;s settled codes and the model" in page
+    assert "every one settled" in page and "Settle TST-" not in page
+    assert page.count("Change the settled codes of TST-") == 2
 
 
 def test_only_a_lead_analyst_signs_off_and_then_nothing_changes(client, signed_in, comments):
@@ -354,7 +357,7 @@ def test_only_a_lead_analyst_signs_off_and_then_nothing_changes(client, signed_i
     sign = f"{base()}/agreement?version={version.id}|{base()}/sign-off"
     answer = post(client, sign, version=version.id)
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "Settle the 1 disagreements" in page
+    assert "Settle the disagreement between the two coders before signing off" in page
     assert db.session.get(CodebookVersion, version.id).sign_off is None
     post(client, f"{base()}/agreement?version={version.id}|{base()}/settle",
          version=version.id, reference=reference_of[ids[0]], codes=[topic_of[ids[0]]])
