@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from .config import INSTANCE_DIR, ConfigurationError, config_by_name, make_private_sqlite_file
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -26,6 +27,17 @@ class StartRefused(SystemExit):
         print(message, file=sys.stderr, flush=True)
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in a route: a number up to ``models.MAX_ID``; a bigger one is a 404, as a
+    row that does not exist, not an integer the database cannot hold."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        from .models import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -33,6 +45,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         template_folder="../templates",
         static_folder="static",
     )
+    app.url_map.converters["int"] = RowIdConverter
     name = config_name or os.environ.get("CONSULT_ENV", "development")
     try:
         # A setting that cannot be read (PAGE_CACHE_SIZE=lots) names itself in the error.

@@ -28,6 +28,20 @@ from sqlalchemy.types import TypeDecorator
 from .extensions import db
 
 
+#: The largest row id: ids are 32-bit integer columns on SQLite and PostgreSQL alike. A number
+#: beyond it, in a URL or a form, names no row (it would overflow the database's integer).
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: Any) -> int | None:
+    """``value`` as a row id when it is one written in digits (1 to ``MAX_ID``), else None."""
+    text = str(value if value is not None else "")
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

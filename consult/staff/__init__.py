@@ -12,7 +12,7 @@ from flask_login import current_user, logout_user
 
 from ..definitions import MAX_DEFINITION_BYTES
 from ..extensions import db, login_manager
-from ..models import StaffUser
+from ..models import StaffUser, as_id
 from .roles import PERMISSION_LABELS, PERMISSIONS, ROLE_TABLE, ROLES, can
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -28,9 +28,9 @@ UPLOAD_ENDPOINTS = {"staff.import_upload": UPLOAD_LIMIT,
 @login_manager.user_loader
 def load_user(session_id: str) -> StaffUser | None:
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if as_id(user_id) is None or not token:
         return None
-    user = db.session.get(StaffUser, int(user_id))
+    user = db.session.get(StaffUser, as_id(user_id))
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Optional, Regexp
 from .. import jobs
 from ..extensions import db
 from ..imports import ImportCheck, ImportFileError, check_file, template_columns
-from ..models import Job
+from ..models import Job, as_id
 from . import bp, consultation_or_404
 from .exports import recent_jobs
 from .roles import requires
@@ -95,7 +95,7 @@ def import_upload(slug: str) -> Any:
 
 
 def _check_job(consultation: Any, job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, job_id) if as_id(job_id) else None
     if job is None or job.kind != "import_check" or job.consultation_id != consultation.id:
         abort(404)
     return job
@@ -127,7 +127,7 @@ def import_confirm(slug: str) -> Any:
         abort(400)
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     if form.job.data:
-        check = _check_job(consultation, int(form.job.data))
+        check = _check_job(consultation, as_id(form.job.data) or 0)
         if check.params.get("sha256") != form.sha256.data or not jobs.checked_upload(check):
             flash("That file is no longer waiting to be imported. Choose it again and check it.")
             return redirect(url_for("staff.import_page", slug=slug))

@@ -11,7 +11,7 @@ from wtforms import EmailField, PasswordField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
-from ..models import StaffUser
+from ..models import StaffUser, as_id
 from . import bp
 from .accounts import AccountError, create_user, set_active, set_password, set_role
 from .roles import PERMISSIONS, ROLE_TABLE, ROLES, requires
@@ -127,7 +127,7 @@ def users_set_password() -> Any:
     form = SetPasswordForm()
     if form.validate_on_submit():
         account = form.account.data or ""
-        user = db.session.get(StaffUser, int(account)) if account.isdigit() else None
+        user = db.session.get(StaffUser, as_id(account)) if as_id(account) else None
         if user is not None and user.id == _me().id:
             form.account.errors = ["Change your own password with Change your password, at the "
                                    "top of the page: it asks for your current one."]

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from ..coding import work
 from ..coding.models import CodebookVersion, DoubleCodingAssignment
 from ..extensions import db
-from ..models import StaffUser
+from ..models import StaffUser, as_id
 from . import bp, consultation_or_404
 from .roles import PERMISSIONS, requires
 
@@ -46,7 +46,8 @@ def _version(consultation: Any, value: Any) -> CodebookVersion:
     if not value:
         flash("Choose a question and a codebook version.")
         abort(redirect(url_for("staff.workbench", slug=consultation.slug)))
-    version = db.session.get(CodebookVersion, int(value)) if str(value or "").isdigit() else None
+    version_id = as_id(value)
+    version = db.session.get(CodebookVersion, version_id) if version_id else None
     if version is None or version.consultation_id != consultation.id:
         abort(404)
     try:
