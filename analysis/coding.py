@@ -239,6 +239,13 @@ def _check_codes(texts: list[str], codes) -> list[list[str]]:
     return out
 
 
+#: The coder's backends (ThemeCoder's ``backend``), and the number of coded comments from which
+#: "auto" fine-tunes the sentence model rather than using it as it ships: below it there is too
+#: little to learn from for the minute of training to pay.
+BACKENDS = ("tfidf", "embeddings", "finetuned", "auto")
+FINE_TUNE_FROM = 100
+
+
 class ThemeCoder(BaseEstimator):
     """Multi-label coder: one linear model per code on word and character TF-IDF and, with the
     embeddings backend, a second one per code on sentence embeddings, their probabilities
@@ -252,10 +259,14 @@ class ThemeCoder(BaseEstimator):
         coded yet is still predicted from them (few-shot).
     C : float
         Inverse regularisation strength of the logistic regressions.
-    backend : "tfidf", "embeddings" or "auto"
+    backend : "tfidf", "embeddings", "finetuned" or "auto"
         "embeddings" adds a model per code on sentence embeddings (the ``embeddings`` extra)
-        beside the TF-IDF one; "auto" (the default) does so when the extra is installed. The
-        fitted coder's ``backend_`` says which ran.
+        beside the TF-IDF one; "finetuned" first fine-tunes the sentence model itself on the
+        coded comments (:func:`analysis.embeddings.fine_tune`: slower to fit, a minute or two on a
+        laptop CPU for a few hundred to a few thousand comments, and closer to people's codes)
+        and embeds with it; "auto" (the default) is "finetuned" when the extra is installed and
+        ``FINE_TUNE_FROM`` comments or more are coded, "embeddings" with fewer, "tfidf" without
+        the extra. The fitted coder's ``backend_`` says which ran.
     inner_cv : int
         Folds of the inner cross-validation that tunes one decision threshold per code to
         maximise samples-F1 on comments the model did not see.
@@ -313,19 +324,25 @@ class ThemeCoder(BaseEstimator):
         return normalize(sp.hstack(blocks).tocsr())
 
     def _embeddings(self, texts: list[str]) -> np.ndarray | None:
-        if self.backend_ != "embeddings":
+        if self.backend_ == "tfidf":
             return None
-        return encode_embeddings([t if t.strip() else "(empty)" for t in texts])
+        safe = [t if t.strip() else "(empty)" for t in texts]
+        if self.backend_ == "finetuned":
+            return self.encoder_.encode(safe)
+        return encode_embeddings(safe)
 
     # ---- fitting
 
-    def _resolve_backend(self) -> str:
-        if self.backend not in {"tfidf", "embeddings", "auto"}:
-            raise ValueError(f"backend must be 'tfidf', 'embeddings' or 'auto', not {self.backend!r}.")
+    def _resolve_backend(self, n_coded: int) -> str:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be 'tfidf', 'embeddings', 'finetuned' or 'auto', "
+                             f"not {self.backend!r}.")
         if self.backend == "auto":
-            return "embeddings" if embeddings_available() else "tfidf"
-        if self.backend == "embeddings" and not embeddings_available():
-            raise RuntimeError("The embeddings backend is not installed: pip install "
+            if not embeddings_available():
+                return "tfidf"
+            return "finetuned" if n_coded >= FINE_TUNE_FROM else "embeddings"
+        if self.backend in ("embeddings", "finetuned") and not embeddings_available():
+            raise RuntimeError(f"The {self.backend} backend is not installed: pip install "
                                "'consult[embeddings]', or use backend='tfidf'.")
         return self.backend
 
@@ -382,10 +399,17 @@ class ThemeCoder(BaseEstimator):
             names = sorted({c for row in codes for c in row})
         if not names:
             raise ValueError("There are no codes to learn: code some comments first.")
-        self.backend_ = self._resolve_backend()
+        self.backend_ = self._resolve_backend(len(texts))
         self.codes_ = list(names)
         rows, labels, weights = self._training_rows(texts, codes)
         Y = np.array([[name in row for name in self.codes_] for row in labels], dtype=int)
+        if self.backend_ == "finetuned":
+            from analysis.embeddings import fine_tune
+
+            # The coded comments teach the sentence model; the codebook's phrases join the
+            # models per code below, as with the other backends.
+            self.encoder_ = fine_tune([t if t.strip() else "(empty)" for t in texts],
+                                      Y[:len(texts)], seed=self.random_state)
         self._fit_features(rows)
         X = self._features(rows)
         E = self._embeddings(rows)
@@ -792,9 +816,11 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--second-coder",
                         help="CSV of the same comments coded by a second analyst, for coder-vs-coder "
                              "agreement (same columns as --train)")
-    parser.add_argument("--backend", choices=["tfidf", "embeddings", "auto"], default="auto",
-                        help="features of the coder (default: auto, the sentence embeddings "
-                             "beside TF-IDF when the embeddings extra is installed)")
+    parser.add_argument("--backend", choices=list(BACKENDS), default="auto",
+                        help="features of the coder (default: auto, the sentence model "
+                             "fine-tuned on the coded comments beside TF-IDF when the "
+                             "embeddings extra is installed and 100 or more comments are "
+                             "coded, the model as it ships with fewer, TF-IDF without the extra)")
     parser.add_argument("--cv", type=int, default=5,
                         help="folds of the cross-validated quality report (default: 5)")
     parser.add_argument("--suggest", type=int, default=10,
@@ -808,6 +834,9 @@ def _backend_words(coder: "ThemeCoder") -> str:
     if coder.backend_ == "embeddings":
         return (f"sentence embeddings beside word and character TF-IDF (TF-IDF weighs "
                 f"{coder.fusion_weight_:.1f})")
+    if coder.backend_ == "finetuned":
+        return (f"sentence embeddings from the model fine-tuned on the coded comments, beside "
+                f"word and character TF-IDF (TF-IDF weighs {coder.fusion_weight_:.1f})")
     return "word and character TF-IDF"
 
 
@@ -834,9 +863,9 @@ def cli_main(args: argparse.Namespace) -> int:
         return _fail(str(error))
     if args.cv < 2:
         return _fail("--cv must be at least 2.")
-    if args.backend == "embeddings" and not embeddings_available():
-        return _fail("The embeddings backend is not installed: pip install 'consult[embeddings]', "
-                     "or use --backend tfidf.")
+    if args.backend in ("embeddings", "finetuned") and not embeddings_available():
+        return _fail(f"The {args.backend} backend is not installed: pip install "
+                     "'consult[embeddings]', or use --backend tfidf.")
     by_ref = dict(zip(comments["reference"], comments["text"]))
     if coded["text"].isna().all():
         missing = [r for r in coded["reference"] if r not in by_ref]

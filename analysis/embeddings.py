@@ -7,7 +7,9 @@ nothing is ever downloaded. Without the extra, TF-IDF stays the default everywhe
 :func:`available` is False.
 
 Public API: ``available() -> bool``, ``encode(texts, batch_size=64) -> numpy.ndarray``
-(one L2-normalised float32 row per text), ``model_path() -> pathlib.Path``, ``DIMENSIONS``.
+(one L2-normalised float32 row per text), ``model_path() -> pathlib.Path``, ``DIMENSIONS``, and
+``fine_tune(texts, targets) -> TunedEncoder``: a copy of the model trained on coded comments,
+whose ``encode`` embeds as ``encode`` does (the coder's "finetuned" backend).
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["DIMENSIONS", "EXTRA_MESSAGE", "available", "encode", "model_path"]
+__all__ = ["DIMENSIONS", "EXTRA_MESSAGE", "TunedEncoder", "available", "encode", "fine_tune",
+           "model_path"]
 
 #: Length of each embedding vector.
 DIMENSIONS = 384
@@ -92,3 +95,90 @@ def encode(texts: Iterable[str], batch_size: int = 64, *, progress: bool = False
         normalize_embeddings=True,
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+class TunedEncoder:
+    """The packaged sentence model fine-tuned on coded comments: a copy of the model trained end
+    to end, with a linear layer on its pooled output that predicts each code (multi-label, each
+    code's positives weighed up by how rare it is), so that comments people gave the same codes
+    end up near each other. :meth:`encode` then embeds texts as :func:`encode` does (mean of the
+    last layer over the words, length 1), with the tuned weights.
+
+    Made by :func:`fine_tune`; the model copy lives in the encoder (about 90 MB of memory).
+    """
+
+    def __init__(self, model, max_length: int = 128):
+        self.model = model
+        self.max_length = max_length
+
+    def _pooled(self, texts: list[str], grad: bool = False):
+        import torch
+
+        tokenizer, transformer = self.model.tokenizer, self.model[0].auto_model
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                          return_tensors="pt")
+        with torch.set_grad_enabled(grad):
+            hidden = transformer(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+    def encode(self, texts: Iterable[str], batch_size: int = 128) -> np.ndarray:
+        import torch
+
+        items = [text if isinstance(text, str) and text else " " for text in texts]
+        if not items:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self.model[0].auto_model.eval()
+        with torch.inference_mode():
+            parts = [self._pooled(items[i:i + batch_size]).numpy()
+                     for i in range(0, len(items), batch_size)]
+        return np.vstack(parts).astype(np.float32)
+
+
+def fine_tune(texts: list[str], targets: np.ndarray, *, epochs: int | None = None,
+              learning_rate: float = 1e-4, batch_size: int = 16, seed: int = 0) -> TunedEncoder:
+    """A :class:`TunedEncoder` trained on ``texts`` coded as ``targets`` (comments x codes, 0/1).
+
+    AdamW (weight decay 0.01) at ``learning_rate`` with a linear warm-up over the first tenth
+    of the steps and a linear decay after; batches of ``batch_size`` in an order fixed by
+    ``seed``, as is the new layer's start, so the same coded comments give the same encoder.
+    ``epochs`` defaults to 8 up to 1,000 comments and 4 above. On a 2-core laptop CPU, 500 short
+    comments take about a minute, 2,000 about two.
+    """
+    import copy
+
+    import torch
+
+    if not available():
+        raise ImportError(EXTRA_MESSAGE)
+    n = len(texts)
+    epochs = int(epochs if epochs is not None else (8 if n <= 1000 else 4))
+    torch.manual_seed(seed)
+    encoder = TunedEncoder(copy.deepcopy(_model()))
+    transformer = encoder.model[0].auto_model
+    transformer.train()
+    y = torch.as_tensor(np.asarray(targets, dtype=np.float32))
+    head = torch.nn.Linear(DIMENSIONS, y.shape[1])
+    share = y.mean(0).clamp(min=1e-3)
+    loss_of = torch.nn.BCEWithLogitsLoss(pos_weight=((1 - share) / share).clamp(max=30.0))
+    optimiser = torch.optim.AdamW(list(transformer.parameters()) + list(head.parameters()),
+                                  lr=learning_rate, weight_decay=0.01)
+    per_epoch = max(1, -(-n // batch_size))
+    steps = epochs * per_epoch
+    warm = max(1.0, 0.1 * steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / warm) * max(0.0, 1.0 - step / steps))
+    order = np.random.RandomState(seed)
+    items = [text if isinstance(text, str) and text else " " for text in texts]
+    for _ in range(epochs):
+        for batch in np.array_split(order.permutation(n), per_epoch):
+            # A scale of 10 on the unit-length pooled vector lets the layer reach confident
+            # probabilities, as a cosine classifier does.
+            logits = head(10.0 * encoder._pooled([items[i] for i in batch], grad=True))
+            loss = loss_of(logits, y[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    transformer.eval()
+    return encoder

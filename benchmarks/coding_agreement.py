@@ -134,7 +134,7 @@ def clustering(dataset, backends, limit, seed, out):
     out(f"\n## Clustering: {len(texts):,} comments of {dataset.name} {what} ({k} codes)")
     out("| backend | k | NMI | ARI | seconds |")
     out("| --- | ---: | ---: | ---: | ---: |")
-    for backend in backends:
+    for backend in [b for b in backends if b != "finetuned"]:   # the clusterer's backends
         for n_clusters in (k, None):
             start = time.perf_counter()
             model = CommentClusterer(n_clusters=n_clusters, backend=backend, random_state=0)
@@ -150,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="folder of the sets (default $CONSULT_CODED_SETS)")
     parser.add_argument("--sets", nargs="+", choices=sorted(coded_sets.LOADERS),
                         default=sorted(coded_sets.LOADERS))
-    parser.add_argument("--backends", nargs="+", choices=["tfidf", "embeddings"],
-                        default=["tfidf", "embeddings"] if embeddings_available() else ["tfidf"])
+    parser.add_argument("--backends", nargs="+", choices=["tfidf", "embeddings", "finetuned"],
+                        default=(["tfidf", "embeddings", "finetuned"] if embeddings_available()
+                                 else ["tfidf"]))
     parser.add_argument("--train", nargs="+", type=int, default=[500, 0],
                         help="training sizes; 0 means every comment not in the test set")
     parser.add_argument("--cluster-max", type=int, default=5000)
@@ -159,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-coding", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if "embeddings" in args.backends and not embeddings_available():
-        parser.error("the embeddings backend is not installed (pip install 'consult[embeddings]')")
+    if {"embeddings", "finetuned"} & set(args.backends) and not embeddings_available():
+        parser.error("the embeddings and finetuned backends are not installed (pip install "
+                     "'consult[embeddings]')")
     directory = coded_sets.data_dir(args.data_dir)
 
     def out(line: str = "") -> None:

@@ -9,14 +9,20 @@ from sklearn.base import clone
 from analysis.__main__ import main
 from analysis.cluster import embeddings_available, encode_embeddings
 from analysis.coding import (
+    FINE_TUNE_FROM,
     Code,
     Codebook,
     CodebookError,
     QualityReport,
     ThemeCoder,
+    _backend_words,
     quality_report,
     samples_f1,
 )
+
+# Tests of what the coder does, not of a backend, use one that fits in a second or two: the
+# model as it ships beside TF-IDF where the extra is installed (fine-tuning it is tested below).
+QUICK = "embeddings" if embeddings_available() else "tfidf"
 
 CODEBOOK_YAML = """\
 codes:
@@ -89,7 +95,7 @@ def test_missing_codebook_is_explained(tmp_path):
 
 def test_coder_learns_multi_label_codes(coded_comments):
     texts, codes = coded_comments
-    coder = ThemeCoder().fit(texts[:180], codes[:180])
+    coder = ThemeCoder(backend=QUICK).fit(texts[:180], codes[:180])
     predicted = coder.predict(texts[180:])
     assert samples_f1(codes[180:], predicted) > 0.85
     assert any(len(row) > 1 for row in predicted)
@@ -97,7 +103,7 @@ def test_coder_learns_multi_label_codes(coded_comments):
 
 def test_every_comment_gets_at_least_one_code(coded_comments):
     texts, codes = coded_comments
-    coder = ThemeCoder().fit(texts[:120], codes[:120])
+    coder = ThemeCoder(backend=QUICK).fit(texts[:120], codes[:120])
     assert all(len(row) >= 1 for row in coder.predict(["", "the weather is nice", "zzz"]))
     coder.thresholds_ = np.full(4, 1.01)                      # nothing passes a threshold
     assert [len(row) for row in coder.predict(["cannabis", "potholes"])] == [1, 1]
@@ -107,7 +113,7 @@ def test_every_comment_gets_at_least_one_code(coded_comments):
 
 def test_predict_proba_has_one_column_per_code(coded_comments, codebook):
     texts, codes = coded_comments
-    coder = ThemeCoder(codebook=codebook).fit(texts[:120], codes[:120])
+    coder = ThemeCoder(codebook=codebook, backend=QUICK).fit(texts[:120], codes[:120])
     proba = coder.predict_proba(texts[120:130])
     assert isinstance(proba, pd.DataFrame)
     assert list(proba.columns) == codebook.names
@@ -118,31 +124,31 @@ def test_predict_proba_has_one_column_per_code(coded_comments, codebook):
 def test_codebook_examples_teach_a_code_nobody_has_coded_yet(coded_comments, codebook):
     texts, codes = coded_comments
     # "speeding" never appears in the coded comments; only the codebook describes it.
-    coder = ThemeCoder(codebook=codebook).fit(texts[:120], codes[:120])
+    coder = ThemeCoder(codebook=codebook, backend=QUICK).fit(texts[:120], codes[:120])
     proba = coder.predict_proba(["vehicles going far too fast", "a youth club for teenagers"])
     assert proba.loc[0, "speeding"] > proba.loc[1, "speeding"]
 
 
 def test_codes_outside_the_codebook_are_refused(codebook):
     with pytest.raises(ValueError, match="not in the codebook: graffiti"):
-        ThemeCoder(codebook=codebook).fit(["paint on walls", "more patrols"], [["graffiti"], ["patrols"]])
+        ThemeCoder(codebook=codebook, backend=QUICK).fit(["paint on walls", "more patrols"], [["graffiti"], ["patrols"]])
 
 
 def test_codes_must_align_with_texts():
     with pytest.raises(ValueError, match="one list of code names per comment"):
-        ThemeCoder().fit(["a", "b"], [["x"]])
+        ThemeCoder(backend=QUICK).fit(["a", "b"], [["x"]])
 
 
 def test_thresholds_are_tuned_per_code(coded_comments):
     texts, codes = coded_comments
-    coder = ThemeCoder().fit(texts, codes)
+    coder = ThemeCoder(backend=QUICK).fit(texts, codes)
     assert coder.thresholds_.shape == (4,)
     assert np.all((coder.thresholds_ > 0) & (coder.thresholds_ < 1))
 
 
 def test_suggest_next_prefers_uncertain_and_varied_comments(coded_comments):
     texts, codes = coded_comments
-    coder = ThemeCoder().fit(texts[:100], codes[:100])
+    coder = ThemeCoder(backend=QUICK).fit(texts[:100], codes[:100])
     pool = ["Speeding. Speeding. Speeding cars and potholes."] * 5 + [
         "cannabis and speeding", "youth club or police patrols", "something about nothing",
         "dealers near the school"]
@@ -154,7 +160,7 @@ def test_suggest_next_prefers_uncertain_and_varied_comments(coded_comments):
 
 def test_quality_report_is_cross_validated(coded_comments):
     texts, codes = coded_comments
-    report = quality_report(texts, codes, cv=3, n_boot=200)
+    report = quality_report(texts, codes, cv=3, n_boot=200, coder=ThemeCoder(backend=QUICK))
     assert isinstance(report, QualityReport)
     assert report.samples_f1_low <= report.samples_f1 <= report.samples_f1_high
     assert report.samples_f1 > 0.8
@@ -164,7 +170,7 @@ def test_quality_report_is_cross_validated(coded_comments):
 
 
 def test_coder_follows_scikit_learn_conventions(codebook):
-    coder = ThemeCoder(codebook=codebook, C=3.0)
+    coder = ThemeCoder(codebook=codebook, C=3.0, backend=QUICK)
     assert clone(coder).get_params()["C"] == 3.0
     with pytest.raises(RuntimeError, match="fit"):
         coder.predict(["x"])
@@ -193,7 +199,7 @@ def test_cli_codes_an_export(tmp_path, coded_comments, capsys):
     assert main(["code", "--source", str(tmp_path / "export.csv"), "--question", "crime_prevention",
                  "--codebook", str(tmp_path / "codebook.yaml"), "--train", str(tmp_path / "coded.csv"),
                  "--second-coder", str(tmp_path / "second.csv"), "--suggest", "4",
-                 "--out", str(out)]) == 0
+                 "--backend", QUICK, "--out", str(out)]) == 0
     frame = pd.read_csv(out, keep_default_na=False)
     assert len(frame) == len(coded_comments[0])
     assert set(frame["coded_by"]) == {"analyst", "model"}
@@ -246,11 +252,45 @@ needs_embeddings = pytest.mark.skipif(not embeddings_available(),
 
 
 @needs_embeddings
-def test_auto_backend_uses_the_embeddings_when_installed(coded_comments):
+def test_auto_backend_fine_tunes_from_enough_coded_comments_and_embeds_below(coded_comments,
+                                                                             monkeypatch):
+    import analysis.embeddings as embeddings
+
     texts, codes = coded_comments
-    coder = ThemeCoder().fit(texts[:120], codes[:120])
-    assert coder.backend_ == "embeddings"
-    assert coder.fusion_weight_ in coder.fusion_weights
+    tuned = []
+    real = embeddings.fine_tune
+
+    def counted_fine_tune(*args, **kwargs):
+        tuned.append(len(args[0]))
+        return real(*args, **{**kwargs, "epochs": 1})
+
+    monkeypatch.setattr(embeddings, "fine_tune", counted_fine_tune)
+    few = ThemeCoder().fit(texts[:FINE_TUNE_FROM - 1], codes[:FINE_TUNE_FROM - 1])
+    assert few.backend_ == "embeddings" and tuned == []
+    enough = ThemeCoder().fit(texts[:FINE_TUNE_FROM], codes[:FINE_TUNE_FROM])
+    assert enough.backend_ == "finetuned" and tuned == [FINE_TUNE_FROM]
+    assert enough.fusion_weight_ in enough.fusion_weights
+    assert "fine-tuned on the coded comments" in _backend_words(enough)
+
+
+@needs_embeddings
+def test_the_fine_tuned_model_is_the_same_run_to_run_and_moves_from_the_shipped_one(
+        coded_comments):
+    from analysis.embeddings import encode, fine_tune
+
+    texts, codes = coded_comments
+    names = sorted({c for row in codes for c in row})
+    targets = np.array([[n in row for n in names] for row in codes[:40]], dtype=float)
+    one = fine_tune(texts[:40], targets, epochs=2, seed=0).encode(texts[40:50])
+    two = fine_tune(texts[:40], targets, epochs=2, seed=0).encode(texts[40:50])
+    np.testing.assert_array_equal(one, two)
+    assert np.allclose(np.linalg.norm(one, axis=1), 1.0, atol=1e-5)
+    shipped = encode(texts[40:50])
+    assert np.abs(one - shipped).max() > 1e-3      # the weights were trained
+    # an explicit "finetuned" coder codes with the tuned encoder and predicts every code's column
+    coder = ThemeCoder(backend="finetuned").fit(texts[:40], codes[:40])
+    assert coder.backend_ == "finetuned"
+    assert list(coder.predict_proba(texts[40:45]).columns) == coder.codes_
 
 
 @needs_embeddings
