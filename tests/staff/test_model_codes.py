@@ -3,6 +3,8 @@ blind second coder's) and codes every other comment with its confidence, kept ap
 people's codes; running it again replaces only the model's codes; it is audited."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -51,6 +53,8 @@ def test_the_model_codes_the_rest_from_peoples_codes(client, signed_in, comments
     assert "/staff/jobs/" in answer.headers["Location"]
     page = client.get(answer.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "trained on 12 comments people coded, coded 12 other comments" in page
+    # the backend in words, as the run recorded it (12 coded comments: not fine-tuned)
+    assert re.search(r"The model \((sentence embeddings beside TF-IDF|TF-IDF)\), trained", page)
     listing = client.get(base()).get_data(as_text=True)
     assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\" data-model-coded>12</td>" in listing
     rows = model_codes.model_codings(version)
