@@ -16,8 +16,9 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 
 class StartRefused(SystemExit):
     """The app cannot start (a setting missing or not readable, a bad organisation file): the
-    message is written to stderr and the process ends with no traceback, with status 3, which gunicorn's arbiter reads as "a worker
-    cannot boot" and stops rather than starting workers again and again."""
+    message is written to stderr and the process ends with no traceback, with status 3, which
+    gunicorn's arbiter reads as "a worker cannot boot" and stops rather than starting workers
+    again and again."""
 
     BOOT_ERROR = 3
 

@@ -304,8 +304,10 @@ def erase_command(reference: str, reason: str) -> None:
 
 def _database_problem(error: Exception) -> str:
     """What a database error met by a command means, in words for the operator."""
-    text = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else ""
-    missing = ("no such table" in text or "UndefinedTable" in type(getattr(error, "orig", None)).__name__
+    cause = getattr(error, "orig", None) or error
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    # SQLite: "no such table: x"; PostgreSQL (psycopg's UndefinedTable): relation "x" does not exist
+    missing = ("no such table" in text or type(cause).__name__ == "UndefinedTable"
                or ("relation" in text and "does not exist" in text))
     if missing:
         return ("The database has no Consult tables yet (" + text + "): create them with "

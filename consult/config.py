@@ -104,8 +104,8 @@ def rate_limit_storage() -> str:
     name = "RATELIMIT_STORAGE_URI" if os.environ.get("RATELIMIT_STORAGE_URI") else "REDIS_URL"
     uri = os.environ.get(name) or "memory://"
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
-    given = bool(os.environ.get(name))
-    if scheme not in SCHEMES or (given and name == "REDIS_URL" and not scheme.startswith("redis")):
+    redis_expected = name == "REDIS_URL" and bool(os.environ.get("REDIS_URL"))
+    if scheme not in SCHEMES or (redis_expected and not scheme.startswith("redis")):
         raise ConfigurationError(
             f"{name} must be the address of the Redis every app server shares, such as "
             f"redis://127.0.0.1:6379/0, not {quoted(uri)}")

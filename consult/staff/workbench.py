@@ -195,7 +195,6 @@ def workbench_code(slug: str) -> Any:
         flash(f"Coded {comment.reference}.")
         return redirect(url_for("staff.workbench_code", slug=slug, version=version.id,
                                 second="1" if kind == "second" else None))
-    skipped = _skipped(version)
     skip = by_reference.get(request.args.get("skip", ""))
     if skip is not None:
         # "Code next" from a comment left uncoded: it comes after the others from now on.
@@ -210,7 +209,7 @@ def workbench_code(slug: str) -> Any:
         kind = work.coding_kind(version, comment.response_id, user)
     else:
         kind = "second" if request.args.get("second") == "1" else "first"
-        comment = work.next_comment(version, pool, user, kind, skipped)
+        comment = work.next_comment(version, pool, user, kind, _skipped(version))
     existing = (work.codings(version, kind).get(comment.response_id)
                 if comment is not None else None)
     suggestions: list[dict[str, Any]] = []
