@@ -105,6 +105,10 @@ def rate_limit_storage() -> str:
     uri = os.environ.get(name) or "memory://"
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
     redis_expected = name == "REDIS_URL" and bool(os.environ.get("REDIS_URL"))
+    if redis_expected and scheme == "unix":
+        # The job queue's Redis client takes a socket as unix:///path; the rate limiter names
+        # the same socket redis+unix:///path.
+        uri, scheme = "redis+" + uri, "redis+unix"
     if scheme not in SCHEMES or (redis_expected and not scheme.startswith("redis")):
         raise ConfigurationError(
             f"{name} must be the address of the Redis every app server shares, such as "

@@ -82,3 +82,16 @@ def test_a_command_on_a_database_without_tables_says_to_create_them(tmp_path):
     assert _flask(tmp_path, "db", "upgrade").returncode == 0
     listed = _flask(tmp_path, "users", "list")
     assert listed.returncode == 0 and "Traceback" not in listed.stderr
+
+
+def test_a_redis_socket_address_serves_the_job_queue_and_the_rate_limits_alike(monkeypatch):
+    from limits.storage import storage_from_string
+
+    from consult.config import rate_limit_storage
+
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("REDIS_URL", "unix:///run/redis/redis.sock")
+    uri = rate_limit_storage()
+    assert uri == "redis+unix:///run/redis/redis.sock"
+    # limits reads it as a Redis socket (it connects only when first counting).
+    assert type(storage_from_string(uri)).__name__ == "RedisStorage"
