@@ -273,6 +273,12 @@ def test_auto_backend_fine_tunes_from_enough_coded_comments_and_embeds_below(cod
     assert "fine-tuned on the coded comments" in _backend_words(enough)
 
 
+def test_fine_tuning_makes_fewer_passes_as_more_comments_are_coded():
+    from analysis.embeddings import default_epochs
+
+    assert [default_epochs(n) for n in (100, 1000, 1001, 3000, 3001, 50000)] == [8, 8, 4, 4, 2, 2]
+
+
 @needs_embeddings
 def test_the_fine_tuned_model_is_the_same_run_to_run_and_moves_from_the_shipped_one(
         coded_comments):
