@@ -469,8 +469,13 @@ class ThemeCoder(BaseEstimator):
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
         """The codes of each text: the codes above their tuned thresholds, at least ``min_codes``."""
-        P = self.predict_proba(texts).to_numpy()
-        chosen = _decide(P, self.thresholds_, self.min_codes)
+        return self.predict_from_proba(self.predict_proba(texts))
+
+    def predict_from_proba(self, proba: pd.DataFrame) -> list[list[str]]:
+        """The codes :meth:`predict` gives, from probabilities :meth:`predict_proba` already
+        made (so a caller that shows both embeds the comments once)."""
+        self._check_fitted()
+        chosen = _decide(proba[self.codes_].to_numpy(), self.thresholds_, self.min_codes)
         return [[self.codes_[j] for j in np.flatnonzero(row)] for row in chosen]
 
     def suggest_next(self, texts: Sequence[str], n: int = 10) -> list[int]:
@@ -903,8 +908,7 @@ def cli_main(args: argparse.Namespace) -> int:
         bar.update(1)
         all_texts = comments["text"].tolist()
         proba = coder.predict_proba(all_texts)
-        model_codes = [[coder.codes_[j] for j in np.flatnonzero(row)]
-                       for row in _decide(proba.to_numpy(), coder.thresholds_, coder.min_codes)]
+        model_codes = coder.predict_from_proba(proba)
         bar.update(1)
         coded_refs = dict(zip(coded["reference"], coded["codes"])) if coded["reference"].notna().all() else {}
         uncoded = [i for i, r in enumerate(comments["reference"]) if r not in coded_refs]

@@ -135,9 +135,8 @@ def fine_tune(texts: list[str], targets: np.ndarray, *, epochs: int | None = Non
     AdamW (weight decay 0.01) at ``learning_rate`` with a linear warm-up over the first tenth
     of the steps and a linear decay after; batches of ``batch_size`` in an order fixed by
     ``seed``, as is the new layer's start, so the same coded comments give the same encoder.
-    ``epochs`` (:func:`default_epochs`) defaults to 8 up to 1,000 comments, 4 up to 3,000 and 2
-    above. On a 2-core laptop CPU, 500 short
-    comments take about a minute, 2,000 about two.
+    ``epochs`` defaults to :func:`default_epochs` of the number of comments. On a 2-core laptop
+    CPU, 500 short comments take about a minute, 2,000 about two.
     """
     import copy
 

@@ -85,13 +85,13 @@ def baseline(train_texts, train_codes, test_texts, binarizer):
     return [list(binarizer.classes_[np.flatnonzero(row)]) for row in Z]
 
 
-def ranking(coder, test_texts, test_codes, binarizer: MultiLabelBinarizer) -> dict:
+def ranking(coder, proba, test_codes, binarizer: MultiLabelBinarizer) -> dict:
     """How far the order of the coder's codes takes it: samples-F1 when each test comment gets
     exactly as many codes as people gave it (its highest by probability over the code's
     threshold, the order the coder itself ranks by), and the share whose first code is one of
     people's. The first says what a perfect choice of how many codes would give; what is left
-    below it is the order."""
-    P = coder.predict_proba(test_texts)[coder.codes_].to_numpy()
+    below it is the order. ``proba`` is ``coder.predict_proba`` of the test comments."""
+    P = proba[coder.codes_].to_numpy()
     order = np.argsort(-(P / np.maximum(coder.thresholds_, 1e-9)), axis=1, kind="stable")
     names = np.asarray(coder.codes_, dtype=object)
     as_many = [list(names[order[i, :len(codes)]]) for i, codes in enumerate(test_codes)]
@@ -133,13 +133,14 @@ def coding(dataset, test_set, backends, sizes, seed, out, show_ranking=False):
         for backend in backends:
             start = time.perf_counter()
             coder = ThemeCoder(backend=backend).fit(texts, codes)
-            predicted = coder.predict(test_texts)
+            proba = coder.predict_proba(test_texts)     # embedded once, for both tables
+            predicted = coder.predict_from_proba(proba)
             s = scores(binarizer, test_codes, predicted)
             out(f"| {n:,} | ThemeCoder | {coder.backend_} | {s['samples']:.3f} "
                 f"({s['low']:.3f}-{s['high']:.3f}) | {s['micro']:.3f} | {s['macro']:.3f} | "
                 f"{time.perf_counter() - start:.1f} |")
             if show_ranking:
-                ranked.append((n, coder.backend_, s["samples"], ranking(coder, test_texts, test_codes, binarizer)))
+                ranked.append((n, coder.backend_, s["samples"], ranking(coder, proba, test_codes, binarizer)))
     if ranked:
         out("\n## Ranking: the same coders given each test comment's true number of codes")
         out("| trained on | backend | samples-F1 as coded | with people's number of codes "

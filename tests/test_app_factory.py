@@ -88,9 +88,11 @@ def test_a_redis_socket_address_serves_the_job_queue_and_the_rate_limits_alike(m
     from limits.storage import storage_from_string
 
     from consult.config import rate_limit_storage
+    from consult.jobs import REDIS_SCHEMES
 
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("REDIS_URL", "unix:///run/redis/redis.sock")
+    assert "unix:///run/redis/redis.sock".startswith(REDIS_SCHEMES)   # the job queue takes it
     uri = rate_limit_storage()
     assert uri == "redis+unix:///run/redis/redis.sock"
     # limits reads it as a Redis socket (it connects only when first counting).

@@ -24,7 +24,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from analysis.coding import _decide
 
 from .. import audit
 from ..extensions import db
@@ -70,11 +69,11 @@ def code_the_rest(version: CodebookVersion, user: Any = None,
     db.session.execute(sa.delete(Coding).where(Coding.version_id == version.id,
                                                Coding.kind == MODEL_KIND))
     if rest:
-        P = model.predict_proba([c.text for c in rest]).to_numpy()
-        chosen = _decide(P, model.thresholds_, model.min_codes)
-        for i, comment in enumerate(rest):
-            picked = [{"code": name, "confidence": round(float(P[i, j]), 3)}
-                      for j, name in enumerate(model.codes_) if chosen[i, j]]
+        proba = model.predict_proba([c.text for c in rest])
+        P, column = proba.to_numpy(), {name: j for j, name in enumerate(proba.columns)}
+        for i, (comment, names) in enumerate(zip(rest, model.predict_from_proba(proba))):
+            picked = [{"code": name, "confidence": round(float(P[i, column[name]]), 3)}
+                      for name in names]
             db.session.add(Coding(
                 version_id=version.id, response_id=comment.response_id, kind=MODEL_KIND,
                 coder_id=None, codes=[p["code"] for p in picked], is_quotable=False,

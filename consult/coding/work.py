@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from analysis.coding import Codebook, CodebookError, ThemeCoder, _decide, agreement_report
+from analysis.coding import Codebook, CodebookError, ThemeCoder, agreement_report
 
 from .. import audit
 from ..exports import columns
@@ -365,10 +365,10 @@ def suggestion(model: ThemeCoder | None, text: str) -> list[dict[str, Any]]:
     """Every code with the model's probability, the suggested ones (``suggested``) first."""
     if model is None:
         return []
-    P = model.predict_proba([text]).to_numpy()
-    chosen = _decide(P, model.thresholds_, model.min_codes)[0]
-    rows = [{"code": name, "confidence": round(float(P[0, j]), 3), "suggested": bool(chosen[j])}
-            for j, name in enumerate(model.codes_)]
+    proba = model.predict_proba([text])
+    suggested = set(model.predict_from_proba(proba)[0])
+    rows = [{"code": name, "confidence": round(float(proba.at[0, name]), 3),
+             "suggested": name in suggested} for name in model.codes_]
     return sorted(rows, key=lambda r: (not r["suggested"], -r["confidence"]))
 
 

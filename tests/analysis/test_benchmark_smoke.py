@@ -68,17 +68,15 @@ def test_ranking_figures_give_each_comment_peoples_number_of_codes_in_the_coders
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from coding_agreement import ranking
 
-    class Coder:   # the three things ranking() reads from a fitted ThemeCoder
+    class Coder:   # what ranking() reads from a fitted ThemeCoder
         codes_ = ["a", "b", "c"]
         thresholds_ = np.array([0.5, 0.25, 0.5])
 
-        def predict_proba(self, texts):
-            return pd.DataFrame([[0.9, 0.2, 0.1],     # over thresholds: a 1.8, b 0.8, c 0.2
-                                 [0.4, 0.3, 0.45]],   # a 0.8, b 1.2, c 0.9: b first, then c
-                                columns=["a", "b", "c"])
-
+    proba = pd.DataFrame([[0.9, 0.2, 0.1],     # over thresholds: a 1.8, b 0.8, c 0.2
+                          [0.4, 0.3, 0.45]],   # a 0.8, b 1.2, c 0.9: b first, then c
+                         columns=["a", "b", "c"])
     people = [["a", "c"], ["a"]]
-    figures = ranking(Coder(), ["one", "two"], people, MultiLabelBinarizer(classes=["a", "b", "c"]).fit([["a"]]))
+    figures = ranking(Coder(), proba, people, MultiLabelBinarizer(classes=["a", "b", "c"]).fit([["a"]]))
     # comment 1 gets its two highest (a, b): F1 2*1/(2+2) = 0.5; comment 2 gets b: F1 0
     assert figures["as_many"] == (0.5 + 0.0) / 2
     # first codes: a (one of people's), b (not)
